@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages fluxion builds, tests and benchmarks with, then builds it.
+# Each package is here for one job; see the commit that added it for why.
+set -euo pipefail
+PKGS=(build-essential cmake ninja-build pkg-config
+      libdnnl-dev            # GEMM (and later conv): measured faster than OpenBLAS here
+      libfmt-dev nlohmann-json3-dev libcli11-dev libpng-dev
+      libgtest-dev libgmock-dev libbenchmark-dev
+      python3-torch python3-numpy)   # PyTorch peer for fixtures and benchmarks
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,20 @@
+// bf16 and IEEE f16 <-> f32 conversion, round to nearest even, NaN kept quiet.
+// Scalar functions are the reference rule; the array versions are vectorised
+// (F16C / AVX2 / AVX-512 picked at run time) and must agree bit for bit.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace fx {
+
+float bf16_to_f32(uint16_t h);
+uint16_t f32_to_bf16(float f);
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+
+void bf16_to_f32(const uint16_t* src, float* dst, size_t n);
+void f32_to_bf16(const float* src, uint16_t* dst, size_t n);
+void f16_to_f32(const uint16_t* src, float* dst, size_t n);
+void f32_to_f16(const float* src, uint16_t* dst, size_t n);
+
+}  // namespace fx

@@ -1,0 +1,44 @@
+#include "fluxion/core/shape.h"
+
+#include "fluxion/core/error.h"
+
+namespace fx {
+
+int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+std::vector<int64_t> row_major_strides(const Shape& s) {
+  std::vector<int64_t> st(s.size());
+  int64_t acc = 1;
+  for (int i = (int)s.size() - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= s[i];
+  }
+  return st;
+}
+
+bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
+  size_t r = std::max(a.size(), b.size());
+  Shape o(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da != db && da != 1 && db != 1) return false;
+    o[i] = da == 1 ? db : da;
+  }
+  *out = o;
+  return true;
+}
+
+int normalize_axis(int64_t axis, int rank, const char* op) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  FX_CHECK(a >= 0 && a < rank, "{}: axis {} out of range for rank {}", op, axis, rank);
+  return (int)a;
+}
+
+}  // namespace fx
