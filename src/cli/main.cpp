@@ -1,0 +1,22 @@
+// The `fluxion` command. Subcommands are added by the methods (see README).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "fluxion/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
+  app.require_subcommand(1);
+  app.add_subcommand("version", "print the version")->callback([] {
+    std::printf("fluxion %s\n", FLUXION_VERSION);
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const fx::Error& e) {
+    std::fprintf(stderr, "fluxion: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

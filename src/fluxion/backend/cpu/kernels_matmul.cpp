@@ -1,0 +1,146 @@
+// dot through oneDNN's matmul primitive (measured fastest here, bench/RESULTS.md).
+// Transposes are expressed as strides, so no transpose is ever materialised. Primitives
+// are cached by problem; bf16/f16 fall back to f32 when oneDNN has no kernel for the CPU.
+#include <dnnl.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <tuple>
+
+#include "fluxion/backend/cpu/kernels.h"
+#include "fluxion/core/error.h"
+
+namespace fx::cpu {
+
+namespace {
+
+using dnnl::memory;
+
+struct MatmulKey {
+  DType dtype;
+  int64_t batch, m, n, k;
+  bool ta, tb, shared_b;
+  auto tie() const { return std::tie(dtype, batch, m, n, k, ta, tb, shared_b); }
+  bool operator<(const MatmulKey& o) const { return tie() < o.tie(); }
+};
+
+struct Matmul {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+};
+
+struct OneDnn {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::mutex mu;
+  std::map<MatmulKey, std::optional<Matmul>> cache;
+};
+
+OneDnn& onednn() {
+  static OneDnn s;
+  return s;
+}
+
+memory::data_type to_dnnl(DType d) {
+  switch (d) {
+    case DType::f32:
+      return memory::data_type::f32;
+    case DType::bf16:
+      return memory::data_type::bf16;
+    case DType::f16:
+      return memory::data_type::f16;
+    default:
+      fail("dot: oneDNN has no {} matmul", dtype_name(d));
+  }
+}
+
+// Returns nullopt when oneDNN has no implementation for this dtype on this CPU.
+std::optional<Matmul> get_primitive(const MatmulKey& key) {
+  OneDnn& s = onednn();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.cache.find(key);
+  if (it != s.cache.end()) return it->second;
+  auto dt = to_dnnl(key.dtype);
+  int64_t B = key.batch, M = key.m, N = key.n, K = key.k;
+  memory::desc a({B, M, K}, dt, key.ta ? memory::dims{M * K, 1, M} : memory::dims{M * K, K, 1});
+  int64_t bb = key.shared_b ? 0 : K * N;
+  memory::desc b({key.shared_b ? 1 : B, K, N}, dt,
+                 key.tb ? memory::dims{bb, 1, K} : memory::dims{bb, N, 1});
+  memory::desc c({B, M, N}, dt, memory::dims{M * N, N, 1});
+  std::optional<Matmul> prim;
+  try {
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), s.engine);
+    prim = Matmul{pd, dnnl::matmul(pd)};
+  } catch (const dnnl::error&) {
+    prim.reset();
+  }
+  s.cache[key] = prim;
+  return prim;
+}
+
+template <typename T>
+void reference_matmul(const MatmulKey& k, const T* a, const T* b, T* c) {
+  parallel_range(k.batch * k.m, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t bm = lo; bm < hi; ++bm) {
+      int64_t bi = bm / k.m, i = bm % k.m;
+      const T* A = a + bi * k.m * k.k;
+      const T* B = b + (k.shared_b ? 0 : bi * k.k * k.n);
+      T* C = c + bm * k.n;
+      for (int64_t j = 0; j < k.n; ++j) C[j] = 0;
+      for (int64_t p = 0; p < k.k; ++p) {
+        T av = k.ta ? A[p * k.m + i] : A[i * k.k + p];
+        for (int64_t j = 0; j < k.n; ++j) C[j] += av * (k.tb ? B[j * k.k + p] : B[p * k.n + j]);
+      }
+    }
+  });
+}
+
+Tensor dot_kernel(const Node& node, std::span<const Tensor> in) {
+  const Tensor &A = in[0], &B = in[1];
+  const Shape &as = A.shape(), &bs = B.shape();
+  size_t ra = as.size(), rb = bs.size();
+  MatmulKey k{node.dtype,       1, 0, 0, 0, node.attrs.transpose_a, node.attrs.transpose_b,
+              rb == 2 && ra > 2};
+  for (size_t i = 0; i + 2 < ra; ++i) k.batch *= as[i];
+  k.m = k.ta ? as[ra - 1] : as[ra - 2];
+  k.k = k.ta ? as[ra - 2] : as[ra - 1];
+  k.n = k.tb ? bs[rb - 2] : bs[rb - 1];
+  // A batch times a shared B with A not transposed is one big 2-D product.
+  if (k.shared_b && !k.ta) {
+    k.m *= k.batch;
+    k.batch = 1;
+    k.shared_b = false;
+  }
+  if (k.batch == 1) k.shared_b = false;
+  Tensor C(node.shape, node.dtype);
+  if (C.numel() == 0) return C;
+  if (k.k == 0) return Tensor::zeros(node.shape, node.dtype);
+  if (node.dtype == DType::f64) {
+    reference_matmul<double>(k, A.data<double>(), B.data<double>(), C.data<double>());
+    return C;
+  }
+  std::optional<Matmul> prim = get_primitive(k);
+  if (!prim) {
+    FX_CHECK(node.dtype != DType::f32, "dot: oneDNN refused an f32 matmul");
+    // No low-precision kernel for this CPU: compute in f32 and round once.
+    Node wide = node;
+    wide.dtype = DType::f32;
+    Tensor a32 = A.to(DType::f32), b32 = B.to(DType::f32);
+    Tensor ins[2] = {a32, b32};
+    return dot_kernel(wide, ins).to(node.dtype);
+  }
+  OneDnn& s = onednn();
+  const auto& pd = prim->pd;
+  memory am(pd.src_desc(), s.engine, const_cast<void*>(A.raw()));
+  memory bm(pd.weights_desc(), s.engine, const_cast<void*>(B.raw()));
+  memory cm(pd.dst_desc(), s.engine, C.raw());
+  dnnl::stream stream(s.engine);
+  prim->prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  stream.wait();
+  return C;
+}
+
+}  // namespace
+
+void register_matmul(KernelTable& t) { t[(int)Op::dot] = dot_kernel; }
+
+}  // namespace fx::cpu

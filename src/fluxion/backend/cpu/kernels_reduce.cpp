@@ -1,0 +1,104 @@
+// reduce_sum / reduce_max. Each reduced axis run is handled as [outer, r, inner];
+// several axes are reduced one after another. Sums of f32 accumulate in f64 so the
+// result does not depend on the thread split (and is more accurate than PyTorch's).
+#include <cmath>
+#include <limits>
+
+#include "fluxion/backend/cpu/kernels.h"
+#include "fluxion/core/error.h"
+
+namespace fx::cpu {
+
+namespace {
+
+template <typename T, typename Acc, bool IsMax>
+Tensor reduce_axis(const Tensor& x, int axis) {
+  const Shape& s = x.shape();
+  int64_t outer = 1, inner = 1, r = s[axis];
+  for (int i = 0; i < axis; ++i) outer *= s[i];
+  for (int i = axis + 1; i < (int)s.size(); ++i) inner *= s[i];
+  Shape os = s;
+  os[axis] = 1;
+  Tensor out(os, x.dtype());
+  const T* xp = x.data<T>();
+  T* op = out.data<T>();
+  if (inner == 1) {
+    parallel_range(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(r, 1)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t o = lo; o < hi; ++o) {
+                       const T* row = xp + o * r;
+                       Acc acc = IsMax ? (Acc)row[0] : Acc(0);
+                       for (int64_t j = IsMax ? 1 : 0; j < r; ++j) {
+                         if constexpr (IsMax)
+                           acc = (row[j] > acc || row[j] != row[j]) ? (Acc)row[j] : acc;
+                         else
+                           acc += row[j];
+                       }
+                       op[o] = (T)acc;
+                     }
+                   });
+  } else {
+    parallel_range(outer * inner, 4096, [&](int64_t lo, int64_t hi) {
+      std::vector<Acc> acc;
+      // Process [lo, hi) as pieces of rows of the [outer, inner] output.
+      int64_t pos = lo;
+      while (pos < hi) {
+        int64_t o = pos / inner, i0 = pos % inner;
+        int64_t len = std::min(inner - i0, hi - pos);
+        const T* base = xp + o * r * inner + i0;
+        if (r == 0)
+          acc.assign(len, Acc(0));
+        else
+          acc.assign(base, base + len);
+        for (int64_t j = 1; j < r; ++j) {
+          const T* row = base + j * inner;
+          for (int64_t k = 0; k < len; ++k) {
+            if constexpr (IsMax)
+              acc[k] = (row[k] > acc[k] || row[k] != row[k]) ? (Acc)row[k] : acc[k];
+            else
+              acc[k] += row[k];
+          }
+        }
+        for (int64_t k = 0; k < len; ++k) op[pos + k] = (T)acc[k];
+        pos += len;
+      }
+    });
+  }
+  return out;
+}
+
+template <bool IsMax>
+Tensor reduce_one(const Tensor& x, int axis) {
+  switch (x.dtype()) {
+    case DType::f32:
+      return reduce_axis<float, double, IsMax>(x, axis);
+    case DType::f64:
+      return reduce_axis<double, double, IsMax>(x, axis);
+    case DType::i32:
+      return reduce_axis<int32_t, int64_t, IsMax>(x, axis);
+    case DType::i64:
+      return reduce_axis<int64_t, int64_t, IsMax>(x, axis);
+    default:
+      fail("reduce: unsupported dtype {}", dtype_name(x.dtype()));
+  }
+}
+
+template <bool IsMax>
+Tensor reduce_kernel(const Node& n, std::span<const Tensor> in) {
+  bool half = in[0].dtype() == DType::bf16 || in[0].dtype() == DType::f16;
+  Tensor x = half ? in[0].to(DType::f32) : in[0];
+  // Reduce the highest axis first so the remaining axis numbers stay valid.
+  for (auto it = n.attrs.axes.rbegin(); it != n.attrs.axes.rend(); ++it)
+    x = reduce_one<IsMax>(x, (int)*it);
+  if (half) x = x.to(n.dtype);
+  return x.reshaped(n.shape);
+}
+
+}  // namespace
+
+void register_reduce(KernelTable& t) {
+  t[(int)Op::reduce_sum] = reduce_kernel<false>;
+  t[(int)Op::reduce_max] = reduce_kernel<true>;
+}
+
+}  // namespace fx::cpu

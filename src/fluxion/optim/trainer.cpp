@@ -1,0 +1,114 @@
+#include "fluxion/optim/trainer.h"
+
+#include <cmath>
+
+#include "fluxion/autodiff/grad.h"
+#include "fluxion/core/error.h"
+
+namespace fx::optim {
+
+Var fold_in(Var key, int64_t k) {
+  return key + key.graph->constant(Tensor::from({0.0, (double)(k << 32)}, {2}, DType::i64));
+}
+
+Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_fn,
+                 std::vector<BatchInput> batch, TrainerOptions options)
+    : model_(model), opt_(std::move(opt)), options_(options) {
+  model_.bind(graph_);
+  all_params_ = model_.named_parameters();
+  for (auto& np : all_params_)
+    if (np.second->trainable) trainable_.push_back(np);
+  FX_CHECK(!trainable_.empty(), "Trainer: the model has no trainable parameters");
+
+  std::unordered_map<std::string, Var> batch_vars;
+  for (const BatchInput& b : batch) batch_vars[b.name] = graph_.input(b.name, b.shape, b.dtype);
+  Var rng = graph_.input("rng", {2}, DType::i64);
+  StepScalars sc{graph_.input("opt.lr", {}), graph_.input("opt.bias_correction1", {}),
+                 graph_.input("opt.sqrt_bias_correction2", {})};
+
+  Var loss = loss_fn(graph_, batch_vars, rng);
+  FX_CHECK(loss.numel() == 1 && loss.dtype() == DType::f32,
+           "Trainer: the loss must be a single f32 value, got {}{}", dtype_name(loss.dtype()),
+           shape_str(loss.shape()));
+  std::vector<Var> wrt;
+  for (auto& [name, p] : trainable_) wrt.push_back(p->var);
+  std::vector<Var> grads = grad(loss, wrt);
+  Var norm = options_.max_grad_norm > 0 ? clip_by_global_norm(grads, options_.max_grad_norm)
+                                        : graph_.scalar(0.0);
+  outputs_ = {reshape(loss, {}), norm};
+
+  std::vector<Var> new_slots;
+  std::vector<std::string> slot_names = opt_->slot_names();
+  for (size_t i = 0; i < trainable_.size(); ++i) {
+    auto& [name, p] = trainable_[i];
+    std::vector<Var> slots;
+    for (const std::string& s : slot_names) {
+      slots_.push_back({s + "/" + name, Tensor::zeros(p->value.shape(), p->value.dtype())});
+      slots.push_back(graph_.input(slots_.back().name, p->value.shape(), p->value.dtype()));
+    }
+    Var new_p = opt_->update(p->var, grads[i], slots, sc);
+    outputs_.push_back(new_p);
+    new_slots.insert(new_slots.end(), slots.begin(), slots.end());
+    if (options_.ema_decay > 0) {
+      slots_.push_back({"ema/" + name, p->value.clone()});
+      Var ema = graph_.input(slots_.back().name, p->value.shape(), p->value.dtype());
+      new_slots.push_back(ema * options_.ema_decay + new_p * (1.0 - options_.ema_decay));
+    }
+  }
+  outputs_.insert(outputs_.end(), new_slots.begin(), new_slots.end());
+  exec_ = std::make_unique<Interpreter>(graph_, outputs_);
+}
+
+double Trainer::step(const Feeds& batch) {
+  Feeds feeds = batch;
+  for (auto& [name, p] : all_params_) feeds[name] = p->value;
+  for (const Slot& s : slots_) feeds[s.name] = s.value;
+  int64_t t = step_ + 1;
+  feeds["rng"] = Tensor::from({(double)options_.seed, (double)t}, {2}, DType::i64);
+  double bc1, sbc2;
+  opt_->scalars_for_step(t, &bc1, &sbc2);
+  feeds["opt.lr"] = Tensor::scalar(options_.schedule.lr_at(t));
+  feeds["opt.bias_correction1"] = Tensor::scalar(bc1);
+  feeds["opt.sqrt_bias_correction2"] = Tensor::scalar(sbc2);
+
+  std::vector<Tensor> out = exec_->run(feeds);
+  double loss = out[0].item();
+  if (!std::isfinite(loss))
+    fail(
+        "training loss is {} at step {}: parameters left unchanged (lower the learning rate, "
+        "check the data, or use loss scaling)",
+        loss, t);
+  last_grad_norm_ = out[1].item();
+  size_t k = 2;
+  for (auto& [name, p] : trainable_) p->value = out[k++];
+  for (Slot& s : slots_) s.value = out[k++];
+  step_ = t;
+  return loss;
+}
+
+std::map<std::string, Tensor> Trainer::state() const {
+  std::map<std::string, Tensor> m;
+  for (const Slot& s : slots_) m[s.name] = s.value;
+  return m;
+}
+
+void Trainer::set_state(const std::map<std::string, Tensor>& state) {
+  for (Slot& s : slots_) {
+    auto it = state.find(s.name);
+    FX_CHECK(it != state.end(), "optimizer state has no tensor '{}'", s.name);
+    FX_CHECK(it->second.shape() == s.value.shape() && it->second.dtype() == s.value.dtype(),
+             "optimizer state '{}': expected {}{}, got {}{}", s.name, dtype_name(s.value.dtype()),
+             shape_str(s.value.shape()), dtype_name(it->second.dtype()),
+             shape_str(it->second.shape()));
+    s.value = it->second;
+  }
+}
+
+std::map<std::string, Tensor> Trainer::ema_weights() const {
+  std::map<std::string, Tensor> m;
+  for (const Slot& s : slots_)
+    if (s.name.rfind("ema/", 0) == 0) m[s.name.substr(4)] = s.value;
+  return m;
+}
+
+}  // namespace fx::optim

@@ -1,0 +1,80 @@
+// A training step traced once into one graph (forward, grad, optional clipping, the
+// optimizer update and EMA), then run for every batch without retracing. The loop
+// around it stays readable:
+//   Trainer tr(model, optim::adam(), loss_fn, {{"x", {B, 2}}}, opts);
+//   for (...) tr.step({{"x", batch}});
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "fluxion/exec/interpreter.h"
+#include "fluxion/nn/module.h"
+#include "fluxion/optim/optimizer.h"
+#include "fluxion/optim/schedule.h"
+
+namespace fx::optim {
+
+struct BatchInput {
+  std::string name;
+  Shape shape;
+  DType dtype = DType::f32;
+};
+
+// Builds the scalar loss from the batch inputs. The model's parameters are already bound;
+// `rng` is an i64[2] key that changes every step (split it with fold_in for several draws).
+using LossFn =
+    std::function<Var(Graph& g, const std::unordered_map<std::string, Var>& batch, Var rng)>;
+
+// key + (0, k << 32): an independent Philox stream for the k-th random draw of a step.
+Var fold_in(Var key, int64_t k);
+
+struct TrainerOptions {
+  Schedule schedule;
+  double max_grad_norm = 0.0;  // > 0: clip by global norm
+  double ema_decay = 0.0;      // > 0: keep an EMA of the weights
+  uint64_t seed = 0;           // for the per-step rng key
+};
+
+class Trainer {
+ public:
+  Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss,
+          std::vector<BatchInput> batch, TrainerOptions options);
+
+  // Runs one step; returns the loss. A NaN/Inf loss throws fx::Error naming the step and
+  // leaves the parameters and state as they were.
+  double step(const Feeds& batch);
+
+  int64_t steps_done() const { return step_; }
+  void set_steps_done(int64_t s) { step_ = s; }
+  const Graph& graph() const { return graph_; }
+  size_t peak_bytes() const { return exec_->peak_bytes(); }
+  // Optimizer state and EMA weights, keyed "<slot>/<param name>" and "ema/<param name>",
+  // ready for a checkpoint; set_state() restores them (shape-checked).
+  std::map<std::string, Tensor> state() const;
+  void set_state(const std::map<std::string, Tensor>& state);
+  // EMA weights by parameter name (empty when ema_decay == 0).
+  std::map<std::string, Tensor> ema_weights() const;
+  double last_grad_norm() const { return last_grad_norm_; }
+
+ private:
+  struct Slot {
+    std::string name;  // "<slot>/<param>"
+    Tensor value;
+  };
+  nn::Module& model_;
+  std::unique_ptr<Optimizer> opt_;
+  TrainerOptions options_;
+  Graph graph_;
+  std::vector<std::pair<std::string, nn::Parameter*>> trainable_;
+  std::vector<std::pair<std::string, nn::Parameter*>> all_params_;
+  std::vector<Slot> slots_;
+  std::vector<Var> outputs_;  // loss, grad_norm, new params..., new slots...
+  std::unique_ptr<Interpreter> exec_;
+  int64_t step_ = 0;
+  double last_grad_norm_ = 0.0;
+};
+
+}  // namespace fx::optim
