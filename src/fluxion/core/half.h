@@ -1,6 +1,8 @@
 // bf16 and IEEE f16 <-> f32 conversion, round to nearest even, NaN kept quiet.
 // Scalar functions are the reference rule; the array versions are vectorised
 // (F16C / AVX2 / AVX-512 picked at run time) and must agree bit for bit.
+// Today half.cpp has an AVX2+F16C path and the scalar fallback; no AVX-512 path yet.
+// The exact rule (NaN payloads, overflow and underflow boundaries) is written in half.cpp.
 #pragma once
 #include <cstddef>
 #include <cstdint>
