@@ -1,11 +1,16 @@
 #include "fluxion/exec/interpreter.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <map>
+
 #include "fluxion/core/error.h"
 
 namespace fx {
 
 Interpreter::Interpreter(const Graph& graph, std::vector<Var> outputs, Backend& backend)
-    : graph_(graph), backend_(backend) {
+    : graph_(graph), backend_(backend), profile_(std::getenv("FLUXION_PROFILE") != nullptr) {
+  op_ms_.assign((size_t)Op::count, 0.0);
   std::vector<char> needed(graph.size(), 0);
   for (const Var& v : outputs) {
     FX_CHECK(v.graph == &graph, "Interpreter: output from another graph");
@@ -49,7 +54,14 @@ std::vector<Tensor> Interpreter::run(const Feeds& feeds) {
     }
     args.clear();
     for (int in : n.inputs) args.push_back(values[in]);
-    values[id] = backend_.execute(n, args);
+    if (profile_) {
+      auto t0 = std::chrono::steady_clock::now();
+      values[id] = backend_.execute(n, args);
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      op_ms_[(int)n.op] += ms;
+    } else {
+      values[id] = backend_.execute(n, args);
+    }
     live += values[id].nbytes();
     peak_bytes_ = std::max(peak_bytes_, live);
     for (int in : n.inputs)
@@ -61,6 +73,16 @@ std::vector<Tensor> Interpreter::run(const Feeds& feeds) {
   std::vector<Tensor> out;
   for (int o : outputs_) out.push_back(values[o]);
   return out;
+}
+
+Interpreter::~Interpreter() {
+  if (!profile_) return;
+  std::multimap<double, int, std::greater<double>> by_time;
+  for (size_t i = 0; i < op_ms_.size(); ++i)
+    if (op_ms_[i] > 0) by_time.emplace(op_ms_[i], (int)i);
+  std::string s = "FLUXION_PROFILE: time per op kind over all runs (ms):";
+  for (auto& [ms, op] : by_time) s += fmt::format(" {}={:.2f}", op_name((Op)op), ms);
+  std::fprintf(stderr, "%s\n", s.c_str());
 }
 
 std::vector<Tensor> evaluate(const std::vector<Var>& outputs, const Feeds& feeds) {

@@ -15,6 +15,7 @@ using Feeds = std::unordered_map<std::string, Tensor>;
 class Interpreter {
  public:
   Interpreter(const Graph& graph, std::vector<Var> outputs, Backend& backend = cpu_backend());
+  ~Interpreter();  // prints the per-op time table when FLUXION_PROFILE is set
 
   // Every graph input the outputs depend on must be fed with its exact shape and dtype.
   std::vector<Tensor> run(const Feeds& feeds);
@@ -33,6 +34,8 @@ class Interpreter {
   std::vector<int> last_use_;  // per node: schedule position of its last consumer
   std::vector<std::string> required_;
   size_t peak_bytes_ = 0;
+  bool profile_ = false;
+  std::vector<double> op_ms_;
 };
 
 // One-shot helper: evaluate outputs once.

@@ -23,7 +23,9 @@ static inline float fast_exp(float x) {
   // exp(x) = 2^n * exp(r), r = x - n ln2 in [-ln2/2, ln2/2]
   x = x > 88.7228f ? 88.7228f : x;
   x = x < -103.97f ? -103.97f : x;
-  float n = std::nearbyint(x * 1.44269504088896341f);
+  // Round to nearest with the 1.5·2^23 trick: plain arithmetic, so it vectorises even
+  // on baseline SSE2 (std::nearbyint is a libm call there).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
