@@ -1,7 +1,8 @@
-// The `fluxion` command. Subcommands are added by the methods (see README).
+// The `fluxion` command: train, reflow, sample, eval and the `demo` main job.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "commands.h"
 #include "fluxion/core/error.h"
 
 int main(int argc, char** argv) {
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
+  fx::cli::add_flow_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -17,6 +19,9 @@ int main(int argc, char** argv) {
   } catch (const fx::Error& e) {
     std::fprintf(stderr, "fluxion: error: %s\n", e.what());
     return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fluxion: internal error: %s\n", e.what());
+    return 2;
   }
   return 0;
 }

@@ -1,0 +1,93 @@
+#include "fluxion/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "fluxion/core/error.h"
+
+namespace fx::io {
+
+namespace {
+
+std::string os_reason(int err) { return std::strerror(err); }
+
+std::string parent_dir(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Writes everything, retrying short writes and EINTR. Returns 0 or an errno value.
+int write_all(int fd, std::string_view bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    done += (size_t)w;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  FX_CHECK(!path.empty(), "cannot write a file with an empty path");
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot write '{}': {}", path, os_reason(errno));
+  int err = write_all(fd, bytes);
+  // Data must be on disk before the rename makes it visible under the user's name.
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    fail("cannot write '{}': {}", path, os_reason(err));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    ::unlink(tmp.c_str());
+    fail("cannot write '{}' (rename from '{}' failed): {}", path, tmp, os_reason(err));
+  }
+  // Persist the rename itself; best effort (some file systems refuse fsync on directories).
+  int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open '{}': {}", path, os_reason(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    fail("cannot read '{}': it is a directory", path);
+  }
+  std::string out;
+  if (st.st_size > 0) out.reserve((size_t)st.st_size);
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      fail("cannot read '{}': {}", path, os_reason(err));
+    }
+    if (r == 0) break;
+    out.append(buf, (size_t)r);
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace fx::io

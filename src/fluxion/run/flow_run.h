@@ -1,0 +1,84 @@
+// A rectified-flow run folder: config.json, model.safetensors (weights + metadata),
+// train_state.safetensors (optimizer state, for --resume), metrics.jsonl and pictures.
+// This is what `fluxion train / reflow / sample / eval / demo` are made of.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fluxion/gen/rectified_flow.h"
+
+namespace fx::run {
+
+struct FlowRunConfig {
+  std::string method = "rectified-flow";
+  std::string data = "moons";       // built-in name or a .csv/.npy file
+  std::string source = "gaussian";  // built-in name or a file: x0 ~ source
+  int64_t steps = 3000;
+  int64_t batch = 1024;
+  double lr = 1e-3;
+  int64_t warmup = 100;
+  uint64_t seed = 0;
+  gen::VelocityConfig model;
+  int round = 1;         // k of k-rectified flow
+  std::string parent;    // run folder of the (k−1)-flow that made the pairs
+  int64_t pairs = 0;     // number of (x0, x̂1) pairs for reflow / distillation
+  bool distill = false;  // one-step distillation (t = 0) instead of reflow
+  int64_t log_every = 50;
+  int64_t checkpoint_every = 1000;
+
+  nlohmann::json to_json() const;
+  static FlowRunConfig from_json(const nlohmann::json& j, const std::string& file);
+  void validate() const;  // throws naming the field and value
+};
+
+// Points from a built-in distribution or from a user's file (rows drawn at random).
+class PointSource {
+ public:
+  PointSource(const std::string& spec, int64_t dim_if_gaussian);
+  Tensor sample(int64_t n, uint64_t seed) const;
+  int64_t dim() const { return dim_; }
+
+ private:
+  std::string spec_;
+  Tensor points_;  // for files
+  int64_t dim_;
+};
+
+int64_t data_dim(const FlowRunConfig& cfg);
+
+struct FlowRun {
+  FlowRunConfig cfg;
+  std::unique_ptr<gen::VelocityMLP> model;
+  int64_t step = 0;
+};
+
+// Trains (or resumes) the run described by cfg in dir. Reflow runs read their pairs from
+// dir/pairs.safetensors (made by make_reflow_pairs). Returns the trained run.
+FlowRun train_flow(const FlowRunConfig& cfg, const std::string& dir, bool resume,
+                   bool quiet = false);
+
+// Loads a run folder's config and weights; errors name the file and the tensor.
+FlowRun load_flow(const std::string& dir);
+
+// Draws x0 from the parent's source and integrates the parent flow (RK45) to x̂1; writes
+// dir/pairs.safetensors.
+void make_reflow_pairs(FlowRun& parent, int64_t n, uint64_t seed, const std::string& dir);
+
+struct SampleQuality {
+  std::string solver;
+  int64_t nfe = 0;
+  double sw2 = 0, sw2_floor = 0, mmd = 0, mmd_floor = 0;
+};
+
+// Samples n points with the given solver and compares them with fresh data points.
+SampleQuality evaluate_flow(FlowRun& run, const solvers::OdeOptions& ode, int64_t n, uint64_t seed,
+                            Tensor* samples_out = nullptr);
+
+// samples.png, trajectories.png and loss.png in dir.
+void write_flow_pictures(FlowRun& run, const std::string& dir, uint64_t seed);
+
+// Refuses to write into a folder that already holds another run.
+void prepare_run_dir(const std::string& dir, bool resume);
+
+}  // namespace fx::run

@@ -1,0 +1,39 @@
+// ODE solvers for dx/dt = v(x, t) on batches of points: fixed-step Euler, Heun, RK4, and
+// adaptive Dormand–Prince RK45 (error control per step over the whole batch, as
+// scipy's RK45 does for one system). Time may run forwards or backwards.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/tensor.h"
+
+namespace fx::solvers {
+
+// v(x, t): x is f32 [N, D]; returns f32 [N, D].
+using VelocityFn = std::function<Tensor(const Tensor& x, double t)>;
+
+enum class Method { euler, heun, rk4, rk45 };
+Method method_from_name(const std::string& name);  // throws naming the value
+std::string method_name(Method m);
+
+struct OdeOptions {
+  Method method = Method::euler;
+  int steps = 100;     // fixed-step methods
+  double rtol = 1e-5;  // rk45
+  double atol = 1e-5;  // rk45
+  double t0 = 0.0, t1 = 1.0;
+  bool keep_trajectory = false;  // store x after every accepted step
+};
+
+struct OdeResult {
+  Tensor x;         // solution at t1
+  int64_t nfe = 0;  // function evaluations
+  int64_t accepted = 0, rejected = 0;
+  std::vector<Tensor> trajectory;  // x(t0), ..., x(t1) when kept
+  std::vector<double> times;
+};
+
+OdeResult integrate(const VelocityFn& v, const Tensor& x0, const OdeOptions& o);
+
+}  // namespace fx::solvers
