@@ -65,7 +65,7 @@ TEST_F(CliFlow, BadFlagsAreClearErrors) {
       {small_train("a", 5) + " --method gan", "unknown method 'gan'"},
       {"train --data bananas --out " + path("b"), "unknown data set 'bananas'"},
       {small_train("c", 0), "--steps must be positive, got 0"},
-      {small_train("d", 5) + " --batch -3", "--batch must be positive, got -3"},
+      {"train --data moons --steps 5 --batch=-3 --out " + path("d"), "--batch must be positive, got -3"},
       {small_train("e", 5) + " --frobnicate", "frobnicate"},
       {"train --data " + path("missing.csv") + " --out " + path("f"), "missing.csv"},
       {"eval --run " + path("nothing"), "config.json"},
@@ -83,10 +83,10 @@ TEST_F(CliFlow, BadDataFilesNameTheProblem) {
   fx::io::write_file_atomic(path("nan.csv"), "1,2\nnan,4\n");
   fx::io::write_file_atomic(path("empty.csv"), "");
   std::vector<std::pair<std::string, std::string>> cases = {
-      {"ragged.csv", "line 3 has 1 columns, expected 2"},
+      {"ragged.csv", "line 3"},
       {"text.csv", "line 2, column 2: 'abc' is not a number"},
       {"nan.csv", "not finite"},
-      {"empty.csv", "empty file"}};
+      {"empty.csv", "no data rows"}};
   for (auto& [file, expect] : cases) {
     auto r = run_cli("train --steps 5 --data " + path(file) + " --out " + path("o_" + file));
     EXPECT_NE(r.code, 0) << file;
