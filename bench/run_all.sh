@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# fluxion's side-by-side benchmarks against the PyTorch peer, in one command: builds bench/
+# standalone (so it works while the library is mid-change), runs each section, and rewrites
+# that section of bench/RESULTS.md. Raw outputs stay in $BUILD_DIR/results/.
+#
+# Usage: bench/run_all.sh [--only SECTION[,SECTION...]] [--rounds N] [--quick]
+#   sections: peak coretype gemm   (gemm reuses the last peak/coretype results, or runs them)
+# Env:   PEER_DIR     peer scripts (default: <repo>/../shared/peer, beside the clone in CI)
+#        BUILD_DIR    default <repo>/build-bench
+#        THREADS      default 2
+#        QUIET_WAIT_S how long, in all, to wait for other jobs to leave the CPUs (default 600)
+#
+# Add a section: write section_NAME (it leaves $RUN_DIR/sections/NAME.md), append NAME to
+# ALL_SECTIONS, and add NAME to ORDER in results.py.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEER_DIR=${PEER_DIR:-$REPO/../shared/peer}
+PEER_DIR=$(cd "$PEER_DIR" 2>/dev/null && pwd || echo "$PEER_DIR")
+BUILD_DIR=${BUILD_DIR:-$REPO/build-bench}
+THREADS=${THREADS:-2}
+QUIET_WAIT_S=${QUIET_WAIT_S:-600}
+PY=/usr/bin/python3 # Debian's interpreter: the one that has python3-torch (peer README)
+RESULTS_MD=$REPO/bench/RESULTS.md
+RUN_DIR=$BUILD_DIR/results
+ALL_SECTIONS=(peak coretype gemm)
+ROUNDS=3
+SIZES=256,512,1024,2048
+ONLY=""
+COMMAND_LINE="bench/run_all.sh $*"
+
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) ONLY=$2; shift 2 ;;
+    --only=*) ONLY=${1#--only=}; shift ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --rounds=*) ROUNDS=${1#--rounds=}; shift ;;
+    --quick) ROUNDS=1; SIZES=256,512; shift ;; # smoke test of the whole pipeline
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "[run_all $(date +%H:%M:%S)] $*" >&2; }
+
+# ------------------------------------------------------------------ setup
+# Installs what the benchmarks link or compare against, when missing (Debian, as root).
+ensure_packages() {
+  local pkgs=(cmake ninja-build g++ pkg-config libdnnl-dev libbenchmark-dev libopenblas-dev
+    python3-torch) missing=()
+  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() {
+  log "building bench/ in $BUILD_DIR"
+  cmake -S "$REPO/bench" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD_DIR" -j2 --target peak_fma bench_gemm >/dev/null
+}
+
+# ------------------------------------------------------------------ load accounting
+# Other jobs on a 2-core machine (builds, test suites) skew every number. Before each step we
+# wait until the CPUs are idle; during it we record how much CPU time others took, from
+# /proc/stat minus our own children's CPU time, so RESULTS.md can say how clean a run was.
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+stat_busy_steal() { awk '/^cpu /{print $2+$3+$4+$7+$8, $9}' /proc/stat; }
+# user+sys of our reaped children, from the `times` builtin. It must run in this shell, not in
+# a $(...) subshell, whose children counters start at zero; hence the file.
+children_cpu_ticks() {
+  times >"$RUN_DIR/.times"
+  tail -n1 "$RUN_DIR/.times" | awk -v hz="$CLK_TCK" '{
+    s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print int(s * hz) }'
+}
+busy_pct_now() { # share of all CPUs busy over one second
+  local b0 b1 s
+  read -r b0 s < <(stat_busy_steal); sleep 1; read -r b1 s < <(stat_busy_steal)
+  echo $(((b1 - b0) * 100 / (CLK_TCK * NCPU)))
+}
+QUIET_DEADLINE=$((SECONDS + QUIET_WAIT_S)) # one budget for the whole run, not per step
+wait_quiet() {
+  local busy
+  while busy=$(busy_pct_now); [ "$busy" -ge 10 ]; do
+    if [ $SECONDS -ge $QUIET_DEADLINE ]; then
+      log "warning: CPUs ${busy}% busy with other work, wait budget spent; measuring anyway"
+      return 0
+    fi
+    log "waiting for other jobs to finish (CPUs ${busy}% busy)"
+    sleep 5
+  done
+}
+
+# measured LABEL CMD...: waits for quiet CPUs, runs CMD, appends others' CPU share to load.log.
+# A step that others disturbed (>10% of the CPUs) is rerun while the wait budget lasts.
+measured() {
+  local label=$1 b0 s0 b1 s1 c0 c1 t0 rc line other try
+  shift
+  for try in 1 2 3; do
+    wait_quiet
+    children_cpu_ticks >"$RUN_DIR/.c0"
+    read -r b0 s0 < <(stat_busy_steal)
+    t0=$(date +%s.%N)
+    rc=0
+    "$@" || rc=$?
+    read -r b1 s1 < <(stat_busy_steal)
+    children_cpu_ticks >"$RUN_DIR/.c1"
+    c0=$(cat "$RUN_DIR/.c0") c1=$(cat "$RUN_DIR/.c1")
+    line=$(awk -v l="$label" -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v st=$((s1 - s0)) \
+      -v t0="$t0" -v t1="$(date +%s.%N)" -v hz="$CLK_TCK" -v n="$NCPU" 'BEGIN {
+        cap = (t1 - t0) * hz * n; o = (b - c) / cap * 100; if (o < 0) o = 0
+        printf "%s other=%.1f%% steal=%.1f%% wall=%.1fs", l, o, st / cap * 100, t1 - t0 }')
+    other=${line#* other=}
+    other=${other%%.*}
+    if [ "$other" -lt 10 ] || [ $try -eq 3 ] || [ $SECONDS -ge $QUIET_DEADLINE ]; then break; fi
+    log "$label: other processes took ${other}% of the CPUs meanwhile; rerunning"
+  done
+  echo "$line" >>"$RUN_DIR/load.log"
+  return $rc
+}
+
+# ------------------------------------------------------------------ peer (torch) settings
+# AVX-512 kernels exist in torch only for CPUs that have AVX-512; avx2 everywhere else.
+if grep -qw avx512f /proc/cpuinfo; then ATEN_CAP=avx512; else ATEN_CAP=avx2; fi
+# CORE empty = leave OPENBLAS_CORETYPE unset. (Set but empty is not the same: OpenBLAS 0.3.21
+# then picks Haswell instead of auto-detecting.)
+torch_env() {
+  local core=$1
+  echo "ATEN_CPU_CAPABILITY=$ATEN_CAP OMP_NUM_THREADS=$THREADS OMP_WAIT_POLICY=PASSIVE" \
+    ${core:+OPENBLAS_CORETYPE=$core}
+}
+torch_gemm() { # CORE JSON_OUT LOG ARGS...: the peer's bench_gemm.py under the best settings
+  local core=$1 json=$2 out=$3
+  shift 3
+  # shellcheck disable=SC2046
+  env $(torch_env "$core") "$PY" "$PEER_DIR/bench_gemm.py" --threads "$THREADS" --json "$json" \
+    "$@" >"$out" 2>&1
+}
+
+# ------------------------------------------------------------------ sections
+section_peak() {
+  local dir=$RUN_DIR/peak
+  rm -rf "$dir" && mkdir -p "$dir"
+  for t in 1 "$THREADS"; do
+    log "peak: fp32 FMA, $t thread(s)"
+    measured "peak/t$t" "$BUILD_DIR/peak_fma" "$t" 9 >"$dir/peak_t$t.txt"
+  done
+  "$PY" "$REPO/bench/results.py" section peak "$RUN_DIR" >"$RUN_DIR/sections/peak.md"
+}
+
+# torch's fp32 matmul speed depends on the OpenBLAS kernel set; find the best one that runs.
+section_coretype() {
+  local dir=$RUN_DIR/coretype core name ok=()
+  rm -rf "$dir" && mkdir -p "$dir"
+  for core in auto Zen Haswell SkylakeX Cooperlake; do
+    local want=$core
+    [ "$core" = auto ] && want=""
+    name=$(env ${want:+OPENBLAS_CORETYPE=$want} "$PY" -c 'import ctypes
+ob = ctypes.CDLL("libopenblas.so.0"); ob.openblas_get_corename.restype = ctypes.c_char_p
+print(ob.openblas_get_corename().decode())' 2>/dev/null || echo "?")
+    if [ -n "$want" ] && [ "${name,,}" != "${want,,}" ]; then
+      echo "not applied: OpenBLAS substitutes $name" >"$dir/$core.status"
+      continue
+    fi
+    local rc=0
+    # Subshell, so bash's "Illegal instruction" job message stays off the terminal.
+    (torch_gemm "$want" "$dir/probe.json" "$dir/${core}_probe.log" --sizes 256 --dtypes fp32 \
+      --samples 1 --sample_time 0.01) 2>/dev/null || rc=$?
+    if [ $rc -ne 0 ]; then
+      echo "crashes (exit $rc$([ $rc -eq 132 ] && echo ', illegal instruction'))" >"$dir/$core.status"
+      continue
+    fi
+    echo "ok$([ "$core" = auto ] && echo " (auto-detects $name)")" >"$dir/$core.status"
+    ok+=("$core")
+  done
+  rm -f "$dir/probe.json"
+  for r in $(seq 1 "$ROUNDS"); do
+    for core in "${ok[@]}"; do
+      log "coretype: round $r/$ROUNDS, OPENBLAS_CORETYPE=$core"
+      local want=$core
+      [ "$core" = auto ] && want=""
+      measured "coretype/$core/r$r" torch_gemm "$want" "$dir/${core}_r$r.json" \
+        "$dir/${core}_r$r.log" --sizes 512,1024 --dtypes fp32 --samples 5
+    done
+  done
+  "$PY" "$REPO/bench/results.py" section coretype "$RUN_DIR" >"$RUN_DIR/sections/coretype.md"
+}
+
+# One process per library, so one library's idle spinning threads never steal the cores the
+# other is being timed on; same OpenBLAS core as torch gets, for a like-for-like pair.
+fluxion_gemm() { # LIB ROUND
+  local lib=$1 r=$2
+  env OMP_NUM_THREADS="$THREADS" ${GEMM_CORE:+OPENBLAS_CORETYPE=$GEMM_CORE} \
+    "$BUILD_DIR/bench_gemm" --threads="$THREADS" --sizes="$SIZES" --peak_gflops="$GEMM_PEAK" \
+    --benchmark_filter="^gemm/$lib/" --benchmark_repetitions=3 --benchmark_min_time=0.3 \
+    --benchmark_out="$GEMM_DIR/fluxion_${lib}_r$r.json" --benchmark_out_format=json \
+    >"$GEMM_DIR/fluxion_${lib}_r$r.log" 2>&1
+}
+torch_fp32() { # ROUND
+  torch_gemm "$GEMM_CORE" "$GEMM_DIR/torch_fp32_r$1.json" "$GEMM_DIR/torch_fp32_r$1.log" \
+    --sizes "$SIZES" --dtypes fp32
+}
+
+section_gemm() {
+  [ -d "$RUN_DIR/peak" ] || section_peak
+  [ -d "$RUN_DIR/coretype" ] || section_coretype
+  GEMM_DIR=$RUN_DIR/gemm
+  GEMM_PEAK=$("$PY" "$REPO/bench/results.py" peak "$RUN_DIR" "$THREADS")
+  GEMM_CORE=$("$PY" "$REPO/bench/results.py" best-core "$RUN_DIR")
+  rm -rf "$GEMM_DIR" && mkdir -p "$GEMM_DIR"
+  cat >"$GEMM_DIR/settings.txt" <<EOF
+PEAK_GFLOPS=$GEMM_PEAK
+THREADS=$THREADS
+ROUNDS=$ROUNDS
+OPENBLAS_CORETYPE=$GEMM_CORE
+TORCH_ENV=$(torch_env "$GEMM_CORE")
+EOF
+  # Alternate which side goes first, so slow drifts (clock, host load) hit both equally.
+  for r in $(seq 1 "$ROUNDS"); do
+    log "gemm: round $r/$ROUNDS"
+    if [ $((r % 2)) -eq 1 ]; then
+      measured "gemm/onednn/r$r" fluxion_gemm onednn "$r"
+      measured "gemm/openblas/r$r" fluxion_gemm openblas "$r"
+      measured "gemm/torch/r$r" torch_fp32 "$r"
+    else
+      measured "gemm/torch/r$r" torch_fp32 "$r"
+      measured "gemm/openblas/r$r" fluxion_gemm openblas "$r"
+      measured "gemm/onednn/r$r" fluxion_gemm onednn "$r"
+    fi
+  done
+  # torch bf16 on a CPU without AVX-512 falls back to a slow native kernel (~1 min for all
+  # sizes): one run with fewer samples is enough to place it.
+  log "gemm: torch bf16"
+  measured "gemm/torch_bf16" torch_gemm "$GEMM_CORE" "$GEMM_DIR/torch_bf16.json" \
+    "$GEMM_DIR/torch_bf16.log" --sizes "$SIZES" --dtypes bf16 --samples 3
+  "$PY" "$REPO/bench/results.py" section gemm "$RUN_DIR" >"$RUN_DIR/sections/gemm.md"
+}
+
+section_header() {
+  local model flags torch_ver
+  model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+  flags=$(awk -F': ' '/^flags/{print $2; exit}' /proc/cpuinfo | tr ' ' '\n' |
+    grep -E '^(avx|avx2|fma|f16c|avx512[a-z0-9_]*|amx[a-z0-9_]*|avx_vnni)$' | sort | tr '\n' ' ')
+  torch_ver=$("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo "n/a")
+  {
+    echo "## Run"
+    echo
+    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "- CPU: $model (family $(awk -F': ' '/^cpu family/{print $2; exit}' /proc/cpuinfo)," \
+      "model $(awk -F': ' '/^model\t/{print $2; exit}' /proc/cpuinfo)), $NCPU logical CPUs," \
+      "$(grep -q hypervisor /proc/cpuinfo && echo 'virtual machine' || echo 'bare metal')"
+    echo "- SIMD flags: ${flags:-none}$(grep -qw avx512f /proc/cpuinfo || echo '(no AVX-512, so no native bf16/fp16 arithmetic)')"
+    echo "- Software: $(gcc --version | head -n1); oneDNN $(dpkg -s libdnnl-dev 2>/dev/null | awk '/^Version/{print $2}');" \
+      "OpenBLAS $(dpkg -s libopenblas0-pthread 2>/dev/null | awk '/^Version/{print $2}'); torch $torch_ver"
+    echo "- Threads: $THREADS; peer scripts: \`$PEER_DIR\`"
+    echo "- Command: \`$COMMAND_LINE\` (sections run: ${SECTIONS[*]})"
+    echo "- Other load during the measured steps (CPU share taken by other processes; VM steal):" \
+      "$(awk '{o = $2; s = $3; sub(/other=/, "", o); sub(/steal=/, "", s); o += 0; s += 0
+          if (o > mo) { mo = o; ml = $1 } if (s > ms) ms = s }
+        END { printf "max %.1f%% (%s), steal max %.1f%%", mo, ml, ms }' "$RUN_DIR/load.log")"
+    echo
+  } >"$RUN_DIR/sections/header.md"
+}
+
+# ------------------------------------------------------------------ main
+if [ -n "$ONLY" ]; then IFS=, read -r -a SECTIONS <<<"$ONLY"; else SECTIONS=("${ALL_SECTIONS[@]}"); fi
+for s in "${SECTIONS[@]}"; do
+  declare -F "section_$s" >/dev/null || { echo "unknown section: $s" >&2; exit 2; }
+done
+[ -f "$PEER_DIR/bench_gemm.py" ] || { echo "peer scripts not found in $PEER_DIR (set PEER_DIR)" >&2; exit 2; }
+
+ensure_packages
+build
+mkdir -p "$RUN_DIR"
+rm -rf "$RUN_DIR/sections" && mkdir -p "$RUN_DIR/sections"
+: >"$RUN_DIR/load.log"
+for s in "${SECTIONS[@]}"; do
+  "section_$s"
+done
+section_header
+"$PY" "$REPO/bench/results.py" assemble "$RESULTS_MD" "$RUN_DIR"
+log "wrote $RESULTS_MD (raw outputs in $RUN_DIR)"
