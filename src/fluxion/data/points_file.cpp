@@ -1,125 +1,181 @@
 #include "fluxion/data/points_file.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
-#include <sstream>
+#include <limits>
 
 #include "fluxion/core/error.h"
+#include "fluxion/data/npy_header.h"
 #include "fluxion/io/atomic_file.h"
 
 namespace fx::data {
 
 namespace {
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+
+std::string_view trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\v\f");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\v\f");
+  return s.substr(b, e - b + 1);
 }
 
-bool parse_number(const std::string& cell, double* out) {
-  if (cell.empty()) return false;
+// strtod on a NUL-terminated copy; the whole cell must be consumed.
+bool parse_number(std::string_view cell, double* out) {
+  if (cell.empty() || cell.size() > 256) return false;
+  char buf[260];
+  std::copy(cell.begin(), cell.end(), buf);
+  buf[cell.size()] = '\0';
   char* end = nullptr;
-  *out = std::strtod(cell.c_str(), &end);
-  return end == cell.c_str() + cell.size();
+  *out = std::strtod(buf, &end);
+  return end == buf + cell.size();
 }
+
+std::vector<std::string_view> split_cells(std::string_view line) {
+  std::vector<std::string_view> cells;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = line.find(',', start);
+    cells.push_back(trim(line.substr(start, comma - start)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return cells;
+}
+
+std::string quoted(std::string_view cell) {
+  std::string s(cell.substr(0, 40));
+  return "'" + s + (cell.size() > 40 ? "...'" : "'");
+}
+
+// The value as f32, refusing NaN, Inf and values that overflow f32.
+float checked_f32(double v, std::string_view name, const std::string& where,
+                  std::string_view text) {
+  if (std::isnan(v) || std::isinf(v)) fail("{}: {}: value {} is not finite", name, where, text);
+  if (std::fabs(v) > std::numeric_limits<float>::max())
+    fail("{}: {}: value {} is beyond the f32 range", name, where, text);
+  return (float)v;
+}
+
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i)
+    if (std::tolower((unsigned char)s[s.size() - suffix.size() + i]) != suffix[i]) return false;
+  return true;
+}
+
 }  // namespace
 
-Tensor parse_csv_points(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
+Tensor parse_csv_points(std::string_view text, std::string_view name) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
   std::vector<float> values;
   int64_t cols = -1, rows = 0, lineno = 0;
-  while (std::getline(in, line)) {
+  bool header_allowed = true;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++lineno;
-    if (trim(line).empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    std::string cell;
-    while (std::getline(ls, cell, ',')) cells.push_back(trim(cell));
-    if (!line.empty() && line.back() == ',') cells.push_back("");
-    double v;
-    bool header = rows == 0 && cols < 0 && !parse_number(cells[0], &v);
-    if (header) {
+    std::string_view body = trim(line);
+    if (body.empty() || body[0] == '#') continue;
+    auto cells = split_cells(body);
+    std::vector<double> nums(cells.size());
+    int64_t bad = -1, numeric = 0;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (parse_number(cells[c], &nums[c]))
+        ++numeric;
+      else if (bad < 0)
+        bad = (int64_t)c;
+    }
+    // The first row may be a header: then none of its cells is a number.
+    if (header_allowed && numeric == 0) {
+      header_allowed = false;
       cols = (int64_t)cells.size();
       continue;
     }
+    header_allowed = false;
     if (cols < 0) cols = (int64_t)cells.size();
-    FX_CHECK((int64_t)cells.size() == cols, "{}: line {} has {} columns, expected {}", name, lineno,
-             cells.size(), cols);
-    for (size_t c = 0; c < cells.size(); ++c) {
-      FX_CHECK(parse_number(cells[c], &v), "{}: line {}, column {}: '{}' is not a number", name,
-               lineno, c + 1, cells[c]);
-      FX_CHECK(std::isfinite(v), "{}: line {}, column {}: value {} is not finite", name, lineno,
-               c + 1, cells[c]);
-      values.push_back((float)v);
-    }
+    if ((int64_t)cells.size() != cols)
+      fail("{}: line {} has {} columns, expected {} (ragged rows)", name, lineno, cells.size(),
+           cols);
+    if (bad >= 0)
+      fail("{}: line {}, column {}: {} is not a number", name, lineno, bad + 1,
+           cells[bad].empty() ? "an empty cell" : quoted(cells[bad]));
+    for (size_t c = 0; c < cells.size(); ++c)
+      values.push_back(
+          checked_f32(nums[c], name, fmt::format("line {}, column {}", lineno, c + 1), cells[c]));
     ++rows;
   }
-  FX_CHECK(rows > 0, "{}: no data rows", name);
+  if (rows == 0 && cols < 0) fail("{}: empty file (no data rows)", name);
+  if (rows == 0) fail("{}: no data rows, only a header", name);
   return Tensor::from_f32(values, {rows, cols});
 }
 
-Tensor parse_npy_points(const std::string& b, const std::string& name) {
-  FX_CHECK(b.size() >= 10 && std::memcmp(b.data(), "\x93NUMPY", 6) == 0,
-           "{}: not a .npy file (bad magic number)", name);
-  int major = (uint8_t)b[6];
-  FX_CHECK(major == 1 || major == 2 || major == 3, "{}: unsupported .npy version {}", name, major);
-  size_t hlen_size = major == 1 ? 2 : 4;
-  FX_CHECK(b.size() >= 8 + hlen_size, "{}: truncated .npy header", name);
-  size_t hlen = 0;
-  for (size_t i = 0; i < hlen_size; ++i) hlen |= (size_t)(uint8_t)b[8 + i] << (8 * i);
-  size_t data_off = 8 + hlen_size + hlen;
-  FX_CHECK(data_off <= b.size(), "{}: truncated .npy header ({} bytes declared)", name, hlen);
-  std::string h = b.substr(8 + hlen_size, hlen);
-  auto field = [&](const std::string& key) {
-    size_t p = h.find("'" + key + "'");
-    FX_CHECK(p != std::string::npos, "{}: .npy header lacks '{}': {}", name, key, h);
-    return h.substr(h.find(':', p) + 1);
-  };
-  std::string descr = trim(field("descr"));
-  descr = descr.substr(1, descr.find('\'', 1) - 1);
-  FX_CHECK(trim(field("fortran_order")).rfind("False", 0) == 0,
-           "{}: Fortran-order arrays are not supported", name);
-  std::string shp = field("shape");
-  shp = shp.substr(shp.find('(') + 1, shp.find(')') - shp.find('(') - 1);
-  std::vector<int64_t> shape;
-  std::stringstream ss(shp);
-  std::string tok;
-  while (std::getline(ss, tok, ','))
-    if (!trim(tok).empty()) shape.push_back(std::stoll(trim(tok)));
-  FX_CHECK(shape.size() == 1 || shape.size() == 2, "{}: expected a 1-D or 2-D array, got {}", name,
-           shape_str(shape));
-  if (shape.size() == 1) shape.push_back(1);
-  DType dt;
-  if (descr == "<f4")
-    dt = DType::f32;
-  else if (descr == "<f8")
-    dt = DType::f64;
-  else if (descr == "<i4")
-    dt = DType::i32;
-  else if (descr == "<i8")
-    dt = DType::i64;
-  else
-    fail("{}: unsupported .npy dtype '{}' (expected <f4, <f8, <i4 or <i8)", name, descr);
-  int64_t n = shape[0] * shape[1];
-  FX_CHECK(n > 0, "{}: empty array {}", name, shape_str(shape));
-  size_t need = (size_t)n * dtype_size(dt);
-  FX_CHECK(b.size() - data_off >= need, "{}: truncated data: {} bytes for {} {} (need {})", name,
-           b.size() - data_off, descr, shape_str(shape), need);
-  Tensor raw(shape, dt);
-  std::memcpy(raw.raw(), b.data() + data_off, need);
-  Tensor t = raw.to(DType::f32);
-  const float* p = t.data<float>();
-  for (int64_t i = 0; i < n; ++i)
-    FX_CHECK(std::isfinite(p[i]), "{}: row {}, column {}: value {} is not finite", name,
-             i / shape[1] + 1, i % shape[1] + 1, p[i]);
+Tensor parse_npy_points(std::span<const uint8_t> bytes, std::string_view name) {
+  NpyHeader h = parse_npy_header(bytes, name);
+  FX_CHECK(h.shape.size() == 1 || h.shape.size() == 2,
+           "{}: NPY array has shape {}; expected [N, D] (or [N], read as [N, 1])", name,
+           shape_str(h.shape));
+  int64_t n = h.shape[0], d = h.shape.size() == 2 ? h.shape[1] : 1;
+  FX_CHECK(n > 0 && d > 0, "{}: NPY array of shape {} holds no points", name, shape_str(h.shape));
+  size_t esize = h.dtype == DType::f32 || h.dtype == DType::i32 ? 4 : 8;
+  uint64_t need = 0;
+  if (__builtin_mul_overflow((uint64_t)n * (uint64_t)d, esize, &need) || (uint64_t)d > 1u << 30)
+    fail("{}: NPY shape {} is too large", name, shape_str(h.shape));
+  uint64_t have = bytes.size() - h.data_offset;
+  if (have < need)
+    fail("{}: NPY data truncated: shape {} needs {} bytes, the file has {}", name,
+         shape_str(h.shape), need, have);
+  if (have > need)
+    fail("{}: {} unexpected bytes after the NPY data of shape {}", name, have - need,
+         shape_str(h.shape));
+
+  Tensor t({n, d}, DType::f32);
+  float* out = t.data<float>();
+  const uint8_t* src = bytes.data() + h.data_offset;
+  for (int64_t i = 0; i < n * d; ++i) {
+    double v = 0;
+    switch (h.dtype) {
+      case DType::f32: {
+        float f;
+        std::memcpy(&f, src + 4 * i, 4);
+        v = f;
+        break;
+      }
+      case DType::f64:
+        std::memcpy(&v, src + 8 * i, 8);
+        break;
+      case DType::i32: {
+        int32_t k;
+        std::memcpy(&k, src + 4 * i, 4);
+        v = k;
+        break;
+      }
+      default: {
+        int64_t k;
+        std::memcpy(&k, src + 8 * i, 8);
+        v = (double)k;
+        break;
+      }
+    }
+    auto where = [&] { return fmt::format("row {}, column {}", i / d, i % d); };
+    if (!std::isfinite(v) || std::fabs(v) > std::numeric_limits<float>::max())
+      out[i] = checked_f32(v, name, where(), fmt::format("{}", v));
+    else
+      out[i] = (float)v;
+  }
   return t;
 }
 
 Tensor load_points(const std::string& path) {
   std::string bytes = io::read_file(path);
-  FX_CHECK(!bytes.empty(), "{}: empty file", path);
-  if (path.size() > 4 && path.substr(path.size() - 4) == ".npy")
-    return parse_npy_points(bytes, path);
+  std::span<const uint8_t> raw((const uint8_t*)bytes.data(), bytes.size());
+  if (ends_with_ci(path, ".npy")) return parse_npy_points(raw, path);
+  if (ends_with_ci(path, ".csv")) return parse_csv_points(bytes, path);
+  if (bytes.size() >= 6 && bytes.compare(0, 6, "\x93NUMPY") == 0)
+    return parse_npy_points(raw, path);
   return parse_csv_points(bytes, path);
 }
 

@@ -1,5 +1,8 @@
 #include "fluxion/data/toy2d.h"
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "fluxion/core/error.h"
@@ -7,85 +10,121 @@
 
 namespace fx::data {
 
-const std::vector<std::string>& toy_names() {
-  static const std::vector<std::string> names = {"gaussian", "8gaussians",   "25gaussians",
-                                                 "moons",    "checkerboard", "swissroll",
-                                                 "spirals",  "rings"};
-  return names;
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr int kUniformsPerPoint = 4;  // two for the shape, two for one Box-Muller pair
+
+// Draws for one point: u[0], u[1] shape the point, z0/z1 are independent N(0, 1).
+struct Draw {
+  double u[2];
+  double z0, z1;
+};
+
+// Box-Muller on (u1, u2) in [0, 1); 1 - u1 is in (0, 1], so the log is finite.
+void box_muller(double u1, double u2, double* z0, double* z1) {
+  double r = std::sqrt(-2.0 * std::log(1.0 - u1));
+  *z0 = r * std::cos(2 * kPi * u2);
+  *z1 = r * std::sin(2 * kPi * u2);
 }
 
-bool is_toy(const std::string& name) {
+// One Philox stream per distribution name (FNV-1a), so that, say, "moons" and "8gaussians"
+// drawn with the same seed are independent.
+uint64_t stream_of(std::string_view name) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : name) h = (h ^ (uint8_t)c) * 1099511628211ull;
+  return h;
+}
+
+int pick(double u, int k) { return std::min(k - 1, (int)(u * k)); }
+
+void point(std::string_view name, const Draw& d, double* x, double* y) {
+  double u0 = d.u[0], u1 = d.u[1];
+  if (name == "8gaussians") {
+    double a = pick(u0, 8) * (2 * kPi / 8);
+    *x = 4 * std::cos(a) + 0.5 * d.z0;
+    *y = 4 * std::sin(a) + 0.5 * d.z1;
+  } else if (name == "25gaussians") {
+    int k = pick(u0, 25);
+    *x = 2.0 * (k % 5 - 2) + 0.2 * d.z0;
+    *y = 2.0 * (k / 5 - 2) + 0.2 * d.z1;
+  } else if (name == "moons") {
+    double th = u1 * kPi;
+    bool first = u0 < 0.5;
+    double mx = first ? std::cos(th) : 1 - std::cos(th);
+    double my = first ? std::sin(th) : 0.5 - std::sin(th);
+    *x = (mx - 0.5) * 3.0 + 0.1 * d.z0;
+    *y = (my - 0.25) * 3.0 + 0.1 * d.z1;
+  } else if (name == "checkerboard") {
+    // One of the 8 squares (col + row even) of side 2 on [-4,4]^2, then uniform inside it. The
+    // fraction of u0 left after picking the square is itself uniform.
+    int k = pick(u0, 8);
+    int col = k % 4, row = 2 * (k / 4) + col % 2;
+    *x = -4 + 2 * (col + (u0 * 8 - k));
+    *y = -4 + 2 * (row + u1);
+  } else if (name == "swissroll") {
+    double t = 1.5 * kPi * (1 + 2 * u0);
+    *x = t * std::cos(t) / 3.0 + 0.1 * d.z0;
+    *y = t * std::sin(t) / 3.0 + 0.1 * d.z1;
+  } else if (name == "spirals") {
+    double r = std::sqrt(u1) * 3 * kPi;
+    double s = u0 < 0.5 ? 1.0 : -1.0;
+    *x = s * -std::cos(r) * r / 2.5 + 0.1 * d.z0;
+    *y = s * std::sin(r) * r / 2.5 + 0.1 * d.z1;
+  } else if (name == "rings") {
+    // Ring k (radius k) is picked with probability k / 10: equal density along the circles.
+    double c = u0 * 10;
+    double r = c < 1 ? 1 : c < 3 ? 2 : c < 6 ? 3 : 4;
+    double a = 2 * kPi * u1;
+    *x = r * std::cos(a) + 0.05 * d.z0;
+    *y = r * std::sin(a) + 0.05 * d.z1;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> toy_names() {
+  return {"gaussian",     "8gaussians", "25gaussians", "moons",
+          "checkerboard", "swissroll",  "spirals",     "rings"};
+}
+
+bool is_toy(std::string_view name) {
   for (const auto& n : toy_names())
     if (n == name) return true;
   return false;
 }
 
-namespace {
-// Independent streams per purpose: u = uniforms, z = normals.
-struct Draws {
-  std::vector<double> u, z;
-  Draws(int64_t n, int per_point_u, int per_point_z, uint64_t seed)
-      : u(n * per_point_u), z(n * per_point_z) {
-    philox_uniform(seed, 1, u.data(), (int64_t)u.size());
-    philox_normal(seed, 2, z.data(), (int64_t)z.size());
-  }
-};
-}  // namespace
-
-Tensor sample_toy(const std::string& name, int64_t n, uint64_t seed, int64_t dim) {
-  FX_CHECK(n >= 0, "sample_toy: negative count {}", n);
+Tensor sample_toy(std::string_view name, int64_t n, uint64_t seed, int64_t dim) {
   if (!is_toy(name))
-    fail("unknown data set '{}' (built-in: {}; or give a .csv/.npy file)", name,
-         fmt::join(toy_names(), ", "));
+    fail("unknown distribution '{}' (built-in: {})", name, fmt::join(toy_names(), ", "));
+  FX_CHECK(n >= 0, "{}: the number of points must be >= 0, got {}", name, n);
+  uint64_t stream = stream_of(name);
   if (name == "gaussian") {
-    FX_CHECK(dim > 0, "gaussian: dimension must be positive, got {}", dim);
+    FX_CHECK(dim >= 1, "gaussian: dimension must be >= 1, got {}", dim);
+    int64_t count = n * dim;
+    std::vector<double> u(count + count % 2);
+    philox_uniform(seed, stream, u.data(), (int64_t)u.size());
     Tensor t({n, dim}, DType::f32);
-    philox_normal(seed, 2, t.data<float>(), n * dim);
+    float* p = t.data<float>();
+    for (int64_t i = 0; i < count; i += 2) {
+      double z0, z1;
+      box_muller(u[i], u[i + 1], &z0, &z1);
+      p[i] = (float)z0;
+      if (i + 1 < count) p[i + 1] = (float)z1;
+    }
     return t;
   }
-  FX_CHECK(dim == 2, "data set '{}' is 2-D; asked for dimension {}", name, dim);
+  FX_CHECK(dim == 2, "distribution '{}' is 2-D; asked for dimension {}", name, dim);
+  std::vector<double> u(n * kUniformsPerPoint);
+  philox_uniform(seed, stream, u.data(), (int64_t)u.size());
   Tensor t({n, 2}, DType::f32);
   float* p = t.data<float>();
-  Draws d(n, 2, 2, seed);
   for (int64_t i = 0; i < n; ++i) {
-    double u0 = d.u[2 * i], u1 = d.u[2 * i + 1], z0 = d.z[2 * i], z1 = d.z[2 * i + 1];
+    const double* ui = &u[i * kUniformsPerPoint];
+    Draw d{{ui[0], ui[1]}, 0, 0};
+    box_muller(ui[2], ui[3], &d.z0, &d.z1);
     double x = 0, y = 0;
-    if (name == "8gaussians") {  // radius 4, std 0.5 (as shared/peer/rectified_flow_2d.py)
-      double a = std::floor(u0 * 8) * (2 * M_PI / 8);
-      x = 4 * std::cos(a) + 0.5 * z0;
-      y = 4 * std::sin(a) + 0.5 * z1;
-    } else if (name == "25gaussians") {  // 5x5 grid, spacing 2, std 0.1
-      int k = std::min(24, (int)(u0 * 25));
-      x = 2.0 * (k % 5 - 2) + 0.1 * z0;
-      y = 2.0 * (k / 5 - 2) + 0.1 * z1;
-    } else if (name == "moons") {  // as the peer: scaled by 3, centred, noise 0.1
-      double th = u1 * M_PI;
-      bool upper = u0 < 0.5;
-      double mx = upper ? std::cos(th) : 1 - std::cos(th);
-      double my = upper ? std::sin(th) : 0.5 - std::sin(th);
-      x = (mx - 0.5) * 3.0 + 0.1 * z0;
-      y = (my - 0.25) * 3.0 + 0.1 * z1;
-    } else if (name == "checkerboard") {  // FFJORD's: 8 alternating squares on [-4,4]^2
-      double a = u0 * 4 - 2;
-      double b = u1 - (z0 > 0 ? 2.0 : 0.0);
-      int parity = (((int)std::floor(a)) % 2 + 2) % 2;
-      x = a * 2;
-      y = (b + parity) * 2;
-    } else if (name == "swissroll") {
-      double th = 1.5 * M_PI * (1 + 2 * u0);
-      x = th * std::cos(th) / 3.0 + 0.1 * z0;
-      y = th * std::sin(th) / 3.0 + 0.1 * z1;
-    } else if (name == "spirals") {
-      double r = std::sqrt(u1) * 3 * M_PI;
-      double sgn = u0 < 0.5 ? 1.0 : -1.0;
-      x = sgn * -std::cos(r) * r / 2.5 + 0.1 * z0;
-      y = sgn * std::sin(r) * r / 2.5 + 0.1 * z1;
-    } else if (name == "rings") {  // radii 1, 2, 3, 4
-      double r = 1 + std::floor(u0 * 4);
-      double a = 2 * M_PI * u1;
-      x = r * std::cos(a) + 0.05 * z0;
-      y = r * std::sin(a) + 0.05 * z1;
-    }
+    point(name, d, &x, &y);
     p[2 * i] = (float)x;
     p[2 * i + 1] = (float)y;
   }

@@ -18,7 +18,7 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 using json = nlohmann::json;
-constexpr DType kAllDtypes[] = {DType::f64, DType::f32, DType::bf16, DType::f16,
+constexpr DType kAllDtypes[] = {DType::f64, DType::f32, DType::bf16,   DType::f16,
                                 DType::i32, DType::i64, DType::boolean};
 
 DType dtype_from_safetensors(const json& v, std::string_view file, const std::string& tensor);
@@ -32,6 +32,9 @@ std::string brief(const json& v) {
 // Parses the header, refusing duplicate keys at any depth (nlohmann would keep the last one,
 // the reference reader would fail: either way the file is ambiguous).
 json parse_header_json(std::span<const uint8_t> text, std::string_view file) {
+  // nlohmann stops at a NUL byte as if the input ended there; JSON never contains a raw one.
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == 0) fail("{}: header has a NUL byte at offset {}: not valid JSON", file, 8 + i);
   struct Scope {
     std::set<std::string> keys;
     std::string name;  // key under which this object sits ("" for the top level)
@@ -95,18 +98,18 @@ Entry parse_entry(const std::string& name, const json& v, std::string_view file)
   const json& shape = v["shape"];
   if (!shape.is_array())
     fail("{}: tensor '{}': field 'shape' must be an array, got {}", file, name, brief(shape));
-  uint64_t numel = 1;
+  // fx::numel multiplies every extent in int64, so even with a zero extent the product of the
+  // others must fit: [2^62, 2, 0] is empty but would overflow on the way.
+  uint64_t product = 1;
   bool empty = false;
   for (const json& d : shape) {
     uint64_t n = as_count(d, file, name, "shape");
-    if (n > (uint64_t)INT64_MAX)
-      fail("{}: tensor '{}': field 'shape' entry {} is too large", file, name, n);
-    e.shape.push_back((int64_t)n);
     empty |= n == 0;
-    if (!empty && __builtin_mul_overflow(numel, n, &numel))
+    if (n != 0 && (__builtin_mul_overflow(product, n, &product) || product > (uint64_t)INT64_MAX))
       fail("{}: tensor '{}': field 'shape' {} overflows 64 bits", file, name, brief(shape));
+    e.shape.push_back((int64_t)n);
   }
-  if (empty) numel = 0;
+  uint64_t numel = empty ? 0 : product;
 
   const json& off = v["data_offsets"];
   if (!off.is_array() || off.size() != 2)
@@ -119,9 +122,10 @@ Entry parse_entry(const std::string& name, const json& v, std::string_view file)
   uint64_t need = 0;
   if (__builtin_mul_overflow(numel, (uint64_t)dtype_size(e.dtype), &need) ||
       e.end - e.begin != need)
-    fail("{}: tensor '{}': field 'data_offsets' {} spans {} bytes, but dtype {} x shape {} needs {}",
-         file, name, brief(off), e.end - e.begin, safetensors_dtype_name(e.dtype), brief(shape),
-         need);
+    fail(
+        "{}: tensor '{}': field 'data_offsets' {} spans {} bytes, but dtype {} x shape {} needs {}",
+        file, name, brief(off), e.end - e.begin, safetensors_dtype_name(e.dtype), brief(shape),
+        need);
   return e;
 }
 
@@ -129,18 +133,20 @@ DType dtype_from_safetensors(const json& v, std::string_view file, const std::st
   if (v.is_string())
     for (DType d : kAllDtypes)
       if (v.get<std::string>() == safetensors_dtype_name(d)) return d;
-  fail("{}: tensor '{}': field 'dtype' has unsupported value {} (supported: F64, F32, BF16, F16, "
-       "I64, I32, BOOL)",
-       file, tensor, brief(v));
+  fail(
+      "{}: tensor '{}': field 'dtype' has unsupported value {} (supported: F64, F32, BF16, F16, "
+      "I64, I32, BOOL)",
+      file, tensor, brief(v));
 }
 
 // The data offsets must tile [0, size) exactly, as the reference reader requires.
 void check_layout(std::vector<Entry>& entries, uint64_t size, std::string_view file) {
   for (const Entry& e : entries)
     if (e.end > size)
-      fail("{}: tensor '{}': field 'data_offsets' [{}, {}] is out of range: the data buffer has {} "
-           "bytes (file truncated?)",
-           file, e.name, e.begin, e.end, size);
+      fail(
+          "{}: tensor '{}': field 'data_offsets' [{}, {}] is out of range: the data buffer has {} "
+          "bytes (file truncated?)",
+          file, e.name, e.begin, e.end, size);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
@@ -165,28 +171,55 @@ void check_layout(std::vector<Entry>& entries, uint64_t size, std::string_view f
 
 std::string_view safetensors_dtype_name(DType d) {
   switch (d) {
-    case DType::f64: return "F64";
-    case DType::f32: return "F32";
-    case DType::bf16: return "BF16";
-    case DType::f16: return "F16";
-    case DType::i32: return "I32";
-    case DType::i64: return "I64";
-    case DType::boolean: return "BOOL";
+    case DType::f64:
+      return "F64";
+    case DType::f32:
+      return "F32";
+    case DType::bf16:
+      return "BF16";
+    case DType::f16:
+      return "F16";
+    case DType::i32:
+      return "I32";
+    case DType::i64:
+      return "I64";
+    case DType::boolean:
+      return "BOOL";
   }
   return "?";
 }
 
 std::string serialize_safetensors(const std::map<std::string, Tensor>& tensors,
                                   const std::map<std::string, std::string>& metadata) {
-  // Reference order: larger elements first, then by name; keeps every tensor aligned.
+  // The reference writer's order: its Dtype enum descending (I64, F64, F32, I32, BF16, F16,
+  // BOOL), then by name. Sizes never increase along it, so every tensor stays aligned.
+  auto rank = [](DType d) {
+    switch (d) {
+      case DType::i64:
+        return 6;
+      case DType::f64:
+        return 5;
+      case DType::f32:
+        return 4;
+      case DType::i32:
+        return 3;
+      case DType::bf16:
+        return 2;
+      case DType::f16:
+        return 1;
+      case DType::boolean:
+        return 0;
+    }
+    return 0;
+  };
   std::vector<const std::pair<const std::string, Tensor>*> order;
   for (const auto& kv : tensors) {
     FX_CHECK(kv.first != "__metadata__", "safetensors: '__metadata__' cannot name a tensor");
     FX_CHECK(kv.second.defined(), "safetensors: tensor '{}' is undefined", kv.first);
     order.push_back(&kv);
   }
-  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {
-    return dtype_size(a->second.dtype()) > dtype_size(b->second.dtype());
+  std::stable_sort(order.begin(), order.end(), [&](auto* a, auto* b) {
+    return rank(a->second.dtype()) > rank(b->second.dtype());
   });
 
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
@@ -259,8 +292,8 @@ SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, std::string_vi
     if (e.end > e.begin) std::memcpy(t.raw(), src, e.end - e.begin);
     if (e.dtype == DType::boolean)  // anything but 0/1 in a C++ bool is undefined behaviour
       for (uint64_t i = 0; i < e.end - e.begin; ++i)
-        if (src[i] > 1) fail("{}: tensor '{}': BOOL element {} has byte value {}", file, e.name, i,
-                             src[i]);
+        if (src[i] > 1)
+          fail("{}: tensor '{}': BOOL element {} has byte value {}", file, e.name, i, src[i]);
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;

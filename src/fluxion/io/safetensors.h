@@ -2,8 +2,9 @@
 // so PyTorch's `safetensors` package loads fluxion files and fluxion loads theirs:
 //   [8-byte little-endian N][N bytes of JSON header, space-padded to a multiple of 8][data]
 //   header = {"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets"}, ...}
-// Like the reference writer, tensors are laid out by dtype size (largest first), then by name,
-// so every tensor starts aligned to its element size; header keys follow the data order.
+// Like the reference writer, tensors are laid out by dtype in the order I64, F64, F32, I32, BF16,
+// F16, BOOL (its enum, descending), then by name, so every tensor starts aligned to its element
+// size; header keys follow the data order, after "__metadata__". The reader accepts any order.
 //
 // The parser trusts nothing (it is fuzzed, see fuzz/): every size, offset, dtype and JSON key
 // is checked, and a bad file gives an fx::Error naming the file, the tensor, the field and
