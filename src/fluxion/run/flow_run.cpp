@@ -10,7 +10,7 @@
 #include "fluxion/data/points_file.h"
 #include "fluxion/data/toy2d.h"
 #include "fluxion/io/atomic_file.h"
-#include "fluxion/io/image.h"
+#include "fluxion/io/plot.h"
 #include "fluxion/io/safetensors.h"
 #include "fluxion/metrics/distance.h"
 #include "fluxion/optim/trainer.h"
@@ -337,36 +337,43 @@ SampleQuality evaluate_flow(FlowRun& run, const solvers::OdeOptions& ode, int64_
 void write_flow_pictures(FlowRun& run, const std::string& dir, uint64_t seed) {
   PointSource data_src(run.cfg.data, 2);
   PointSource source(run.cfg.source, run.cfg.model.dim);
-  // Samples (RK45) over the data, and trajectories (Euler, 100 steps) from x0 to x1.
-  Tensor x0 = source.sample(2000, mix(seed, 7, 6));
-  solvers::OdeOptions rk;
-  rk.method = solvers::Method::rk45;
-  Tensor gen_x = gen::sample_flow(*run.model, x0, rk).x;
-  Tensor ref = data_src.sample(2000, mix(seed, 8, 6));
-  double lim = 6.0;
-  if (run.cfg.model.dim == 2) {
-    io::Panel p(480, -lim, lim);
-    p.scatter(ref, {150, 150, 150}, 1, 0.5f);
-    p.scatter(gen_x, {31, 119, 180}, 1, 0.6f);
-    io::write_png((fs::path(dir) / "samples.png").string(), p.canvas);
+  std::string name = fmt::format("{}-RF", run.cfg.round);
+  if (run.cfg.model.dim >= 2) {
+    // Samples (RK45) over the data, and trajectories (Euler, 50 steps) from x0 to x1.
+    Tensor x0 = source.sample(2000, mix(seed, 7, 6));
+    solvers::OdeOptions rk;
+    rk.method = solvers::Method::rk45;
+    Tensor gen_x = gen::sample_flow(*run.model, x0, rk).x;
+    Tensor ref = data_src.sample(2000, mix(seed, 8, 6));
+    io::Box2 box{-6, 6, -6, 6};
+    io::ScatterPanel samples{name + " samples (RK45) vs data", {}, {}, box};
+    samples.series.push_back({ref, "data", io::Color{150, 150, 150}});
+    samples.series.push_back({gen_x, "generated"});
+    io::save_figure((fs::path(dir) / "samples.png").string(), {samples});
 
     solvers::OdeOptions eu;
     eu.steps = 50;
     eu.keep_trajectory = true;
     Tensor few = source.sample(300, mix(seed, 9, 6));
     auto tr = gen::sample_flow(*run.model, few, eu);
-    io::Panel q(480, -lim, lim);
-    q.paths(tr.trajectory, 300, {214, 39, 40}, 0.25f);
-    q.scatter(few, {120, 120, 120}, 1, 0.7f);
-    q.scatter(tr.x, {31, 119, 180}, 1, 0.8f);
-    io::write_png((fs::path(dir) / "trajectories.png").string(), q.canvas);
+    io::ScatterPanel paths{name + " ODE paths x0 -> x1 (Euler 50)", {}, {}, box};
+    paths.paths.push_back({tr.trajectory, "path"});
+    paths.series.push_back({few, "x0", io::Color{120, 120, 120}});
+    paths.series.push_back({tr.x, "x1"});
+    io::save_figure((fs::path(dir) / "trajectories.png").string(), {paths});
   }
-  std::vector<double> losses;
+  std::vector<double> steps, losses;
   std::ifstream m((fs::path(dir) / "metrics.jsonl").string());
   std::string line;
   while (std::getline(m, line))
-    if (!line.empty()) losses.push_back(json::parse(line).value("loss", 0.0));
-  io::write_png((fs::path(dir) / "loss.png").string(), io::curve_plot({losses}, {{31, 119, 180}}));
+    if (!line.empty()) {
+      json j = json::parse(line);
+      steps.push_back(j.value("step", 0.0));
+      losses.push_back(j.value("loss", 0.0));
+    }
+  io::LinePanel loss{name + " training loss", "step", "loss", {}, true};
+  loss.curves.push_back({losses, steps, "loss (mean over 50 steps)"});
+  io::save_figure((fs::path(dir) / "loss.png").string(), {loss}, 640, 360);
 }
 
 }  // namespace fx::run
