@@ -17,11 +17,13 @@ struct Var {
 
   bool valid() const { return graph != nullptr && id >= 0; }
   const Node& node() const;
-  const Shape& shape() const { return node().shape; }
+  // By value: a reference into the graph's node storage would dangle as soon as another
+  // node is appended (VJPs and composites read a shape, then add nodes).
+  Shape shape() const { return node().shape; }
   DType dtype() const { return node().dtype; }
-  int rank() const { return (int)shape().size(); }
+  int rank() const { return (int)node().shape.size(); }
   int64_t dim(int i) const;
-  int64_t numel() const { return fx::numel(shape()); }
+  int64_t numel() const { return fx::numel(node().shape); }
 };
 
 class Graph {

@@ -37,10 +37,15 @@ void dot_rule(Node& n, const In& in) {
 V dot_vjp(const VjpArgs& x) {
   Var A = x.in[0], B = x.in[1], g = x.g;
   bool ta = x.node.attrs.transpose_a, tb = x.node.attrs.transpose_b;
-  Var dA = ta ? dot(B, g, tb, true) : dot(g, B, false, !tb);
+  bool shared_b = B.rank() == 2 && A.rank() > 2;
+  // With ta, dA = op(B) gᵀ; a shared 2-D B cannot be dot's left operand against a
+  // batched g, so compute (g op(B)ᵀ)ᵀ instead.
+  Var dA = !ta        ? dot(g, B, false, !tb)
+           : shared_b ? transpose(dot(g, B, false, !tb))
+                      : dot(B, g, tb, true);
   Var dB = tb ? dot(g, A, true, ta) : dot(A, g, !ta, false);
   // B shared across batches: its cotangent sums over the batch axes.
-  if (B.rank() == 2 && A.rank() > 2) dB = sum_to(dB, B.shape());
+  if (shared_b) dB = sum_to(dB, B.shape());
   return {dA, dB};
 }
 }  // namespace

@@ -51,8 +51,9 @@ void float_binary_rule(Node& n, const In& in) {
 
 void compare_rule(Node& n, const In& in) {
   n.shape = broadcast_rule(n, *in[0], *in[1]);
-  FX_CHECK(in[0]->dtype == in[1]->dtype, "{}: dtypes differ: {} vs {}", op_name(n.op),
-           dtype_name(in[0]->dtype), dtype_name(in[1]->dtype));
+  FX_CHECK(in[0]->dtype == in[1]->dtype, "{}: dtypes differ: {}{} vs {}{}", op_name(n.op),
+           dtype_name(in[0]->dtype), shape_str(in[0]->shape), dtype_name(in[1]->dtype),
+           shape_str(in[1]->shape));
   n.dtype = DType::boolean;
 }
 
@@ -95,7 +96,7 @@ void register_elementwise_ops(OpTable& t) {
   t[(int)Op::floor] = {"floor", 1, unary_float_rule, nullptr, true};
   t[(int)Op::logical_not] = {"logical_not", 1, logical_rule, nullptr, true};
 
-  auto shp = [](const VjpArgs& a, int i) -> const Shape& { return a.in[i].shape(); };
+  auto shp = [](const VjpArgs& a, int i) -> Shape { return a.in[i].shape(); };
   t[(int)Op::add] = {"add", 2, binary_rule, [shp](const VjpArgs& a) -> V {
                        return {sum_to(a.g, shp(a, 0)), sum_to(a.g, shp(a, 1))};
                      }};
@@ -144,8 +145,9 @@ void register_elementwise_ops(OpTable& t) {
       [](Node& n, const In& in) {
         FX_CHECK(in[0]->dtype == DType::boolean, "where: condition must be bool, got {}",
                  dtype_name(in[0]->dtype));
-        FX_CHECK(in[1]->dtype == in[2]->dtype, "where: branch dtypes differ: {} vs {}",
-                 dtype_name(in[1]->dtype), dtype_name(in[2]->dtype));
+        FX_CHECK(in[1]->dtype == in[2]->dtype, "where: branch dtypes differ: {}{} vs {}{}",
+                 dtype_name(in[1]->dtype), shape_str(in[1]->shape), dtype_name(in[2]->dtype),
+                 shape_str(in[2]->shape));
         Shape ab, out;
         FX_CHECK(broadcast_shapes(in[1]->shape, in[2]->shape, &ab) &&
                      broadcast_shapes(in[0]->shape, ab, &out),

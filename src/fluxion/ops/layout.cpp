@@ -133,8 +133,10 @@ void register_layout_ops(OpTable& t) {
                           n.shape = s0;
                           n.shape[ax] = 0;
                           for (const Node* x : in) {
-                            FX_CHECK(x->dtype == in[0]->dtype, "concat: dtypes differ: {} vs {}",
-                                     dtype_name(in[0]->dtype), dtype_name(x->dtype));
+                            FX_CHECK(x->dtype == in[0]->dtype,
+                                     "concat: dtypes differ: {}{} vs {}{}",
+                                     dtype_name(in[0]->dtype), shape_str(s0), dtype_name(x->dtype),
+                                     shape_str(x->shape));
                             bool ok = x->shape.size() == s0.size();
                             for (size_t i = 0; ok && i < s0.size(); ++i)
                               ok = (int)i == ax || x->shape[i] == s0[i];
