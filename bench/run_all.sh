@@ -77,7 +77,9 @@ stat_busy_steal() { awk '/^cpu /{print $2+$3+$4+$7+$8, $9}' /proc/stat; }
 children_cpu_ticks() {
   times >"$RUN_DIR/.times"
   tail -n1 "$RUN_DIR/.times" | awk -v hz="$CLK_TCK" '{
-    s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print int(s * hz) }'
+    s = 0
+    for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
+    print int(s * hz) }'
 }
 busy_pct_now() { # share of all CPUs busy over one second
   local b0 b1 s
@@ -173,7 +175,8 @@ print(ob.openblas_get_corename().decode())' 2>/dev/null || echo "?")
     (torch_gemm "$want" "$dir/probe.json" "$dir/${core}_probe.log" --sizes 256 --dtypes fp32 \
       --samples 1 --sample_time 0.01) 2>/dev/null || rc=$?
     if [ $rc -ne 0 ]; then
-      echo "crashes (exit $rc$([ $rc -eq 132 ] && echo ', illegal instruction'))" >"$dir/$core.status"
+      [ $rc -eq 132 ] && rc="132, illegal instruction"
+      echo "crashes (exit $rc)" >"$dir/$core.status"
       continue
     fi
     echo "ok$([ "$core" = auto ] && echo " (auto-detects $name)")" >"$dir/$core.status"
@@ -242,38 +245,50 @@ EOF
   "$PY" "$REPO/bench/results.py" section gemm "$RUN_DIR" >"$RUN_DIR/sections/gemm.md"
 }
 
+cpuinfo() { awk -F': ' -v k="$1" '$1 ~ "^"k"[ \t]*$" {print $2; exit}' /proc/cpuinfo; }
+pkg_version() { dpkg -s "$1" 2>/dev/null | awk '/^Version/{print $2}'; }
+
 section_header() {
-  local model flags torch_ver
-  model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
-  flags=$(awk -F': ' '/^flags/{print $2; exit}' /proc/cpuinfo | tr ' ' '\n' |
+  local flags no512="" kind=bare-metal commit torch_ver load
+  flags=$(cpuinfo flags | tr ' ' '\n' |
     grep -E '^(avx|avx2|fma|f16c|avx512[a-z0-9_]*|amx[a-z0-9_]*|avx_vnni)$' | sort | tr '\n' ' ')
+  grep -qw avx512f /proc/cpuinfo || no512=" (no AVX-512, so no native bf16/fp16 arithmetic)"
+  grep -qw hypervisor /proc/cpuinfo && kind="virtual machine"
+  commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')
   torch_ver=$("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo "n/a")
-  {
-    echo "## Run"
-    echo
-    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "- CPU: $model (family $(awk -F': ' '/^cpu family/{print $2; exit}' /proc/cpuinfo)," \
-      "model $(awk -F': ' '/^model\t/{print $2; exit}' /proc/cpuinfo)), $NCPU logical CPUs," \
-      "$(grep -q hypervisor /proc/cpuinfo && echo 'virtual machine' || echo 'bare metal')"
-    echo "- SIMD flags: ${flags:-none}$(grep -qw avx512f /proc/cpuinfo || echo '(no AVX-512, so no native bf16/fp16 arithmetic)')"
-    echo "- Software: $(gcc --version | head -n1); oneDNN $(dpkg -s libdnnl-dev 2>/dev/null | awk '/^Version/{print $2}');" \
-      "OpenBLAS $(dpkg -s libopenblas0-pthread 2>/dev/null | awk '/^Version/{print $2}'); torch $torch_ver"
-    echo "- Threads: $THREADS; peer scripts: \`$PEER_DIR\`"
-    echo "- Command: \`$COMMAND_LINE\` (sections run: ${SECTIONS[*]})"
-    echo "- Other load during the measured steps (CPU share taken by other processes; VM steal):" \
-      "$(awk '{o = $2; s = $3; sub(/other=/, "", o); sub(/steal=/, "", s); o += 0; s += 0
-          if (o > mo) { mo = o; ml = $1 } if (s > ms) ms = s }
-        END { printf "max %.1f%% (%s), steal max %.1f%%", mo, ml, ms }' "$RUN_DIR/load.log")"
-    echo
-  } >"$RUN_DIR/sections/header.md"
+  load=$(awk '{ o = $2; s = $3; sub(/other=/, "", o); sub(/steal=/, "", s); o += 0; s += 0
+      if (o > mo) { mo = o; ml = $1 } if (s > ms) ms = s }
+    END { printf "max %.1f%% (%s), VM steal max %.1f%%", mo, ml ? ml : "-", ms }' \
+    "$RUN_DIR/load.log")
+  cat >"$RUN_DIR/sections/header.md" <<EOF
+## Run
+
+- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $commit
+- CPU: $(cpuinfo "model name") ($(cpuinfo vendor_id) family $(cpuinfo "cpu family"), model \
+$(cpuinfo model), stepping $(cpuinfo stepping)), $NCPU logical CPUs, $kind
+- SIMD flags: ${flags:-none}$no512
+- Software: $(gcc --version | head -n1); oneDNN $(pkg_version libdnnl-dev); OpenBLAS \
+$(pkg_version libopenblas0-pthread); torch $torch_ver
+- Threads: $THREADS; peer scripts: \`$PEER_DIR\`
+- Command: \`$COMMAND_LINE\` (sections run: ${SECTIONS[*]})
+- Others' CPU share during the measured steps of this run: $load
+
+EOF
 }
 
 # ------------------------------------------------------------------ main
-if [ -n "$ONLY" ]; then IFS=, read -r -a SECTIONS <<<"$ONLY"; else SECTIONS=("${ALL_SECTIONS[@]}"); fi
+if [ -n "$ONLY" ]; then
+  IFS=, read -r -a SECTIONS <<<"$ONLY"
+else
+  SECTIONS=("${ALL_SECTIONS[@]}")
+fi
 for s in "${SECTIONS[@]}"; do
   declare -F "section_$s" >/dev/null || { echo "unknown section: $s" >&2; exit 2; }
 done
-[ -f "$PEER_DIR/bench_gemm.py" ] || { echo "peer scripts not found in $PEER_DIR (set PEER_DIR)" >&2; exit 2; }
+if [ ! -f "$PEER_DIR/bench_gemm.py" ]; then
+  echo "peer scripts not found in $PEER_DIR (set PEER_DIR)" >&2
+  exit 2
+fi
 
 ensure_packages
 build
@@ -282,6 +297,9 @@ rm -rf "$RUN_DIR/sections" && mkdir -p "$RUN_DIR/sections"
 : >"$RUN_DIR/load.log"
 for s in "${SECTIONS[@]}"; do
   "section_$s"
+  # Sections of one RESULTS.md can come from different runs (--only): say when and how.
+  printf '_Measured %s by `%s`._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$COMMAND_LINE" \
+    >>"$RUN_DIR/sections/$s.md"
 done
 section_header
 "$PY" "$REPO/bench/results.py" assemble "$RESULTS_MD" "$RUN_DIR"
