@@ -120,10 +120,6 @@ Tensor PointSource::sample(int64_t n, uint64_t seed) const {
   return data::sample_toy(spec_, n, seed, dim_);
 }
 
-int64_t data_dim(const FlowRunConfig& cfg) {
-  return PointSource(cfg.data == "gaussian" ? "moons" : cfg.data, 2).dim();
-}
-
 void prepare_run_dir(const std::string& dir, bool resume) {
   bool has_run = fs::exists(fs::path(dir) / "config.json");
   if (resume) {

@@ -45,8 +45,6 @@ class PointSource {
   int64_t dim_;
 };
 
-int64_t data_dim(const FlowRunConfig& cfg);
-
 struct FlowRun {
   FlowRunConfig cfg;
   std::unique_ptr<gen::VelocityMLP> model;
