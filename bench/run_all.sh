@@ -27,7 +27,7 @@ ALL_SECTIONS=(peak coretype gemm)
 ROUNDS=3
 SIZES=256,512,1024,2048
 ONLY=""
-COMMAND_LINE="bench/run_all.sh $*"
+COMMAND_LINE="bench/run_all.sh${*:+ $*}"
 
 usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
@@ -252,6 +252,7 @@ section_header() {
   local flags no512="" kind=bare-metal commit torch_ver load
   flags=$(cpuinfo flags | tr ' ' '\n' |
     grep -E '^(avx|avx2|fma|f16c|avx512[a-z0-9_]*|amx[a-z0-9_]*|avx_vnni)$' | sort | tr '\n' ' ')
+  flags=${flags% }
   grep -qw avx512f /proc/cpuinfo || no512=" (no AVX-512, so no native bf16/fp16 arithmetic)"
   grep -qw hypervisor /proc/cpuinfo && kind="virtual machine"
   commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')
@@ -298,6 +299,7 @@ rm -rf "$RUN_DIR/sections" && mkdir -p "$RUN_DIR/sections"
 for s in "${SECTIONS[@]}"; do
   "section_$s"
   # Sections of one RESULTS.md can come from different runs (--only): say when and how.
+  # shellcheck disable=SC2016 # the backticks are Markdown
   printf '_Measured %s by `%s`._\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$COMMAND_LINE" \
     >>"$RUN_DIR/sections/$s.md"
 done
