@@ -3,7 +3,7 @@
 # Each package is here for one job; see the commit that added it for why.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
-      libdnnl-dev            # GEMM (and later conv): measured faster than OpenBLAS here
+      libdnnl-dev            # GEMM (ties OpenBLAS here), later conv and fused post-ops
       libfmt-dev nlohmann-json3-dev libcli11-dev libpng-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       python3-torch python3-numpy    # PyTorch peer for fixtures and benchmarks
