@@ -12,7 +12,8 @@
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/plot.h"
 #include "fluxion/io/safetensors.h"
-#include "fluxion/metrics/distance.h"
+#include "fluxion/metrics/mmd.h"
+#include "fluxion/metrics/sliced_wasserstein.h"
 #include "fluxion/optim/trainer.h"
 #include "fluxion/util/progress.h"
 
