@@ -26,6 +26,8 @@ void add_train_options(CLI::App* c, FlowRunConfig& cfg) {
   c->add_option("--batch", cfg.batch, "batch size")->capture_default_str();
   c->add_option("--lr", cfg.lr, "Adam learning rate")->capture_default_str();
   c->add_option("--warmup", cfg.warmup, "linear warm-up steps")->capture_default_str();
+  c->add_option("--lr-decay", cfg.lr_decay, "after warm-up: cosine (to 0) or constant")
+      ->capture_default_str();
   c->add_option("--seed", cfg.seed, "random seed")->capture_default_str();
   c->add_option("--hidden", cfg.model.hidden, "MLP width")->capture_default_str();
   c->add_option("--layers", cfg.model.layers, "MLP hidden layers")->capture_default_str();
@@ -141,9 +143,13 @@ void add_flow_commands(CLI::App& app) {
     add_train_options(c, *cfg);
     c->add_option("--out", *out, "run folder")->capture_default_str();
     c->add_flag("--resume", *resume, "continue the run in --out");
+    auto stop_after = std::make_shared<int64_t>(0);
+    c->add_option("--stop-after", *stop_after,
+                  "checkpoint and stop after this step (finish later with --resume)");
     c->callback([=] {
+      FX_CHECK(*stop_after >= 0, "--stop-after must be >= 0, got {}", *stop_after);
       run::prepare_run_dir(*out, *resume);
-      run::FlowRun r = run::train_flow(*cfg, *out, *resume);
+      run::FlowRun r = run::train_flow(*cfg, *out, *resume, false, *stop_after);
       run::write_flow_pictures(r, *out, cfg->seed);
       std::printf("trained %lld steps; checkpoint %s/model.safetensors\n", (long long)r.step,
                   out->c_str());

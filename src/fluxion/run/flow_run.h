@@ -18,6 +18,7 @@ struct FlowRunConfig {
   int64_t batch = 1024;
   double lr = 1e-3;
   int64_t warmup = 100;
+  std::string lr_decay = "cosine";  // after warm-up: "cosine" to 0 at `steps`, or "constant"
   uint64_t seed = 0;
   gen::VelocityConfig model;
   int round = 1;         // k of k-rectified flow
@@ -53,8 +54,10 @@ struct FlowRun {
 
 // Trains (or resumes) the run described by cfg in dir. Reflow runs read their pairs from
 // dir/pairs.safetensors (made by make_reflow_pairs). Returns the trained run.
+// stop_after > 0 ends (with a checkpoint) after that step, as an interruption would; a later
+// resume finishes the run exactly as if it had not stopped, schedule included.
 FlowRun train_flow(const FlowRunConfig& cfg, const std::string& dir, bool resume,
-                   bool quiet = false);
+                   bool quiet = false, int64_t stop_after = 0);
 
 // Loads a run folder's config and weights; errors name the file and the tensor.
 FlowRun load_flow(const std::string& dir);
