@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "fluxion/io/atomic_file.h"
 
 namespace fs = std::filesystem;
@@ -33,9 +35,10 @@ CliResult run_cli(const std::string& args) {
 class CliFlow : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        fs::temp_directory_path() /
-        ("fx_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    // The pid keeps concurrent test runs (CTest -j, several checkouts) out of each other's way.
+    dir_ = fs::temp_directory_path() /
+           ("fx_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -70,6 +73,9 @@ TEST_F(CliFlow, BadFlagsAreClearErrors) {
       {small_train("e", 5) + " --frobnicate", "frobnicate"},
       {"train --data " + path("missing.csv") + " --out " + path("f"), "missing.csv"},
       {"eval --run " + path("nothing"), "config.json"},
+      {small_train("g", 5) + " --precision fp8", "unknown precision 'fp8'"},
+      {small_train("h", 5) + " --loss-scale=-2", "--loss-scale must be"},
+      {small_train("i", 5) + " --lr-decay linear", "unknown --lr-decay 'linear'"},
   };
   for (const Case& c : cases) {
     auto r = run_cli(c.args);
@@ -135,6 +141,19 @@ TEST_F(CliFlow, CorruptOrMismatchedCheckpointsAreClearErrors) {
   r = run_cli("eval --run " + path("run"));
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("another model shape"), std::string::npos) << r.output;
+}
+
+TEST_F(CliFlow, MixedPrecisionRunsLogTheLossScale) {
+  auto r = run_cli(small_train("fp16", 30) + " --precision fp16 --loss-scale 1000");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream metrics(path("fp16/metrics.jsonl"));
+  std::string line;
+  std::getline(metrics, line);
+  EXPECT_NE(line.find("\"loss_scale\":1000"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"skipped_steps\":0"), std::string::npos) << line;
+  auto e = run_cli("eval --run " + path("fp16") + " --solver euler --ode-steps 4 --precision bf16");
+  EXPECT_EQ(e.code, 0) << e.output;
+  EXPECT_NE(e.output.find("sliced-W2"), std::string::npos) << e.output;
 }
 
 TEST_F(CliFlow, ResumeGivesTheUninterruptedResult) {

@@ -28,6 +28,12 @@ void add_train_options(CLI::App* c, FlowRunConfig& cfg) {
   c->add_option("--warmup", cfg.warmup, "linear warm-up steps")->capture_default_str();
   c->add_option("--lr-decay", cfg.lr_decay, "after warm-up: cosine (to 0) or constant")
       ->capture_default_str();
+  c->add_option("--precision", cfg.precision,
+                "fp32, bf16 or fp16 products; f32 master weights (README: Mixed precision)")
+      ->capture_default_str();
+  c->add_option("--loss-scale", cfg.loss_scale,
+                "auto (dynamic for fp16), none, dynamic, or a fixed number such as 1000")
+      ->capture_default_str();
   c->add_option("--seed", cfg.seed, "random seed")->capture_default_str();
   c->add_option("--hidden", cfg.model.hidden, "MLP width")->capture_default_str();
   c->add_option("--layers", cfg.model.layers, "MLP hidden layers")->capture_default_str();
@@ -206,9 +212,12 @@ void add_flow_commands(CLI::App& app) {
     c->add_option("-n,--num", *n, "number of samples")->capture_default_str();
     c->add_option("--seed", *seed, "random seed")->capture_default_str();
     if (!is_eval) c->add_option("--out", *out, "CSV file to write")->capture_default_str();
+    auto precision = std::make_shared<std::string>("fp32");
+    c->add_option("--precision", *precision, "fp32, bf16 or fp16 products")->capture_default_str();
     c->callback([=] {
       FX_CHECK(*n > 1, "--num must be at least 2, got {}", *n);
       run::FlowRun r = run::load_flow(*dir);
+      r.sampling_precision.precision = amp::precision_from_name(*precision);
       Tensor samples;
       auto q = run::evaluate_flow(r, ode_options(*solver, *nfe), *n, *seed, &samples);
       print_quality(q, fmt::format("{}-RF", r.cfg.round));

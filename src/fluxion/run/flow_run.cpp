@@ -32,6 +32,8 @@ json FlowRunConfig::to_json() const {
           {"lr", lr},
           {"warmup", warmup},
           {"lr_decay", lr_decay},
+          {"precision", precision},
+          {"loss_scale", loss_scale},
           {"seed", seed},
           {"model",
            {{"dim", model.dim},
@@ -58,6 +60,8 @@ FlowRunConfig FlowRunConfig::from_json(const json& j, const std::string& file) {
     c.lr = j.at("lr");
     c.warmup = j.value("warmup", (int64_t)0);
     c.lr_decay = j.value("lr_decay", "constant");  // runs written before the field existed
+    c.precision = j.value("precision", "fp32");
+    c.loss_scale = j.value("loss_scale", "auto");
     c.seed = j.at("seed");
     const json& m = j.at("model");
     c.model = {m.at("dim"), m.at("hidden"), m.at("layers"), m.at("activation")};
@@ -81,6 +85,8 @@ void FlowRunConfig::validate() const {
   FX_CHECK(lr > 0 && std::isfinite(lr), "--lr must be positive, got {}", lr);
   FX_CHECK(lr_decay == "cosine" || lr_decay == "constant",
            "unknown --lr-decay '{}' (available: cosine, constant)", lr_decay);
+  amp::precision_from_name(precision);
+  if (loss_scale != "auto") amp::loss_scaling_from_string(loss_scale);
   FX_CHECK(model.hidden > 0 && model.layers > 0, "--hidden and --layers must be positive");
   FX_CHECK(log_every > 0 && checkpoint_every > 0, "log/checkpoint intervals must be positive");
 }
@@ -206,6 +212,18 @@ FlowRun load_flow(const std::string& dir) {
   return r;
 }
 
+amp::PrecisionPolicy precision_policy(const FlowRunConfig& cfg) {
+  amp::PrecisionPolicy p;
+  p.precision = amp::precision_from_name(cfg.precision);
+  return p;
+}
+
+amp::LossScaling loss_scaling(const FlowRunConfig& cfg) {
+  if (cfg.loss_scale == "auto")
+    return amp::loss_scaling_from_string(cfg.precision == "fp16" ? "dynamic" : "none");
+  return amp::loss_scaling_from_string(cfg.loss_scale);
+}
+
 FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool resume, bool quiet,
                    int64_t stop_after) {
   FlowRunConfig cfg = cfg_in;
@@ -237,6 +255,8 @@ FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool res
   // 2.15x to (see README) the floor with the same 3000 steps.
   opts.schedule = {cfg.lr, cfg.warmup, cfg.lr_decay == "cosine" ? cfg.steps : 0, 0.0};
   opts.seed = cfg.seed;
+  opts.precision = precision_policy(cfg);
+  opts.loss_scaling = loss_scaling(cfg);
   int64_t B = cfg.batch, D = cfg.model.dim;
   optim::Trainer trainer(
       *r.model, optim::adam(),
@@ -297,12 +317,15 @@ FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool res
     if (s % cfg.log_every == 0 || s == last) {
       double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-      metrics << json{{"step", s},
-                      {"loss", loss_avg / since},
-                      {"lr", opts.schedule.lr_at(s)},
-                      {"elapsed_s", secs}}
-                     .dump()
-              << "\n";
+      json line{{"step", s},
+                {"loss", loss_avg / since},
+                {"lr", opts.schedule.lr_at(s)},
+                {"elapsed_s", secs}};
+      if (trainer.loss_scaler().enabled()) {
+        line["loss_scale"] = trainer.loss_scaler().scale();
+        line["skipped_steps"] = trainer.loss_scaler().skipped_steps();
+      }
+      metrics << line.dump() << "\n";
       metrics.flush();
       loss_avg = 0;
       since = 0;
@@ -332,7 +355,7 @@ SampleQuality evaluate_flow(FlowRun& run, const solvers::OdeOptions& ode, int64_
   PointSource data_src(run.cfg.data, 2);
   PointSource source(run.cfg.source, run.cfg.model.dim);
   Tensor x0 = source.sample(n, mix(seed, 1, 5));
-  auto res = gen::sample_flow(*run.model, x0, ode);
+  auto res = gen::sample_flow(*run.model, x0, ode, 4096, run.sampling_precision);
   Tensor ref = data_src.sample(n, mix(seed, 2, 5)), ref2 = data_src.sample(n, mix(seed, 3, 5));
   SampleQuality q;
   q.solver = solvers::method_name(ode.method);

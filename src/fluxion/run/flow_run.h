@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "fluxion/amp/loss_scaler.h"
 #include "fluxion/gen/rectified_flow.h"
 
 namespace fx::run {
@@ -19,6 +20,8 @@ struct FlowRunConfig {
   double lr = 1e-3;
   int64_t warmup = 100;
   std::string lr_decay = "cosine";  // after warm-up: "cosine" to 0 at `steps`, or "constant"
+  std::string precision = "fp32";   // fp32, bf16 or fp16 products (f32 master weights)
+  std::string loss_scale = "auto";  // auto (dynamic for fp16), none, dynamic, or a number
   uint64_t seed = 0;
   gen::VelocityConfig model;
   int round = 1;         // k of k-rectified flow
@@ -50,7 +53,12 @@ struct FlowRun {
   FlowRunConfig cfg;
   std::unique_ptr<gen::VelocityMLP> model;
   int64_t step = 0;
+  amp::PrecisionPolicy sampling_precision;  // used by evaluate_flow and the pictures
 };
+
+// The training options' precision policy and loss scaling for a config.
+amp::PrecisionPolicy precision_policy(const FlowRunConfig& cfg);
+amp::LossScaling loss_scaling(const FlowRunConfig& cfg);
 
 // Trains (or resumes) the run described by cfg in dir. Reflow runs read their pairs from
 // dir/pairs.safetensors (made by make_reflow_pairs). Returns the trained run.
