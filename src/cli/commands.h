@@ -4,6 +4,7 @@
 
 namespace fx::cli {
 
-void add_flow_commands(CLI::App& app);  // train, reflow, sample, eval, demo
+void add_flow_commands(CLI::App& app);       // train, reflow, sample, eval, demo
+void add_precision_commands(CLI::App& app);  // compare-precision
 
 }  // namespace fx::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
   fx::cli::add_flow_commands(app);
+  fx::cli::add_precision_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -34,6 +34,7 @@ json FlowRunConfig::to_json() const {
           {"lr_decay", lr_decay},
           {"precision", precision},
           {"loss_scale", loss_scale},
+          {"precision_measure", precision_measure},
           {"seed", seed},
           {"model",
            {{"dim", model.dim},
@@ -62,6 +63,7 @@ FlowRunConfig FlowRunConfig::from_json(const json& j, const std::string& file) {
     c.lr_decay = j.value("lr_decay", "constant");  // runs written before the field existed
     c.precision = j.value("precision", "fp32");
     c.loss_scale = j.value("loss_scale", "auto");
+    c.precision_measure = j.value("precision_measure", true);
     c.seed = j.at("seed");
     const json& m = j.at("model");
     c.model = {m.at("dim"), m.at("hidden"), m.at("layers"), m.at("activation")};
@@ -215,6 +217,7 @@ FlowRun load_flow(const std::string& dir) {
 amp::PrecisionPolicy precision_policy(const FlowRunConfig& cfg) {
   amp::PrecisionPolicy p;
   p.precision = amp::precision_from_name(cfg.precision);
+  p.measure = cfg.precision_measure;
   return p;
 }
 
@@ -334,7 +337,25 @@ FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool res
     if (s % cfg.checkpoint_every == 0 || s == last) save_checkpoint(dir, r, trainer);
   }
   if (!quiet) bar.finish();
+  r.precision_report = trainer.precision_report();
+  r.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return r;
+}
+
+LossCurve read_loss_curve(const std::string& dir) {
+  LossCurve c;
+  const std::string path = (fs::path(dir) / "metrics.jsonl").string();
+  std::ifstream m(path);
+  std::string line;
+  for (int n = 1; std::getline(m, line); ++n) {
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, false);
+    FX_CHECK(!j.is_discarded() && j.is_object(), "{}: line {} is not a JSON object", path, n);
+    c.steps.push_back(j.value("step", 0.0));
+    c.losses.push_back(j.value("loss", 0.0));
+  }
+  return c;
 }
 
 void make_reflow_pairs(FlowRun& parent, int64_t n, uint64_t seed, const std::string& dir) {
@@ -396,17 +417,9 @@ void write_flow_pictures(FlowRun& run, const std::string& dir, uint64_t seed) {
     paths.series.push_back({tr.x, "x1"});
     io::save_figure((fs::path(dir) / "trajectories.png").string(), {paths});
   }
-  std::vector<double> steps, losses;
-  std::ifstream m((fs::path(dir) / "metrics.jsonl").string());
-  std::string line;
-  while (std::getline(m, line))
-    if (!line.empty()) {
-      json j = json::parse(line);
-      steps.push_back(j.value("step", 0.0));
-      losses.push_back(j.value("loss", 0.0));
-    }
+  LossCurve curve = read_loss_curve(dir);
   io::LinePanel loss{name + " training loss", "step", "loss", {}, true};
-  loss.curves.push_back({losses, steps, "loss (mean over 50 steps)"});
+  loss.curves.push_back({curve.losses, curve.steps, "loss (mean over 50 steps)"});
   io::save_figure((fs::path(dir) / "loss.png").string(), {loss}, 640, 360);
 }
 

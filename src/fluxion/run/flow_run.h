@@ -22,6 +22,7 @@ struct FlowRunConfig {
   std::string lr_decay = "cosine";  // after warm-up: "cosine" to 0 at `steps`, or "constant"
   std::string precision = "fp32";   // fp32, bf16 or fp16 products (f32 master weights)
   std::string loss_scale = "auto";  // auto (dynamic for fp16), none, dynamic, or a number
+  bool precision_measure = true;    // keep f32 where the low-precision kernel is slower here
   uint64_t seed = 0;
   gen::VelocityConfig model;
   int round = 1;         // k of k-rectified flow
@@ -54,6 +55,8 @@ struct FlowRun {
   std::unique_ptr<gen::VelocityMLP> model;
   int64_t step = 0;
   amp::PrecisionPolicy sampling_precision;  // used by evaluate_flow and the pictures
+  std::string precision_report;             // the precision pass's decisions (training)
+  double train_seconds = 0;                 // wall time of the last train_flow call
 };
 
 // The training options' precision policy and loss scaling for a config.
@@ -83,6 +86,12 @@ struct SampleQuality {
 // Samples n points with the given solver and compares them with fresh data points.
 SampleQuality evaluate_flow(FlowRun& run, const solvers::OdeOptions& ode, int64_t n, uint64_t seed,
                             Tensor* samples_out = nullptr);
+
+// The loss column of dir/metrics.jsonl (one point per log interval).
+struct LossCurve {
+  std::vector<double> steps, losses;
+};
+LossCurve read_loss_curve(const std::string& dir);
 
 // samples.png, trajectories.png and loss.png in dir.
 void write_flow_pictures(FlowRun& run, const std::string& dir, uint64_t seed);
