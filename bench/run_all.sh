@@ -295,11 +295,15 @@ EOF
     if [ $((r % 2)) -eq 1 ]; then
       measured "$name/fluxion_interp/r$r" fluxion_step "$dir/fluxion_interp_r$r.json" \
         --steps "$steps" $fargs
+      measured "$name/fluxion_amp/r$r" fluxion_step "$dir/fluxion_amp_r$r.json" \
+        --steps "$steps" --precision bf16 $fargs
       measured "$name/torch_fp32/r$r" peer_step "$script" fp32 "$dir/torch_fp32_r$r.json" \
         --steps "$steps" $pargs
     else
       measured "$name/torch_fp32/r$r" peer_step "$script" fp32 "$dir/torch_fp32_r$r.json" \
         --steps "$steps" $pargs
+      measured "$name/fluxion_amp/r$r" fluxion_step "$dir/fluxion_amp_r$r.json" \
+        --steps "$steps" --precision bf16 $fargs
       measured "$name/fluxion_interp/r$r" fluxion_step "$dir/fluxion_interp_r$r.json" \
         --steps "$steps" $fargs
     fi

@@ -16,6 +16,7 @@ TITLES = {
 }
 VARIANT_NAMES = {
     'fluxion_interp': 'fluxion, interpreter, fp32',
+    'fluxion_amp': 'fluxion, interpreter, `--precision bf16` (measured policy)',
     'fluxion_compiled': 'fluxion, compiled, fp32',
     'torch_fp32': 'PyTorch fp32',
     'torch_bf16': 'PyTorch bf16 autocast',

@@ -3,13 +3,12 @@
 // small reflow experiment shows the effect the method promises.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include <unistd.h>
 
 #include "fluxion/io/atomic_file.h"
 
@@ -168,7 +167,11 @@ TEST_F(CliFlow, ResumeGivesTheUninterruptedResult) {
 }
 
 TEST_F(CliFlow, ReflowStraightensPathsAndImprovesOneStepSamples) {
-  ASSERT_EQ(run_cli("train --data moons --steps 400 --batch 256 --hidden 64 --layers 2 --out " +
+  // A constant learning rate (inherited by reflow and distillation): at this tiny budget
+  // cosine decay halves the effective training of the 400-step reflow, and the test is about
+  // what reflow does, not about the schedule.
+  ASSERT_EQ(run_cli("train --data moons --steps 400 --batch 256 --hidden 64 --layers 2 "
+                    "--lr-decay constant --out " +
                     path("rf1"))
                 .code,
             0);
