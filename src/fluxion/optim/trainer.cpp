@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fluxion/autodiff/grad.h"
+#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 
 namespace fx::optim {
@@ -56,7 +57,14 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
     }
   }
   outputs_.insert(outputs_.end(), new_slots.begin(), new_slots.end());
-  exec_ = std::make_unique<Interpreter>(graph_, outputs_);
+  if (options_.compile)
+    compiled_ = compiler::global_cache().get(graph_, outputs_);
+  else
+    exec_ = std::make_unique<Interpreter>(graph_, outputs_);
+}
+
+size_t Trainer::peak_bytes() const {
+  return compiled_ ? compiled_->peak_bytes() : exec_->peak_bytes();
 }
 
 double Trainer::step(const Feeds& batch) {
@@ -71,7 +79,7 @@ double Trainer::step(const Feeds& batch) {
   feeds["opt.bias_correction1"] = Tensor::scalar(bc1);
   feeds["opt.sqrt_bias_correction2"] = Tensor::scalar(sbc2);
 
-  std::vector<Tensor> out = exec_->run(feeds);
+  std::vector<Tensor> out = compiled_ ? compiled_->run(feeds) : exec_->run(feeds);
   double loss = out[0].item();
   if (!std::isfinite(loss))
     fail(

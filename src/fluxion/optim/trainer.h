@@ -15,6 +15,10 @@
 #include "fluxion/optim/optimizer.h"
 #include "fluxion/optim/schedule.h"
 
+namespace fx::compiler {
+class Executable;
+}
+
 namespace fx::optim {
 
 struct BatchInput {
@@ -36,6 +40,7 @@ struct TrainerOptions {
   double max_grad_norm = 0.0;  // > 0: clip by global norm
   double ema_decay = 0.0;      // > 0: keep an EMA of the weights
   uint64_t seed = 0;           // for the per-step rng key
+  bool compile = false;        // run the step compiled (fused kernels) instead of interpreted
 };
 
 class Trainer {
@@ -50,7 +55,9 @@ class Trainer {
   int64_t steps_done() const { return step_; }
   void set_steps_done(int64_t s) { step_ = s; }
   const Graph& graph() const { return graph_; }
-  size_t peak_bytes() const { return exec_->peak_bytes(); }
+  size_t peak_bytes() const;
+  // The compiled step (null unless options.compile), for its statistics.
+  const compiler::Executable* executable() const { return compiled_.get(); }
   // Optimizer state and EMA weights, keyed "<slot>/<param name>" and "ema/<param name>",
   // ready for a checkpoint; set_state() restores them (shape-checked).
   std::map<std::string, Tensor> state() const;
@@ -73,6 +80,7 @@ class Trainer {
   std::vector<Slot> slots_;
   std::vector<Var> outputs_;  // loss, grad_norm, new params..., new slots...
   std::unique_ptr<Interpreter> exec_;
+  std::shared_ptr<compiler::Executable> compiled_;
   int64_t step_ = 0;
   double last_grad_norm_ = 0.0;
 };
