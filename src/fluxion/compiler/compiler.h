@@ -64,6 +64,8 @@ struct CompileStats {
 
 class Executable {
  public:
+  ~Executable();  // prints time per step kind when FLUXION_PROFILE is set
+
   // Every input the outputs depend on must be fed, with its exact shape and dtype.
   std::vector<Tensor> run(const Feeds& feeds);
 
@@ -95,6 +97,8 @@ class Executable {
   std::vector<std::string> required_;
   CompileStats stats_;
   size_t peak_dynamic_ = 0;
+  bool profile_ = false;
+  std::map<std::string, double> profile_ms_;  // "fused_kernels", "dot", other op names
   std::mutex run_mu_;  // buffers are shared between runs: one run at a time
 };
 

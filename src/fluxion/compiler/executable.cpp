@@ -66,6 +66,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   auto t_start = std::chrono::steady_clock::now();
   FX_CHECK(!outputs.empty(), "compile: no outputs");
   auto ex = std::unique_ptr<Executable>(new Executable());
+  ex->profile_ = std::getenv("FLUXION_PROFILE") != nullptr;
   CompileStats& st = ex->stats_;
   Program p(graph, outputs);
   st.graph_hash = structural_hash(p);
@@ -113,8 +114,11 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
     for (int i = 0; i < p.size(); ++i)
       if (live[i]) plan.schedule.push_back({i, -1});
   }
-  st.kernels = (int)plan.kernels.size();
-  for (const FusedKernel& k : plan.kernels) st.fused_nodes += (int)k.members.size();
+  for (const Step& s : plan.schedule)
+    if (s.kernel >= 0) {
+      st.kernels++;
+      st.fused_nodes += (int)plan.kernels[s.kernel].members.size();
+    }
   for (const Step& s : plan.schedule)
     if (s.node >= 0 && p.node(s.node).op != Op::input && p.node(s.node).op != Op::constant)
       st.library_calls++;
@@ -167,7 +171,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       for (int in : p.node(stp.node).inputs) last[in] = std::max(last[in], s);
     } else {
       const FusedKernel& k = plan.kernels[stp.kernel];
-      for (int m : k.members) step_of[m] = s;
+      for (int m : k.outputs) step_of[m] = s;  // members may be recomputed elsewhere too
       for (int in : k.inputs) last[in] = std::max(last[in], s);
     }
   }
@@ -217,6 +221,15 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   }
   if (log_enabled() || !dump.empty()) std::fprintf(stderr, "%s\n", st.summary().c_str());
   return ex;
+}
+
+Executable::~Executable() {
+  if (!profile_ || profile_ms_.empty()) return;
+  std::multimap<double, std::string, std::greater<double>> by_time;
+  for (auto& [k, ms] : profile_ms_) by_time.emplace(ms, k);
+  std::string s = "FLUXION_PROFILE (compiled): time per step kind over all runs (ms):";
+  for (auto& [ms, k] : by_time) s += fmt::format(" {}={:.2f}", k, ms);
+  std::fprintf(stderr, "%s\n", s.c_str());
 }
 
 Tensor Executable::output_buffer(int id) {
@@ -289,6 +302,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
   };
   for (int s = 0; s < (int)plan_.schedule.size(); ++s) {
     const Step& st = plan_.schedule[s];
+    auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     if (st.kernel >= 0) {
       run_fused(st.kernel, values);
       for (int o : plan_.kernels[st.kernel].outputs) count(o);
@@ -319,6 +333,10 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
           count(id);
         }
       }
+    }
+    if (profile_) {
+      const char* kind = st.kernel >= 0 ? "fused_kernels" : op_name(prog_.node(st.node).op);
+      profile_ms_[kind] += ms_since(t0);
     }
     peak_dynamic_ = std::max(peak_dynamic_, live);
     for (int v : free_after_[s]) {

@@ -17,18 +17,13 @@ MemoryPlan plan_buffers(const std::vector<Lifetime>& values, int num_values) {
     FX_CHECK(v.def <= v.last, "memory plan: value %{} read before it is written", v.value);
     size_t need = (v.bytes + 63) / 64 * 64;
     plan.naive_bytes += need;
+    // Best fit among the free buffers big enough; none: a new buffer (growing a smaller
+    // free one would leave its old size unused whenever the bigger value is not live).
     int best = -1;
-    for (int s = 0; s < (int)plan.slot_bytes.size(); ++s) {
-      if (busy_until[s] >= v.def) continue;
-      if (best < 0) {
+    for (int s = 0; s < (int)plan.slot_bytes.size(); ++s)
+      if (busy_until[s] < v.def && plan.slot_bytes[s] >= need &&
+          (best < 0 || plan.slot_bytes[s] < plan.slot_bytes[best]))
         best = s;
-        continue;
-      }
-      bool fits = plan.slot_bytes[s] >= need, best_fits = plan.slot_bytes[best] >= need;
-      // Prefer the smallest buffer that fits; else the largest one (grown the least).
-      if (fits && (!best_fits || plan.slot_bytes[s] < plan.slot_bytes[best])) best = s;
-      if (!fits && !best_fits && plan.slot_bytes[s] > plan.slot_bytes[best]) best = s;
-    }
     if (best < 0) {
       best = (int)plan.slot_bytes.size();
       plan.slot_bytes.push_back(0);

@@ -18,8 +18,8 @@ Program dead_code_elimination(const Program& p);
 Program common_subexpression_elimination(const Program& p);
 
 // Evaluates nodes whose inputs are all constants with the reference kernels and replaces
-// them by constants, when the result has at most max_elements elements (folding a
-// broadcast into a big literal would only cost memory).
+// them by constants, when the result has at most max_elements elements and no more than
+// its largest input (or 64): folding a broadcast into a big literal would only cost memory.
 Program constant_folding(const Program& p, int64_t max_elements = 4096);
 
 // Local identities: x*1, 1*x, x/1, x+0, 0+x, x-0 -> x; neg(neg x) -> x;
