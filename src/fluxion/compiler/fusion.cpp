@@ -81,21 +81,30 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
   Groups G;
   G.of.assign(N, -1);
 
-  // Does value `from` depend (transitively) on any member of group g? Only ids above the
-  // group's first member can (SSA order), which bounds the search.
-  std::vector<int> mark(N, -1);
+  // Does value `from` depend (transitively) on any member of group g? Groups count as
+  // single vertices, as they will run: a group depends on every input of every member. (A
+  // per-node search misses cycles such as g -> h -> g where h's two members are unrelated.)
+  std::vector<int> mark(N, -1), gmark;
   int stamp = 0;
   auto depends_on_group = [&](int from, int g) {
-    int lo = G.nodes[g].front();
     ++stamp;
+    gmark.resize(G.nodes.size(), -1);
     std::vector<int> stack{from};
     while (!stack.empty()) {
       int v = stack.back();
       stack.pop_back();
-      if (v < lo || mark[v] == stamp) continue;
+      if (mark[v] == stamp) continue;
       mark[v] = stamp;
-      if (G.of[v] == g) return true;
-      for (int in : p.node(v).inputs) stack.push_back(in);
+      int h = G.of[v];
+      if (h == g) return true;
+      if (h >= 0) {
+        if (gmark[h] == stamp) continue;
+        gmark[h] = stamp;
+        for (int m : G.nodes[h])
+          for (int in : p.node(m).inputs) stack.push_back(in);
+      } else {
+        for (int in : p.node(v).inputs) stack.push_back(in);
+      }
     }
     return false;
   };
