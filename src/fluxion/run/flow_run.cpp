@@ -229,6 +229,7 @@ FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool res
   optim::TrainerOptions opts;
   opts.schedule = {cfg.lr, cfg.warmup, 0, 0.0};
   opts.seed = cfg.seed;
+  opts.compile = cfg.compile;
   int64_t B = cfg.batch, D = cfg.model.dim;
   optim::Trainer trainer(
       *r.model, optim::adam(),
