@@ -59,10 +59,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int64_t v = std::atoll(argv[i + 1]);
-    if (a == "--steps") steps = v;
-    else if (a == "--warmup") warmup = v;
-    else if (a == "--batch") B = v;
-    else if (a == "--hidden") H = v;
+    if (a == "--steps")
+      steps = v;
+    else if (a == "--warmup")
+      warmup = v;
+    else if (a == "--batch")
+      B = v;
+    else if (a == "--hidden")
+      H = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -104,8 +108,10 @@ int main(int argc, char** argv) {
   }
   double mi = median(ti), mc = median(tc);
   const compiler::CompileStats& cs = comp.trainer->executable()->stats();
-  std::printf("rectified-flow MLP step (batch %lld, 3x%lld SiLU, Adam), %lld timed steps after %lld warm-up\n",
-              (long long)B, (long long)H, (long long)steps, (long long)warmup);
+  std::printf(
+      "rectified-flow MLP step (batch %lld, 3x%lld SiLU, Adam), %lld timed steps after %lld "
+      "warm-up\n",
+      (long long)B, (long long)H, (long long)steps, (long long)warmup);
   std::printf("  interpreter: %.3f ms/step (median)\n", mi);
   std::printf("  compiled:    %.3f ms/step (median)  speed-up %.2fx\n", mc, mi / mc);
   std::printf("  losses bit-identical in %lld of %lld steps; max relative difference %.3g\n",
@@ -121,8 +127,8 @@ int main(int argc, char** argv) {
       "\"interp_peak_bytes\": %zu, \"compiled_peak_bytes\": %zu, \"kernel_compile_ms\": %.1f, "
       "\"cache_hit\": %s, \"compile_total_ms\": %.1f, \"kernels\": %d, \"fused_nodes\": %d, "
       "\"library_calls\": %d}\n",
-      mi, mc, mi / mc, (long long)identical, (long long)total, max_rel, interp.trainer->peak_bytes(),
-      comp.trainer->peak_bytes(), cs.compile_ms, cs.cache_hit ? "true" : "false", cs.total_ms,
-      cs.kernels, cs.fused_nodes, cs.library_calls);
+      mi, mc, mi / mc, (long long)identical, (long long)total, max_rel,
+      interp.trainer->peak_bytes(), comp.trainer->peak_bytes(), cs.compile_ms,
+      cs.cache_hit ? "true" : "false", cs.total_ms, cs.kernels, cs.fused_nodes, cs.library_calls);
   return 0;
 }

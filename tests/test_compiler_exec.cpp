@@ -36,9 +36,9 @@ Tensor uniform(Shape s, uint64_t seed, DType d, double lo = -2.0, double hi = 2.
 
 ::testing::AssertionResult bit_equal(const Tensor& got, const Tensor& want) {
   if (got.shape() != want.shape() || got.dtype() != want.dtype())
-    return ::testing::AssertionFailure() << "got " << dtype_name(got.dtype())
-                                         << shape_str(got.shape()) << ", want "
-                                         << dtype_name(want.dtype()) << shape_str(want.shape());
+    return ::testing::AssertionFailure()
+           << "got " << dtype_name(got.dtype()) << shape_str(got.shape()) << ", want "
+           << dtype_name(want.dtype()) << shape_str(want.shape());
   if (std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0) return ::testing::AssertionSuccess();
   auto g = got.to_vector(), w = want.to_vector();
   for (size_t i = 0; i < g.size(); ++i)
@@ -74,39 +74,47 @@ std::vector<Case> cases() {
       {"add_row", {{4, 5}, {5}}, [](V x) { return x[0] + x[1]; }},
       {"sub_col", {{4, 5}, {4, 1}}, [](V x) { return x[0] - x[1]; }},
       {"mul_scalar", {{4, 5}, {}}, [](V x) { return x[0] * x[1] * 3.0; }},
+      {"negative_literals", {{4, 5}}, [](V x) { return neg(x[0] * -1.5) - (-0.25 - x[0]); }},
       {"div", {{4, 5}, {4, 5}}, [=](V x) { return x[0] / pos(x[1]); }},
       {"pow", {{4, 5}, {4, 5}}, [=](V x) { return pow(pos(x[0]), x[1]); }},
       {"max_min", {{4, 5}, {5}}, [](V x) { return maximum(x[0], x[1]) + minimum(x[0], x[1]); }},
-      {"compare_where", {{4, 5}, {4, 5}},
+      {"compare_where",
+       {{4, 5}, {4, 5}},
        [](V x) {
          Var c = logical_or(logical_and(gt(x[0], x[1]), le(x[0], scalar_like(x[0], 1.0))),
                             eq(x[0], x[1]));
          return where(c, x[0], x[1] * 2.0) + where(logical_not(ne(x[0], x[1])), x[0], x[1]);
        }},
-      {"cast_roundtrip", {{4, 5}},
+      {"cast_roundtrip",
+       {{4, 5}},
        [](V x) {
          DType other = x[0].dtype() == DType::f32 ? DType::f64 : DType::f32;
-         return cast(cast(x[0], other) * 1.5, x[0].dtype()) + cast(ge(x[0], zeros_like(x[0])), x[0].dtype());
+         return cast(cast(x[0], other) * 1.5, x[0].dtype()) +
+                cast(ge(x[0], zeros_like(x[0])), x[0].dtype());
        }},
       {"sum_all", {{6, 7}}, [](V x) { return sum(x[0] * x[0]); }},
       {"sum_axis0", {{64, 9}}, [](V x) { return sum(silu(x[0]), {0}); }},
       {"sum_axis1_keep", {{6, 7}}, [](V x) { return sum(exp(x[0]), {1}, true); }},
       {"max_axis", {{6, 7}}, [](V x) { return max(x[0], {-1}); }},
       {"mean_variance", {{6, 7}}, [](V x) { return mean(x[0], {0}) + variance(x[0], {0}); }},
-      {"broadcast_reshape_permute", {{3, 1, 4}},
+      {"broadcast_reshape_permute",
+       {{3, 1, 4}},
        [](V x) {
          Var b = broadcast_to(x[0], {2, 3, 5, 4});
          return permute(reshape(b * 2.0, {6, 20}), {1, 0});
        }},
-      {"slice_pad_concat", {{5, 6}},
+      {"slice_pad_concat",
+       {{5, 6}},
        [](V x) {
          Var s = slice(x[0], {1, 0}, {5, 6}, {2, 3});
          return concat({pad(s, {1, 0}, {0, 0}, {}, 0.5), exp(s)}, 0);
        }},
       {"dot", {{8, 6}, {6, 5}}, [](V x) { return matmul(x[0], x[1]); }},
-      {"dot_transposed_batched", {{3, 6, 4}, {5, 6}},
+      {"dot_transposed_batched",
+       {{3, 6, 4}, {5, 6}},
        [](V x) { return dot(x[0], x[1], true, true); }},
-      {"linear_silu", {{32, 6}, {8, 6}, {8}},
+      {"linear_silu",
+       {{32, 6}, {8, 6}, {8}},
        [](V x) { return silu(dot(x[0], x[1], false, true) + x[2]); }},
       {"softmax", {{5, 7}}, [](V x) { return softmax(x[0]) * log_softmax(x[0], 0); }},
       {"logsumexp", {{5, 7}}, [](V x) { return logsumexp(x[0], 1); }},
@@ -114,21 +122,25 @@ std::vector<Case> cases() {
       {"gelu_both", {{4, 5}}, [](V x) { return gelu(x[0]) + gelu(x[0], true); }},
       {"softplus_relu", {{4, 5}}, [](V x) { return softplus(x[0]) + relu(x[0]); }},
       {"mse", {{10, 2}, {10, 2}}, [](V x) { return mse_loss(x[0], x[1]); }},
-      {"cross_entropy", {{6, 4}},
+      {"cross_entropy",
+       {{6, 4}},
        [](V x) {
          Var labels = x[0].graph->constant(Tensor::from({0, 3, 1, 2, 2, 0}, {6}, DType::i64));
          return cross_entropy(x[0], labels);
        }},
-      {"gather_scatter", {{5, 3}, {4, 3}},
+      {"gather_scatter",
+       {{5, 3}, {4, 3}},
        [](V x) {
          Var idx = x[0].graph->constant(Tensor::from({4, 0, 0, 2}, {4}, DType::i64));
          return scatter_add(x[0], idx, x[1]) + sum(gather(x[0], idx) * x[1]);
        }},
-      {"random_iota", {{4, 5}},
+      {"random_iota",
+       {{4, 5}},
        [](V x) {
          Var key = x[0].graph->constant(Tensor::from({3, 9}, {2}, DType::i64));
          Var it = cast(iota(*x[0].graph, {4, 5}, 1), x[0].dtype());
-         return x[0] * random_normal(key, {4, 5}, x[0].dtype()) + random_uniform(key, {4, 5}, x[0].dtype()) + it;
+         return x[0] * random_normal(key, {4, 5}, x[0].dtype()) +
+                random_uniform(key, {4, 5}, x[0].dtype()) + it;
        }},
   };
 }
@@ -186,8 +198,8 @@ void with_env(const char* name, const std::string& value, F fn) {
 }
 
 fs::path temp_dir(const std::string& tag) {
-  fs::path d = fs::temp_directory_path() /
-               ("fluxion_compiler_" + tag + "_" + std::to_string(::getpid()));
+  fs::path d =
+      fs::temp_directory_path() / ("fluxion_compiler_" + tag + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -354,9 +366,9 @@ TEST(CompilerExec, DumpWritesEachPassTheKernelsAndThePlans) {
   auto ex = compiler::compile(g, {y}, o);
   ::testing::internal::GetCapturedStderr();
   fs::path d = dir / fmt::format("{:016x}", ex->stats().graph_hash);
-  for (const char* f : {"00-input.txt", "01-after-dce.txt", "03-after-algebraic_simplification.txt",
-                        "07-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt",
-                        "summary.txt"})
+  for (const char* f :
+       {"00-input.txt", "01-after-dce.txt", "03-after-algebraic_simplification.txt",
+        "07-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt", "summary.txt"})
     EXPECT_TRUE(fs::exists(d / f)) << f;
   std::ifstream k(d / "kernels.cpp");
   std::string src((std::istreambuf_iterator<char>(k)), std::istreambuf_iterator<char>());

@@ -36,7 +36,7 @@ TEST(CompilerFusion, LinearBiasSiluIsOneMatmulAndOneKernel) {
   Program p;
   FusionPlan f = plan_of(g, {silu(dot(x, w, false, true) + b)}, &p);
   EXPECT_EQ(f.kernels.size(), 1u) << f.dump(p);
-  EXPECT_EQ(library_steps(p, f), 1);  // the dot
+  EXPECT_EQ(library_steps(p, f), 1);           // the dot
   EXPECT_EQ(f.kernels[0].members.size(), 3u);  // add, sigmoid, mul
   EXPECT_EQ(f.kernels[0].outputs.size(), 1u);  // nothing in between reaches memory
 }
@@ -87,8 +87,8 @@ TEST(CompilerFusion, NeverFusesAcrossAMatmulCycle) {
   FusionPlan f = plan_of(g, {out}, &p);
   EXPECT_EQ(f.kernels.size(), 2u) << f.dump(p);
   auto ex = compile(g, {out}, {});
-  Tensor xv = Tensor::from({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, -0.1, -0.2, -0.3, -0.4, 1, 2, 3, 4},
-                           {4, 4});
+  Tensor xv = Tensor::from(
+      {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, -0.1, -0.2, -0.3, -0.4, 1, 2, 3, 4}, {4, 4});
   Tensor wv = Tensor::from({1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 4}, {4, 4});
   Tensor want = evaluate(out, {{"x", xv}, {"w", wv}});
   Tensor got = ex->run({{"x", xv}, {"w", wv}})[0];
@@ -101,8 +101,7 @@ TEST(CompilerFusion, DumpNamesKernelsAndMembers) {
   Program p;
   FusionPlan f = plan_of(g, {exp(x) * 2.0}, &p);
   std::string d = f.dump(p);
-  EXPECT_NE(d.find("fused_kernel_0 domain=[8] members=2 reads=1 writes=1"), std::string::npos)
-      << d;
+  EXPECT_NE(d.find("fused_kernel_0 domain=[8] members=2 reads=1 writes=1"), std::string::npos) << d;
   EXPECT_NE(d.find("-> memory"), std::string::npos);
 }
 

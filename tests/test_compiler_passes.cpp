@@ -65,9 +65,9 @@ TEST(CompilerDce, DropsUnusedNodesAndInputs) {
 TEST(CompilerCse, MergesRepeatedWorkButNotDifferentAttrs) {
   Graph g;
   Var x = g.input("x", {3, 4});
-  Var a = exp(x) + exp(x);               // two exp(x): one after CSE
+  Var a = exp(x) + exp(x);                        // two exp(x): one after CSE
   Var b = sum(x, {0}) * 2.0 + sum(x, {0}) * 2.0;  // the constant 2.0 merges too
-  Var c = sum(x, {1});                   // other axes: stays separate
+  Var c = sum(x, {1});                            // other axes: stays separate
   Program p(g, {a, b, c});
   Program q = common_subexpression_elimination(p);
   EXPECT_EQ(live_op_count(p, Op::exp), 2);
@@ -91,7 +91,7 @@ TEST(CompilerConstantFolding, FoldsSmallConstantSubgraphsOnly) {
   Graph g;
   Var x = g.input("x", {5});
   Var c = (g.scalar(2.0) + g.scalar(3.0)) * g.scalar(4.0);  // -> 20
-  Var big = broadcast_to(g.scalar(1.0), {100, 100});          // 10,000 elements: kept
+  Var big = broadcast_to(g.scalar(1.0), {100, 100});        // 10,000 elements: kept
   Var y = x * c;
   Var z = sum(big) + sum(x);
   Program p(g, {y, z});
@@ -129,7 +129,7 @@ TEST(CompilerSimplify, OnesOfALargerShapeAreKept) {
 TEST(CompilerSimplify, PermuteOfPermuteComposes) {
   Graph g;
   Var x = g.input("x", {2, 3, 4});
-  Var back = transpose(transpose(x));           // identity
+  Var back = transpose(transpose(x));                   // identity
   Var rot = permute(permute(x, {1, 2, 0}), {1, 2, 0});  // one permute {2, 0, 1}
   Program p(g, {back, rot});
   Program q = dead_code_elimination(algebraic_simplification(p));
@@ -175,7 +175,7 @@ TEST(CompilerSimplify, ElementwiseOperandsReadBroadcastsAtTheirOwnShape) {
   Graph g;
   Var x = g.input("x", {4, 3});
   Var b = g.input("b", {3});
-  Var y = x + broadcast_to(b, {4, 3});                // -> x + b
+  Var y = x + broadcast_to(b, {4, 3});                        // -> x + b
   Var z = broadcast_to(b, {4, 3}) * broadcast_to(b, {4, 3});  // one must stay: result is [4, 3]
   Program p(g, {y, z});
   Program q = dead_code_elimination(algebraic_simplification(p));

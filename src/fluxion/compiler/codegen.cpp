@@ -31,7 +31,7 @@ const char* ctype(DType d) {
   }
 }
 
-std::string literal(const Tensor& t) {
+std::string literal_text(const Tensor& t) {
   double v = t.at(0);
   switch (t.dtype()) {
     case DType::f32:
@@ -49,35 +49,72 @@ std::string literal(const Tensor& t) {
   }
 }
 
+// Parenthesised, so a negative literal never meets a minus sign ("--0x1p+0f").
+std::string literal(const Tensor& t) { return "(" + literal_text(t) + ")"; }
+
 // The value of node n from its operands' expressions, with the reference kernels' math.
 std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_dtype) {
   bool f32 = in_dtype == DType::f32;
   const char* T = ctype(in_dtype);
   std::string e;
   switch (n.op) {
-    case Op::neg: e = "-" + a[0]; break;
-    case Op::exp: e = (f32 ? "fast_exp(" : "std::exp(") + a[0] + ")"; break;
-    case Op::log: e = (f32 ? "fast_log(" : "std::log(") + a[0] + ")"; break;
+    case Op::neg:
+      e = "-" + a[0];
+      break;
+    case Op::exp:
+      e = (f32 ? "fast_exp(" : "std::exp(") + a[0] + ")";
+      break;
+    case Op::log:
+      e = (f32 ? "fast_log(" : "std::log(") + a[0] + ")";
+      break;
     case Op::sigmoid:
       e = f32 ? "fast_sigmoid(" + a[0] + ")" : "1.0 / (1.0 + std::exp(-" + a[0] + "))";
       break;
-    case Op::tanh: e = (f32 ? "fast_tanh(" : "std::tanh(") + a[0] + ")"; break;
-    case Op::sqrt: e = "std::sqrt(" + a[0] + ")"; break;
-    case Op::rsqrt: e = fmt::format("({0})1 / std::sqrt({1})", T, a[0]); break;
+    case Op::tanh:
+      e = (f32 ? "fast_tanh(" : "std::tanh(") + a[0] + ")";
+      break;
+    case Op::sqrt:
+      e = "std::sqrt(" + a[0] + ")";
+      break;
+    case Op::rsqrt:
+      e = fmt::format("({0})1 / std::sqrt({1})", T, a[0]);
+      break;
     case Op::abs:
       e = f32 ? "std::fabs(" + a[0] + ")" : fmt::format("({0} < 0 ? -{0} : {0})", a[0]);
       break;
-    case Op::sign: e = fmt::format("({0})(({1} > 0) - ({1} < 0))", T, a[0]); break;
-    case Op::sin: e = "std::sin(" + a[0] + ")"; break;
-    case Op::cos: e = "std::cos(" + a[0] + ")"; break;
-    case Op::erf: e = "std::erf(" + a[0] + ")"; break;
-    case Op::floor: e = "std::floor(" + a[0] + ")"; break;
-    case Op::logical_not: e = "!" + a[0]; break;
-    case Op::add: e = a[0] + " + " + a[1]; break;
-    case Op::sub: e = a[0] + " - " + a[1]; break;
-    case Op::mul: e = a[0] + " * " + a[1]; break;
-    case Op::div: e = a[0] + " / " + a[1]; break;
-    case Op::pow: e = "std::pow(" + a[0] + ", " + a[1] + ")"; break;
+    case Op::sign:
+      e = fmt::format("({0})(({1} > 0) - ({1} < 0))", T, a[0]);
+      break;
+    case Op::sin:
+      e = "std::sin(" + a[0] + ")";
+      break;
+    case Op::cos:
+      e = "std::cos(" + a[0] + ")";
+      break;
+    case Op::erf:
+      e = "std::erf(" + a[0] + ")";
+      break;
+    case Op::floor:
+      e = "std::floor(" + a[0] + ")";
+      break;
+    case Op::logical_not:
+      e = "!" + a[0];
+      break;
+    case Op::add:
+      e = a[0] + " + " + a[1];
+      break;
+    case Op::sub:
+      e = a[0] + " - " + a[1];
+      break;
+    case Op::mul:
+      e = a[0] + " * " + a[1];
+      break;
+    case Op::div:
+      e = a[0] + " / " + a[1];
+      break;
+    case Op::pow:
+      e = "std::pow(" + a[0] + ", " + a[1] + ")";
+      break;
     case Op::maximum:
       e = fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} > {1} ? {0} : {1})", a[0],
                       a[1]);
@@ -86,19 +123,39 @@ std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_d
       e = fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} < {1} ? {0} : {1})", a[0],
                       a[1]);
       break;
-    case Op::lt: e = a[0] + " < " + a[1]; break;
-    case Op::le: e = a[0] + " <= " + a[1]; break;
-    case Op::gt: e = a[0] + " > " + a[1]; break;
-    case Op::ge: e = a[0] + " >= " + a[1]; break;
-    case Op::eq: e = a[0] + " == " + a[1]; break;
-    case Op::ne: e = a[0] + " != " + a[1]; break;
-    case Op::logical_and: e = a[0] + " && " + a[1]; break;
-    case Op::logical_or: e = a[0] + " || " + a[1]; break;
-    case Op::where: e = a[0] + " ? " + a[1] + " : " + a[2]; break;
+    case Op::lt:
+      e = a[0] + " < " + a[1];
+      break;
+    case Op::le:
+      e = a[0] + " <= " + a[1];
+      break;
+    case Op::gt:
+      e = a[0] + " > " + a[1];
+      break;
+    case Op::ge:
+      e = a[0] + " >= " + a[1];
+      break;
+    case Op::eq:
+      e = a[0] + " == " + a[1];
+      break;
+    case Op::ne:
+      e = a[0] + " != " + a[1];
+      break;
+    case Op::logical_and:
+      e = a[0] + " && " + a[1];
+      break;
+    case Op::logical_or:
+      e = a[0] + " || " + a[1];
+      break;
+    case Op::where:
+      e = a[0] + " ? " + a[1] + " : " + a[2];
+      break;
     case Op::cast:
       e = n.dtype == DType::boolean ? a[0] + " != 0" : a[0];
       break;
-    case Op::stop_gradient: e = a[0]; break;
+    case Op::stop_gradient:
+      e = a[0];
+      break;
     default:
       fail("codegen: {} is not elementwise", op_name(n.op));
   }
@@ -193,8 +250,8 @@ struct Emitter {
     signature(sym);
     out += "  int64_t pos = lo;\n  while (pos < hi) {\n";
     out += fmt::format("    const int64_t row = pos / {0}, j0 = pos - row * {0};\n", inner);
-    out += fmt::format("    const int64_t len = {0} - j0 < hi - pos ? {0} - j0 : hi - pos;\n",
-                       inner);
+    out +=
+        fmt::format("    const int64_t len = {0} - j0 < hi - pos ? {0} - j0 : hi - pos;\n", inner);
     if (m > 1) {
       out += "    int64_t t = row;\n";
       for (int i = m - 2; i >= 0; --i)

@@ -49,16 +49,16 @@ struct CompileStats {
   uint64_t graph_hash = 0;
   int nodes_in = 0, nodes_out = 0;
   std::vector<PassStat> passes;
-  int kernels = 0;            // fused kernels
-  int fused_nodes = 0;        // nodes inside them
-  int library_calls = 0;      // nodes run by library/reference kernels
-  std::string target;         // JIT target
-  bool codegen_ok = false;    // false: fell back to the reference kernels
-  bool cache_hit = false;     // the kernels' shared object came from the disk cache
-  double compile_ms = 0.0;    // system compiler time (0 on a cache hit)
-  double total_ms = 0.0;      // all of compile()
-  size_t planned_bytes = 0;   // the memory plan's buffers
-  size_t naive_bytes = 0;     // the same values without reuse
+  int kernels = 0;           // fused kernels
+  int fused_nodes = 0;       // nodes inside them
+  int library_calls = 0;     // nodes run by library/reference kernels
+  std::string target;        // JIT target
+  bool codegen_ok = false;   // false: fell back to the reference kernels
+  bool cache_hit = false;    // the kernels' shared object came from the disk cache
+  double compile_ms = 0.0;   // system compiler time (0 on a cache hit)
+  double total_ms = 0.0;     // all of compile()
+  size_t planned_bytes = 0;  // the memory plan's buffers
+  size_t naive_bytes = 0;    // the same values without reuse
   std::string summary() const;
 };
 
@@ -91,15 +91,15 @@ class Executable {
   std::vector<KernelFn> fns_;  // per kernel; null: reference kernels
   std::shared_ptr<SharedObject> object_;
   MemoryPlan mem_;
-  std::vector<Tensor> buffers_;     // one per memory-plan slot, allocated on first run
+  std::vector<Tensor> buffers_;               // one per memory-plan slot, allocated on first run
   std::vector<std::vector<int>> free_after_;  // per step: values whose last read it is
-  std::vector<char> alias_;         // reshape/stop_gradient results share their input's buffer
+  std::vector<char> alias_;  // reshape/stop_gradient results share their input's buffer
   std::vector<std::string> required_;
   CompileStats stats_;
   size_t peak_dynamic_ = 0;
   bool profile_ = false;
   std::map<std::string, double> profile_ms_;  // "fused_kernels", "dot", other op names
-  std::mutex run_mu_;  // buffers are shared between runs: one run at a time
+  std::mutex run_mu_;                         // buffers are shared between runs: one run at a time
 };
 
 std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& outputs,

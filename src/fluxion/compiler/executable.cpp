@@ -137,7 +137,8 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
     if (jr.object) {
       bool all = true;
       for (size_t k = 0; k < plan.kernels.size(); ++k) {
-        ex->fns_[k] = reinterpret_cast<Executable::KernelFn>(jr.object->symbol(ex->info_[k].symbol));
+        ex->fns_[k] =
+            reinterpret_cast<Executable::KernelFn>(jr.object->symbol(ex->info_[k].symbol));
         all &= ex->fns_[k] != nullptr;
       }
       if (!all) {
@@ -183,7 +184,8 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
     }
   ex->free_after_.assign(S, {});
   for (int i = 0; i < N; ++i)
-    if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX) ex->free_after_[last[i]].push_back(i);
+    if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX)
+      ex->free_after_[last[i]].push_back(i);
 
   // Memory plan over the values the executor writes itself: fused-kernel outputs and
   // matmul results (oneDNN writes into a given buffer). Outputs are fresh every run: the
@@ -349,7 +351,8 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
   return out;
 }
 
-std::shared_ptr<Executable> ExecutableCache::get(const Graph& graph, const std::vector<Var>& outputs,
+std::shared_ptr<Executable> ExecutableCache::get(const Graph& graph,
+                                                 const std::vector<Var>& outputs,
                                                  const CompileOptions& options) {
   std::lock_guard<std::mutex> lock(mu_);
   Program key_prog(graph, outputs);

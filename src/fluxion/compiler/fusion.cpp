@@ -14,12 +14,38 @@ bool fusible_dtype(DType d) { return d == DType::f32 || d == DType::f64 || d == 
 
 bool elementwise_op(Op op) {
   switch (op) {
-    case Op::neg: case Op::exp: case Op::log: case Op::sin: case Op::cos: case Op::tanh:
-    case Op::sqrt: case Op::rsqrt: case Op::abs: case Op::sign: case Op::sigmoid: case Op::erf:
-    case Op::floor: case Op::logical_not: case Op::add: case Op::sub: case Op::mul:
-    case Op::div: case Op::pow: case Op::maximum: case Op::minimum: case Op::lt: case Op::le:
-    case Op::gt: case Op::ge: case Op::eq: case Op::ne: case Op::logical_and:
-    case Op::logical_or: case Op::where: case Op::cast: case Op::stop_gradient:
+    case Op::neg:
+    case Op::exp:
+    case Op::log:
+    case Op::sin:
+    case Op::cos:
+    case Op::tanh:
+    case Op::sqrt:
+    case Op::rsqrt:
+    case Op::abs:
+    case Op::sign:
+    case Op::sigmoid:
+    case Op::erf:
+    case Op::floor:
+    case Op::logical_not:
+    case Op::add:
+    case Op::sub:
+    case Op::mul:
+    case Op::div:
+    case Op::pow:
+    case Op::maximum:
+    case Op::minimum:
+    case Op::lt:
+    case Op::le:
+    case Op::gt:
+    case Op::ge:
+    case Op::eq:
+    case Op::ne:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::where:
+    case Op::cast:
+    case Op::stop_gradient:
       return true;
     default:
       return false;
@@ -32,8 +58,7 @@ bool column_sum(const Program& p, int id) {
   const Node& n = p.node(id);
   if (n.op != Op::reduce_sum || n.attrs.axes != std::vector<int64_t>{0}) return false;
   const Node& x = p.node(n.inputs[0]);
-  return x.shape.size() == 2 && (n.dtype == DType::f32 || n.dtype == DType::f64) &&
-         x.shape[0] > 0;
+  return x.shape.size() == 2 && (n.dtype == DType::f32 || n.dtype == DType::f64) && x.shape[0] > 0;
 }
 
 // Union of groups as plain vectors: group id per node, -1 for none.
@@ -47,11 +72,33 @@ struct Groups {
 // Cheap to recompute: vectorised arithmetic (no libm calls).
 bool cheap(Op op) {
   switch (op) {
-    case Op::neg: case Op::exp: case Op::log: case Op::sigmoid: case Op::tanh: case Op::sqrt:
-    case Op::rsqrt: case Op::abs: case Op::sign: case Op::add: case Op::sub: case Op::mul:
-    case Op::div: case Op::maximum: case Op::minimum: case Op::lt: case Op::le: case Op::gt:
-    case Op::ge: case Op::eq: case Op::ne: case Op::where: case Op::cast: case Op::logical_not:
-    case Op::logical_and: case Op::logical_or: case Op::stop_gradient:
+    case Op::neg:
+    case Op::exp:
+    case Op::log:
+    case Op::sigmoid:
+    case Op::tanh:
+    case Op::sqrt:
+    case Op::rsqrt:
+    case Op::abs:
+    case Op::sign:
+    case Op::add:
+    case Op::sub:
+    case Op::mul:
+    case Op::div:
+    case Op::maximum:
+    case Op::minimum:
+    case Op::lt:
+    case Op::le:
+    case Op::gt:
+    case Op::ge:
+    case Op::eq:
+    case Op::ne:
+    case Op::where:
+    case Op::cast:
+    case Op::logical_not:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::stop_gradient:
       return true;
     default:
       return false;
@@ -257,7 +304,7 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
   // preferring the smallest original id so the order stays close to the trace.
   std::vector<int> unit(N, -1);  // node -> unit id; units: kernels, then single nodes
   int K = (int)plan.kernels.size();
-  std::vector<int> unit_node;    // for single-node units
+  std::vector<int> unit_node;  // for single-node units
   for (int id = 0; id < N; ++id) {
     if (!live[id]) continue;
     if (G.of[id] >= 0) {

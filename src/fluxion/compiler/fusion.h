@@ -13,11 +13,11 @@
 namespace fx::compiler {
 
 struct FusedKernel {
-  Shape domain;               // iteration shape (every elementwise member has it)
-  std::vector<int> members;   // node ids, in topological order
-  std::vector<int> inputs;    // values read from memory (not members, not inlined scalars)
-  std::vector<int> outputs;   // members that are materialised (used later or outputs)
-  std::vector<int> reduces;   // members that are column sums of another member
+  Shape domain;              // iteration shape (every elementwise member has it)
+  std::vector<int> members;  // node ids, in topological order
+  std::vector<int> inputs;   // values read from memory (not members, not inlined scalars)
+  std::vector<int> outputs;  // members that are materialised (used later or outputs)
+  std::vector<int> reduces;  // members that are column sums of another member
 };
 
 struct Step {

@@ -38,9 +38,22 @@ bool lossless(DType from, DType to) {
 
 bool is_binary_elementwise(Op op) {
   switch (op) {
-    case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow: case Op::maximum:
-    case Op::minimum: case Op::lt: case Op::le: case Op::gt: case Op::ge: case Op::eq:
-    case Op::ne: case Op::logical_and: case Op::logical_or: case Op::where:
+    case Op::add:
+    case Op::sub:
+    case Op::mul:
+    case Op::div:
+    case Op::pow:
+    case Op::maximum:
+    case Op::minimum:
+    case Op::lt:
+    case Op::le:
+    case Op::gt:
+    case Op::ge:
+    case Op::eq:
+    case Op::ne:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::where:
       return true;
     default:
       return false;
@@ -173,8 +186,7 @@ std::vector<PassInfo> default_pipeline() {
       {"constant_folding", [](const Program& p) { return constant_folding(p); }},
       {"algebraic_simplification", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
-      {"algebraic_simplification_2",
-       [](const Program& p) { return algebraic_simplification(p); }},
+      {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
   };

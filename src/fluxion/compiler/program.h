@@ -33,7 +33,7 @@ struct Program {
 class Rebuilder {
  public:
   explicit Rebuilder(const Program& src);
-  Var copy(int old_id);                  // same op and attrs, inputs mapped
+  Var copy(int old_id);  // same op and attrs, inputs mapped
   void set(int old_id, Var v) { map_[old_id] = v.id; }
   bool has(int old_id) const { return map_[old_id] >= 0; }
   Var var(int old_id) const { return Var{dst_.graph.get(), map_[old_id]}; }
