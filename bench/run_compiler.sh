@@ -7,12 +7,15 @@
 #
 # Usage: bench/run_compiler.sh [ROUNDS] [STEPS]      (defaults 3 and 200)
 # Env:   BUILD_DIR (default <repo>/build, the top-level build that has bench_compiler),
-#        PEER_DIR (default <repo>/../shared/peer), THREADS (default 2)
+#        PEER_DIR (default <repo>/../shared/peer), THREADS (default 2),
+#        FX_ENV extra environment for fluxion, e.g. FX_ENV=OMP_WAIT_POLICY=PASSIVE (better
+#        while other jobs load the CPUs; on an idle machine oneDNN prefers the default)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
 PEER_DIR=${PEER_DIR:-$REPO/../shared/peer}
 THREADS=${THREADS:-2}
+FX_ENV=${FX_ENV:-}
 ROUNDS=${1:-3}
 STEPS=${2:-200}
 WARMUP=20
@@ -21,7 +24,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for r in $(seq 1 "$ROUNDS"); do
   echo "[run_compiler] round $r/$ROUNDS: fluxion" >&2
-  OMP_NUM_THREADS=$THREADS "$BUILD_DIR/bench/bench_compiler" --steps "$STEPS" --warmup "$WARMUP" \
+  env $FX_ENV OMP_NUM_THREADS=$THREADS "$BUILD_DIR/bench/bench_compiler" --steps "$STEPS" --warmup "$WARMUP" \
     >"$OUT/fx_$r.txt" 2>&1
   echo "[run_compiler] round $r/$ROUNDS: pytorch" >&2
   (cd "$PEER_DIR" && OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=$THREADS \
