@@ -32,7 +32,7 @@ TEST(CompilerCli, TrainCompiledWritesTheSameWeights) {
   fs::path dir = fs::temp_directory_path() / ("fx_cli_compile_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::string common = "train --data moons --steps 30 --batch 128 --hidden 32 --layers 2 --out ";
+  std::string common = "train --data moons --steps 10 --batch 64 --hidden 16 --layers 2 --out ";
   std::string out_i, out_c;
   ASSERT_EQ(run_cli(common + (dir / "interp").string(), &out_i), 0) << out_i;
   ASSERT_EQ(run_cli(common + (dir / "compiled").string() + " --compile", &out_c), 0) << out_c;

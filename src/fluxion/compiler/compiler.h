@@ -97,7 +97,7 @@ class Executable {
   std::vector<std::string> required_;
   CompileStats stats_;
   size_t peak_dynamic_ = 0;
-  bool profile_ = false;
+  bool profile_ = false, profile_detail_ = false;
   std::map<std::string, double> profile_ms_;  // "fused_kernels", "dot", other op names
   std::mutex run_mu_;                         // buffers are shared between runs: one run at a time
 };

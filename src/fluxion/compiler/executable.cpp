@@ -67,6 +67,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   FX_CHECK(!outputs.empty(), "compile: no outputs");
   auto ex = std::unique_ptr<Executable>(new Executable());
   ex->profile_ = std::getenv("FLUXION_PROFILE") != nullptr;
+  ex->profile_detail_ = ex->profile_ && std::string(std::getenv("FLUXION_PROFILE")) == "2";
   CompileStats& st = ex->stats_;
   Program p(graph, outputs);
   st.graph_hash = structural_hash(p);
@@ -337,7 +338,17 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
       }
     }
     if (profile_) {
-      const char* kind = st.kernel >= 0 ? "fused_kernels" : op_name(prog_.node(st.node).op);
+      std::string kind = st.kernel >= 0 ? "fused_kernels" : op_name(prog_.node(st.node).op);
+      if (profile_detail_) {  // FLUXION_PROFILE=2: per kernel and per matmul shape
+        if (st.kernel >= 0) kind += fmt::format("[{}]", st.kernel);
+        if (st.node >= 0 && prog_.node(st.node).op == Op::dot) {
+          const Node& n = prog_.node(st.node);
+          kind += fmt::format("{}{}{}{}", shape_str(prog_.node(n.inputs[0]).shape),
+                              n.attrs.transpose_a ? "^T" : "",
+                              shape_str(prog_.node(n.inputs[1]).shape),
+                              n.attrs.transpose_b ? "^T" : "");
+        }
+      }
       profile_ms_[kind] += ms_since(t0);
     }
     peak_dynamic_ = std::max(peak_dynamic_, live);
