@@ -23,6 +23,7 @@
 
 #include "fluxion/api/fx.h"
 #include "fluxion/autodiff/grad.h"
+#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 #include "fluxion/exec/interpreter.h"
 
@@ -109,6 +110,20 @@ std::string error_of(F&& fn) {
     return e.what();
   }
   return "";
+}
+
+// FLUXION_TEST_EXECUTOR=compiled runs the fixture cases through the compiler (passes,
+// fusion, generated kernels) instead of the interpreter, against the same PyTorch values
+// and tolerances: `FLUXION_TEST_EXECUTOR=compiled build/tests/fluxion_tests
+// --gtest_filter='*Torch*'`. Off by default: every case compiles its own kernels (cached on
+// disk after the first run).
+inline std::vector<Tensor> run_outputs(const std::vector<Var>& outs, const Feeds& feeds) {
+  static const bool compiled = [] {
+    const char* e = std::getenv("FLUXION_TEST_EXECUTOR");
+    return e && std::string(e) == "compiled";
+  }();
+  if (compiled) return compiler::compile(*outs[0].graph, outs)->run(feeds);
+  return evaluate(outs, feeds);
 }
 
 // ---- builders: the C++ side of a fixture case ----
@@ -211,7 +226,7 @@ inline void run_fixture_case(const std::string& file, const std::string& name, c
     feeds["__cotangent"] = cot;
     for (Var gv : grad(sum(out * cv), wrt)) outs.push_back(gv);
   }
-  std::vector<Tensor> res = evaluate(outs, feeds);
+  std::vector<Tensor> res = run_outputs(outs, feeds);
 
   const json& want = c.at("output");
   DType want_dtype = json_dtype(want, ft);

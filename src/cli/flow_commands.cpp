@@ -43,6 +43,8 @@ void add_train_options(CLI::App* c, FlowRunConfig& cfg) {
   c->add_option("--layers", cfg.model.layers, "MLP hidden layers")->capture_default_str();
   c->add_option("--activation", cfg.model.activation, "silu, relu, gelu or tanh")
       ->capture_default_str();
+  c->add_flag("--compile", cfg.compile,
+              "compile the training step (fused generated kernels; bit-identical results)");
 }
 
 solvers::OdeOptions ode_options(const std::string& solver, int steps) {
@@ -173,6 +175,7 @@ void add_flow_commands(CLI::App& app) {
     auto steps = std::make_shared<int64_t>(3000);
     auto distill = std::make_shared<bool>(false);
     auto resume = std::make_shared<bool>(false);
+    auto compile = std::make_shared<bool>(false);
     CLI::App* c = app.add_subcommand(
         "reflow",
         "train a (k+1)-rectified flow (or a one-step distilled model) on ODE pairs of a run");
@@ -182,6 +185,7 @@ void add_flow_commands(CLI::App& app) {
     c->add_option("--steps", *steps, "training steps")->capture_default_str();
     c->add_flag("--distill", *distill, "train a one-step generator (t = 0) instead");
     c->add_flag("--resume", *resume, "continue the run in --out");
+    c->add_flag("--compile", *compile, "compile the training step (bit-identical results)");
     c->callback([=] {
       run::FlowRun parent = run::load_flow(*from);
       run::prepare_run_dir(*out, *resume);
@@ -193,6 +197,7 @@ void add_flow_commands(CLI::App& app) {
       cfg.steps = *steps;
       cfg.distill = *distill;
       cfg.warmup = 0;
+      cfg.compile = *compile;
       run::FlowRun r = run::train_flow(cfg, *out, *resume);
       run::write_flow_pictures(r, *out, cfg.seed);
       std::printf("trained %lld steps; checkpoint %s/model.safetensors\n", (long long)r.step,

@@ -59,6 +59,16 @@ Tensor Tensor::reshaped(Shape s) const {
   return t;
 }
 
+Tensor Tensor::view_as(Shape s, DType d) const {
+  FX_CHECK(storage_ && fx::numel(s) * dtype_size(d) <= storage_->bytes,
+           "view_as: {}{} does not fit in a buffer of {} bytes", dtype_name(d), shape_str(s),
+           storage_ ? storage_->bytes : 0);
+  Tensor t = *this;
+  t.shape_ = std::move(s);
+  t.dtype_ = d;
+  return t;
+}
+
 Tensor Tensor::clone() const {
   Tensor t(shape_, dtype_);
   if (nbytes()) std::memcpy(t.raw(), raw(), nbytes());

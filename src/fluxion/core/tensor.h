@@ -53,6 +53,9 @@ class Tensor {
 
   // Same storage, new shape (numel must match). Cheap; used for reshape.
   Tensor reshaped(Shape s) const;
+  // Same storage reinterpreted as shape s of dtype d, which must fit in it. Lets an executor
+  // place values in buffers it planned and reuses (the compiler's memory planner).
+  Tensor view_as(Shape s, DType d) const;
   Tensor clone() const;
   Tensor to(DType d) const;  // converting copy
 

@@ -4,6 +4,7 @@
 
 #include "fluxion/api/fx.h"
 #include "fluxion/autodiff/grad.h"
+#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 
 namespace fx::optim {
@@ -78,14 +79,25 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
     }
   }
   outputs_.insert(outputs_.end(), new_slots.begin(), new_slots.end());
+  // The precision pass rewrites the traced step; the compiler (or the interpreter) then runs
+  // whichever graph results.
+  const Graph* step_graph = &graph_;
+  std::vector<Var> step_outputs = outputs_;
   if (options_.precision.precision != amp::Precision::fp32) {
     amp::PrecisionResult pr = amp::apply_precision(graph_, outputs_, options_.precision);
     precision_report_ = pr.report();
     precision_graph_ = std::move(pr.graph);
-    exec_ = std::make_unique<Interpreter>(*precision_graph_, pr.outputs);
-  } else {
-    exec_ = std::make_unique<Interpreter>(graph_, outputs_);
+    step_graph = precision_graph_.get();
+    step_outputs = pr.outputs;
   }
+  if (options_.compile)
+    compiled_ = compiler::global_cache().get(*step_graph, step_outputs);
+  else
+    exec_ = std::make_unique<Interpreter>(*step_graph, step_outputs);
+}
+
+size_t Trainer::peak_bytes() const {
+  return compiled_ ? compiled_->peak_bytes() : exec_->peak_bytes();
 }
 
 double Trainer::step(const Feeds& batch) {
@@ -103,7 +115,7 @@ double Trainer::step(const Feeds& batch) {
   feeds["opt.bias_correction1"] = Tensor::scalar(bc1);
   feeds["opt.sqrt_bias_correction2"] = Tensor::scalar(sbc2);
 
-  std::vector<Tensor> out = exec_->run(feeds);
+  std::vector<Tensor> out = compiled_ ? compiled_->run(feeds) : exec_->run(feeds);
   double loss = out[0].item();
   if (!std::isfinite(loss))
     fail(

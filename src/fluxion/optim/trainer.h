@@ -17,6 +17,10 @@
 #include "fluxion/optim/optimizer.h"
 #include "fluxion/optim/schedule.h"
 
+namespace fx::compiler {
+class Executable;
+}
+
 namespace fx::optim {
 
 struct BatchInput {
@@ -40,6 +44,7 @@ struct TrainerOptions {
   uint64_t seed = 0;               // for the per-step rng key
   amp::PrecisionPolicy precision;  // bf16/f16 products, f32 master weights (amp/)
   amp::LossScaling loss_scaling;   // scale the loss, skip steps whose gradients overflow
+  bool compile = false;            // run the step compiled (fused kernels) instead of interpreted
 };
 
 class Trainer {
@@ -54,7 +59,9 @@ class Trainer {
   int64_t steps_done() const { return step_; }
   void set_steps_done(int64_t s) { step_ = s; }
   const Graph& graph() const { return graph_; }
-  size_t peak_bytes() const { return exec_->peak_bytes(); }
+  size_t peak_bytes() const;
+  // The compiled step (null unless options.compile), for its statistics.
+  const compiler::Executable* executable() const { return compiled_.get(); }
   // Optimizer state and EMA weights, keyed "<slot>/<param name>" and "ema/<param name>",
   // ready for a checkpoint; set_state() restores them (shape-checked).
   std::map<std::string, Tensor> state() const;
@@ -86,6 +93,7 @@ class Trainer {
   std::unique_ptr<Interpreter> exec_;
   amp::LossScaler scaler_;
   std::string precision_report_;
+  std::shared_ptr<compiler::Executable> compiled_;
   int64_t step_ = 0;
   double last_grad_norm_ = 0.0;
   bool last_skipped_ = false;

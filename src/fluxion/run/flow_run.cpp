@@ -260,6 +260,7 @@ FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool res
   opts.seed = cfg.seed;
   opts.precision = precision_policy(cfg);
   opts.loss_scaling = loss_scaling(cfg);
+  opts.compile = cfg.compile;
   int64_t B = cfg.batch, D = cfg.model.dim;
   optim::Trainer trainer(
       *r.model, optim::adam(),

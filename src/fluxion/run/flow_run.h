@@ -31,6 +31,9 @@ struct FlowRunConfig {
   bool distill = false;  // one-step distillation (t = 0) instead of reflow
   int64_t log_every = 50;
   int64_t checkpoint_every = 1000;
+  // Run the training step compiled (fluxion/compiler). How, not what: results are
+  // bit-identical, so it is not written to config.json and a run may resume either way.
+  bool compile = false;
 
   nlohmann::json to_json() const;
   static FlowRunConfig from_json(const nlohmann::json& j, const std::string& file);

@@ -17,6 +17,10 @@ void register_matmul(KernelTable&);
 void register_indexing(KernelTable&);
 void register_leaves(KernelTable&);
 
+// dot into a caller's buffer (shape and dtype of node): the compiled executor's planned
+// memory. The dot kernel is this plus an allocation.
+void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out);
+
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.
 void parallel_for(int64_t n, int64_t grain, void (*fn)(int64_t, int64_t, void*), void* ctx);

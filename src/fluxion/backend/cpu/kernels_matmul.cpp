@@ -1,6 +1,7 @@
 // dot through oneDNN's matmul primitive (measured fastest here, bench/RESULTS.md).
 // Transposes are expressed as strides, so no transpose is ever materialised. Primitives
 // are cached by problem; bf16/f16 fall back to f32 when oneDNN has no kernel for the CPU.
+#include <cstring>
 #include <dnnl.hpp>
 #include <map>
 #include <mutex>
@@ -94,7 +95,9 @@ void reference_matmul(const MatmulKey& k, const T* a, const T* b, T* c) {
   });
 }
 
-Tensor dot_kernel(const Node& node, std::span<const Tensor> in) {
+}  // namespace
+
+void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C) {
   const Tensor &A = in[0], &B = in[1];
   const Shape &as = A.shape(), &bs = B.shape();
   size_t ra = as.size(), rb = bs.size();
@@ -111,12 +114,14 @@ Tensor dot_kernel(const Node& node, std::span<const Tensor> in) {
     k.shared_b = false;
   }
   if (k.batch == 1) k.shared_b = false;
-  Tensor C(node.shape, node.dtype);
-  if (C.numel() == 0) return C;
-  if (k.k == 0) return Tensor::zeros(node.shape, node.dtype);
+  if (C.numel() == 0) return;
+  if (k.k == 0) {
+    std::memset(C.raw(), 0, C.nbytes());
+    return;
+  }
   if (node.dtype == DType::f64) {
     reference_matmul<double>(k, A.data<double>(), B.data<double>(), C.data<double>());
-    return C;
+    return;
   }
   std::optional<Matmul> prim = get_primitive(k);
   if (!prim) {
@@ -126,7 +131,10 @@ Tensor dot_kernel(const Node& node, std::span<const Tensor> in) {
     wide.dtype = DType::f32;
     Tensor a32 = A.to(DType::f32), b32 = B.to(DType::f32);
     Tensor ins[2] = {a32, b32};
-    return dot_kernel(wide, ins).to(node.dtype);
+    Tensor c32(node.shape, DType::f32);
+    dot_into(wide, ins, c32);
+    convert(c32.raw(), DType::f32, C.raw(), node.dtype, C.numel());
+    return;
   }
   OneDnn& s = onednn();
   const auto& pd = prim->pd;
@@ -136,6 +144,13 @@ Tensor dot_kernel(const Node& node, std::span<const Tensor> in) {
   dnnl::stream stream(s.engine);
   prim->prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
+}
+
+namespace {
+
+Tensor dot_kernel(const Node& node, std::span<const Tensor> in) {
+  Tensor C(node.shape, node.dtype);
+  dot_into(node, in, C);
   return C;
 }
 

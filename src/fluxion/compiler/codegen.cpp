@@ -1,0 +1,378 @@
+#include "fluxion/compiler/codegen.h"
+
+#include <cmath>
+
+#include "fluxion/core/error.h"
+
+namespace fx::compiler {
+
+namespace {
+
+// The text of backend/cpu/vector_math.h, embedded at configure time (CMakeLists.txt), so
+// generated kernels use exactly the interpreter's exp/log/sigmoid/tanh.
+const char* kVectorMath =
+#include "fluxion/compiler/vector_math_source.inc"
+    ;
+
+const char* ctype(DType d) {
+  switch (d) {
+    case DType::f32:
+      return "float";
+    case DType::f64:
+      return "double";
+    case DType::boolean:
+      return "uint8_t";
+    case DType::i32:
+      return "int32_t";
+    case DType::i64:
+      return "int64_t";
+    default:
+      fail("codegen: no C type for {}", dtype_name(d));
+  }
+}
+
+std::string literal_text(const Tensor& t) {
+  double v = t.at(0);
+  switch (t.dtype()) {
+    case DType::f32:
+      if (std::isnan(v)) return "__builtin_nanf(\"\")";
+      if (std::isinf(v)) return v > 0 ? "__builtin_inff()" : "(-__builtin_inff())";
+      return fmt::format("{:a}f", v);
+    case DType::f64:
+      if (std::isnan(v)) return "__builtin_nan(\"\")";
+      if (std::isinf(v)) return v > 0 ? "__builtin_inf()" : "(-__builtin_inf())";
+      return fmt::format("{:a}", v);
+    case DType::boolean:
+      return v != 0 ? "(uint8_t)1" : "(uint8_t)0";
+    default:
+      fail("codegen: no literal for {}", dtype_name(t.dtype()));
+  }
+}
+
+// Parenthesised, so a negative literal never meets a minus sign ("--0x1p+0f").
+std::string literal(const Tensor& t) { return "(" + literal_text(t) + ")"; }
+
+// The value of node n from its operands' expressions, with the reference kernels' math.
+std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_dtype) {
+  bool f32 = in_dtype == DType::f32;
+  const char* T = ctype(in_dtype);
+  std::string e;
+  switch (n.op) {
+    case Op::neg:
+      e = "-" + a[0];
+      break;
+    case Op::exp:
+      e = (f32 ? "fast_exp(" : "std::exp(") + a[0] + ")";
+      break;
+    case Op::log:
+      e = (f32 ? "fast_log(" : "std::log(") + a[0] + ")";
+      break;
+    case Op::sigmoid:
+      e = f32 ? "fast_sigmoid(" + a[0] + ")" : "1.0 / (1.0 + std::exp(-" + a[0] + "))";
+      break;
+    case Op::tanh:
+      e = (f32 ? "fast_tanh(" : "std::tanh(") + a[0] + ")";
+      break;
+    case Op::sqrt:
+      e = "std::sqrt(" + a[0] + ")";
+      break;
+    case Op::rsqrt:
+      e = fmt::format("({0})1 / std::sqrt({1})", T, a[0]);
+      break;
+    case Op::abs:
+      e = f32 ? "std::fabs(" + a[0] + ")" : fmt::format("({0} < 0 ? -{0} : {0})", a[0]);
+      break;
+    case Op::sign:
+      e = fmt::format("({0})(({1} > 0) - ({1} < 0))", T, a[0]);
+      break;
+    case Op::sin:
+      e = "std::sin(" + a[0] + ")";
+      break;
+    case Op::cos:
+      e = "std::cos(" + a[0] + ")";
+      break;
+    case Op::erf:
+      e = "std::erf(" + a[0] + ")";
+      break;
+    case Op::floor:
+      e = "std::floor(" + a[0] + ")";
+      break;
+    case Op::logical_not:
+      e = "!" + a[0];
+      break;
+    case Op::add:
+      e = a[0] + " + " + a[1];
+      break;
+    case Op::sub:
+      e = a[0] + " - " + a[1];
+      break;
+    case Op::mul:
+      e = a[0] + " * " + a[1];
+      break;
+    case Op::div:
+      e = a[0] + " / " + a[1];
+      break;
+    case Op::pow:
+      e = "std::pow(" + a[0] + ", " + a[1] + ")";
+      break;
+    case Op::maximum:
+      e = fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} > {1} ? {0} : {1})", a[0],
+                      a[1]);
+      break;
+    case Op::minimum:
+      e = fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} < {1} ? {0} : {1})", a[0],
+                      a[1]);
+      break;
+    case Op::lt:
+      e = a[0] + " < " + a[1];
+      break;
+    case Op::le:
+      e = a[0] + " <= " + a[1];
+      break;
+    case Op::gt:
+      e = a[0] + " > " + a[1];
+      break;
+    case Op::ge:
+      e = a[0] + " >= " + a[1];
+      break;
+    case Op::eq:
+      e = a[0] + " == " + a[1];
+      break;
+    case Op::ne:
+      e = a[0] + " != " + a[1];
+      break;
+    case Op::logical_and:
+      e = a[0] + " && " + a[1];
+      break;
+    case Op::logical_or:
+      e = a[0] + " || " + a[1];
+      break;
+    case Op::where:
+      e = a[0] + " ? " + a[1] + " : " + a[2];
+      break;
+    case Op::cast:
+      e = n.dtype == DType::boolean ? a[0] + " != 0" : a[0];
+      break;
+    case Op::stop_gradient:
+      e = a[0];
+      break;
+    default:
+      fail("codegen: {} is not elementwise", op_name(n.op));
+  }
+  return fmt::format("({})({})", ctype(n.dtype), e);
+}
+
+// Broadcast strides of an input over the domain's axes (0 on broadcast axes).
+std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& domain) {
+  int r = (int)domain.size();
+  std::vector<int64_t> st(r, 0);
+  int64_t acc = 1;
+  for (int i = r - 1, j = (int)s.size() - 1; i >= 0; --i, --j) {
+    int64_t d = j >= 0 ? s[j] : 1;
+    st[i] = (d == 1 && domain[i] != 1) ? 0 : acc;
+    acc *= d;
+  }
+  return st;
+}
+
+struct Emitter {
+  const Program& p;
+  const FusedKernel& k;
+  std::string out;
+  std::vector<std::string> name;  // value id -> expression inside the loop
+
+  std::string value(int id) const {
+    if (inlined_constant(p, id)) return literal(p.node(id).attrs.literal);
+    return name[id];
+  }
+
+  // The loop body: one const local per member, outputs stored.
+  std::string body(const std::string& ind, const std::string& store_index) {
+    std::string s;
+    for (int m : k.members) {
+      const Node& n = p.node(m);
+      if (n.op == Op::reduce_sum) continue;
+      std::vector<std::string> a;
+      for (int in : n.inputs) a.push_back(value(in));
+      DType in_dtype = n.op == Op::where ? p.node(n.inputs[1]).dtype : p.node(n.inputs[0]).dtype;
+      s += fmt::format("{}const {} v{} = {};\n", ind, ctype(n.dtype), m, op_expr(n, a, in_dtype));
+    }
+    for (size_t o = 0; o < k.outputs.size(); ++o) {
+      int m = k.outputs[o];
+      if (p.node(m).op == Op::reduce_sum) continue;
+      s += fmt::format("{}y{}[{}] = v{};\n", ind, m, store_index, m);
+    }
+    return s;
+  }
+
+  void signature(const std::string& sym) {
+    out += fmt::format("extern \"C\" void {}(int64_t lo, int64_t hi, void* const* buf) {{\n", sym);
+    int b = 0;
+    for (int in : k.inputs) {
+      const char* T = ctype(p.node(in).dtype);
+      out += fmt::format("  const {0}* __restrict x{1} = (const {0}*)buf[{2}];\n", T, in, b++);
+    }
+    for (int o : k.outputs) {
+      const char* T = ctype(p.node(o).dtype);
+      out += fmt::format("  {0}* __restrict y{1} = ({0}*)buf[{2}];\n", T, o, b++);
+    }
+  }
+
+  // Elementwise: merged-axis layout, rows of the innermost axis, flat [lo, hi).
+  void elementwise(const std::string& sym) {
+    const Shape& d = k.domain;
+    int r = (int)d.size();
+    std::vector<std::vector<int64_t>> st;
+    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
+    // Merge adjacent axes where every operand allows it (outputs are contiguous).
+    Shape dims;
+    std::vector<std::vector<int64_t>> ms(st.size());
+    int64_t out_stride_last = 0;
+    for (int i = 0; i < r; ++i) {
+      if (d[i] == 1) continue;
+      bool merge = !dims.empty();
+      for (size_t q = 0; q < st.size() && merge; ++q) merge = ms[q].back() == st[q][i] * d[i];
+      if (merge) {
+        dims.back() *= d[i];
+        for (size_t q = 0; q < st.size(); ++q) ms[q].back() = st[q][i];
+      } else {
+        dims.push_back(d[i]);
+        for (size_t q = 0; q < st.size(); ++q) ms[q].push_back(st[q][i]);
+      }
+    }
+    (void)out_stride_last;
+    if (dims.empty()) {
+      dims.push_back(1);
+      for (auto& v : ms) v.push_back(0);
+    }
+    int m = (int)dims.size();
+    int64_t inner = dims[m - 1];
+    signature(sym);
+    out += "  int64_t pos = lo;\n  while (pos < hi) {\n";
+    out += fmt::format("    const int64_t row = pos / {0}, j0 = pos - row * {0};\n", inner);
+    out +=
+        fmt::format("    const int64_t len = {0} - j0 < hi - pos ? {0} - j0 : hi - pos;\n", inner);
+    if (m > 1) {
+      out += "    int64_t t = row;\n";
+      for (int i = m - 2; i >= 0; --i)
+        out += fmt::format("    const int64_t i{0} = t % {1}; t /= {1};\n", i, dims[i]);
+      out += "    (void)t;\n";
+    }
+    name.assign(p.size(), "");
+    std::string pre;
+    for (size_t q = 0; q < k.inputs.size(); ++q) {
+      int in = k.inputs[q];
+      std::string off = "0";
+      for (int i = 0; i < m - 1; ++i)
+        if (ms[q][i] != 0) off += fmt::format(" + i{} * {}", i, ms[q][i]);
+      const char* T = ctype(p.node(in).dtype);
+      if (ms[q][m - 1] == 0) {
+        pre += fmt::format("    const {} s{} = x{}[{}];\n", T, in, in, off);
+        name[in] = fmt::format("s{}", in);
+      } else {
+        pre += fmt::format("    const {0}* __restrict r{1} = x{1} + {2} + j0 * {3};\n", T, in, off,
+                           ms[q][m - 1]);
+        name[in] = ms[q][m - 1] == 1 ? fmt::format("r{}[j]", in)
+                                     : fmt::format("r{}[j * {}]", in, ms[q][m - 1]);
+      }
+    }
+    for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
+    out += pre;
+    for (int o : k.outputs)
+      out += fmt::format("    {0}* __restrict w{1} = y{1} + pos;\n", ctype(p.node(o).dtype), o);
+    out += "#pragma GCC ivdep\n    for (int64_t j = 0; j < len; ++j) {\n";
+    std::string b = body("      ", "j");
+    // Stores go through the row pointers.
+    for (int o : k.outputs) {
+      std::string from = fmt::format("y{}[j]", o), to = fmt::format("w{}[j]", o);
+      for (size_t at = b.find(from); at != std::string::npos; at = b.find(from, at))
+        b.replace(at, from.size(), to);
+    }
+    out += b + "    }\n    pos += len;\n  }\n}\n\n";
+  }
+
+  // Domain [R, C] with column sums: columns [lo, hi) in blocks, rows streamed in order, sums
+  // accumulated in f64 per column exactly as the reference reduce kernel does.
+  void column_reduce(const std::string& sym) {
+    int64_t R = k.domain[0], C = k.domain[1];
+    signature(sym);
+    name.assign(p.size(), "");
+    constexpr int kBlock = 64;
+    out += fmt::format("  for (int64_t c0 = lo; c0 < hi; c0 += {}) {{\n", kBlock);
+    out += fmt::format("    const int64_t len = hi - c0 < {0} ? hi - c0 : {0};\n", kBlock);
+    for (int red : k.reduces) out += fmt::format("    double acc{}[{}];\n", red, kBlock);
+    out += fmt::format("    for (int64_t r = 0; r < {}; ++r) {{\n", R);
+    std::string pre;
+    for (int in : k.inputs) {
+      const Shape& s = p.node(in).shape;
+      const char* T = ctype(p.node(in).dtype);
+      int64_t n = numel(s);
+      if (n == R * C && s.size() == 2) {
+        name[in] = fmt::format("x{}[r * {} + c0 + j]", in, C);
+      } else if (n == 1) {
+        pre += fmt::format("      const {} s{} = x{}[0];\n", T, in, in);
+        name[in] = fmt::format("s{}", in);
+      } else if (n == C) {
+        name[in] = fmt::format("x{}[c0 + j]", in);
+      } else {  // [R, 1]
+        pre += fmt::format("      const {} s{} = x{}[r];\n", T, in, in);
+        name[in] = fmt::format("s{}", in);
+      }
+    }
+    for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
+    out += pre;
+    out += "#pragma GCC ivdep\n      for (int64_t j = 0; j < len; ++j) {\n";
+    out += body("        ", fmt::format("r * {} + c0 + j", C));
+    for (int red : k.reduces) {
+      int src = p.node(red).inputs[0];
+      out += fmt::format("        acc{0}[j] = r == 0 ? (double)v{1} : acc{0}[j] + (double)v{1};\n",
+                         red, src);
+    }
+    out += "      }\n    }\n";
+    for (int red : k.reduces)
+      out += fmt::format("    for (int64_t j = 0; j < len; ++j) y{0}[c0 + j] = ({1})acc{0}[j];\n",
+                         red, ctype(p.node(red).dtype));
+    out += "  }\n}\n\n";
+  }
+};
+
+}  // namespace
+
+std::string generate_source(const Program& p, const FusionPlan& plan,
+                            std::vector<KernelInfo>* info) {
+  std::string src =
+      "// Generated by fluxion's compiler (src/fluxion/compiler/codegen.cpp). One function per\n"
+      "// fused kernel; see the fusion dump beside this file for the graph nodes of each.\n"
+      "#include <cmath>\n#include <cstdint>\n";
+  std::string vm = kVectorMath;
+  size_t once = vm.find("#pragma once");
+  if (once != std::string::npos) vm.erase(once, 12);
+  src += vm + "\nusing namespace fx::cpu;\n\n";
+  info->clear();
+  for (size_t i = 0; i < plan.kernels.size(); ++i) {
+    const FusedKernel& k = plan.kernels[i];
+    Emitter e{p, k, "", {}};
+    KernelInfo ki;
+    ki.symbol = fmt::format("fx_k{}", i);
+    std::string comment = fmt::format("// kernel {}: domain {}, {} members, reads", i,
+                                      shape_str(k.domain), k.members.size());
+    for (int in : k.inputs) comment += fmt::format(" %{}", in);
+    comment += ", writes";
+    for (int o : k.outputs) comment += fmt::format(" %{}", o);
+    e.out = comment + "\n";
+    if (k.reduces.empty()) {
+      e.elementwise(ki.symbol);
+      ki.range = numel(k.domain);
+      ki.grain = 16384;  // as the reference kernels
+    } else {
+      e.column_reduce(ki.symbol);
+      ki.range = k.domain[1];
+      ki.grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(k.domain[0], 1));
+    }
+    src += e.out;
+    info->push_back(ki);
+  }
+  return src;
+}
+
+}  // namespace fx::compiler

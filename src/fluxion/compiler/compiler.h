@@ -1,0 +1,129 @@
+// fluxion's XLA-style compiler. compile() takes what the Interpreter takes (a graph and
+// its outputs) and returns an Executable that runs many times on new feeds without
+// retracing:
+//
+//   passes (DCE, constant folding, algebraic simplification, CSE)
+//   -> fusion (elementwise chains + column sums into single loops)
+//   -> C++ code generation, compiled by the system compiler and dlopen'ed (disk cache)
+//   -> memory plan (liveness-based buffer reuse, buffers allocated once)
+//
+// Matmuls stay oneDNN calls; every other non-fused op runs the interpreter's kernel. A
+// failed kernel compile prints a warning and runs the reference kernels instead: never a
+// crash. Shapes are static: an executable checks its feeds, and ExecutableCache compiles
+// (and logs, and counts) a new one for a new graph or new input shapes.
+//
+// FLUXION_DUMP=<dir> writes <dir>/<graph hash>/: the graph before and after each pass, the
+// fusion plan, the generated kernels and the memory plan.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fluxion/compiler/codegen.h"
+#include "fluxion/compiler/fusion.h"
+#include "fluxion/compiler/jit.h"
+#include "fluxion/compiler/memory_plan.h"
+#include "fluxion/compiler/passes.h"
+#include "fluxion/exec/interpreter.h"
+
+namespace fx::compiler {
+
+struct CompileOptions {
+  bool run_passes = true;
+  bool fuse = true;         // false: no fused kernels, every node runs its library kernel
+  bool codegen = true;      // false: fused groups run node by node with reference kernels
+  bool plan_memory = true;  // false: every value gets a fresh allocation, as in the interpreter
+  std::string dump_dir;     // empty: $FLUXION_DUMP (if set)
+};
+
+struct PassStat {
+  std::string name;
+  int nodes_after = 0;
+  double ms = 0.0;
+};
+
+struct CompileStats {
+  uint64_t graph_hash = 0;
+  int nodes_in = 0, nodes_out = 0;
+  std::vector<PassStat> passes;
+  int kernels = 0;           // fused kernels
+  int fused_nodes = 0;       // nodes inside them
+  int library_calls = 0;     // nodes run by library/reference kernels
+  std::string target;        // JIT target
+  bool codegen_ok = false;   // false: fell back to the reference kernels
+  bool cache_hit = false;    // the kernels' shared object came from the disk cache
+  double compile_ms = 0.0;   // system compiler time (0 on a cache hit)
+  double total_ms = 0.0;     // all of compile()
+  size_t planned_bytes = 0;  // the memory plan's buffers
+  size_t naive_bytes = 0;    // the same values without reuse
+  std::string summary() const;
+};
+
+class Executable {
+ public:
+  ~Executable();  // prints time per step kind when FLUXION_PROFILE is set
+
+  // Every input the outputs depend on must be fed, with its exact shape and dtype.
+  std::vector<Tensor> run(const Feeds& feeds);
+
+  const std::vector<std::string>& required_inputs() const { return required_; }
+  const CompileStats& stats() const { return stats_; }
+  const Program& program() const { return prog_; }
+  const FusionPlan& fusion() const { return plan_; }
+  // Planned buffers plus the largest total of other live intermediates (library-kernel
+  // results and outputs) seen in a run; comparable to Interpreter::peak_bytes(), which
+  // counts every intermediate (views too).
+  size_t peak_bytes() const { return stats_.planned_bytes + peak_dynamic_; }
+
+ private:
+  friend std::unique_ptr<Executable> compile(const Graph&, const std::vector<Var>&,
+                                             const CompileOptions&);
+  using KernelFn = void (*)(int64_t, int64_t, void* const*);
+  void run_fused(int k, std::vector<Tensor>& values);
+  Tensor output_buffer(int id);
+
+  Program prog_;
+  FusionPlan plan_;
+  std::vector<KernelInfo> info_;
+  std::vector<KernelFn> fns_;  // per kernel; null: reference kernels
+  std::shared_ptr<SharedObject> object_;
+  MemoryPlan mem_;
+  std::vector<Tensor> buffers_;               // one per memory-plan slot, allocated on first run
+  std::vector<std::vector<int>> free_after_;  // per step: values whose last read it is
+  std::vector<char> alias_;  // reshape/stop_gradient results share their input's buffer
+  std::vector<std::string> required_;
+  CompileStats stats_;
+  size_t peak_dynamic_ = 0;
+  bool profile_ = false, profile_detail_ = false;
+  std::map<std::string, double> profile_ms_;  // "fused_kernels", "dot", other op names
+  std::mutex run_mu_;                         // buffers are shared between runs: one run at a time
+};
+
+std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& outputs,
+                                    const CompileOptions& options = {});
+
+// Executables by structural hash of (graph, outputs), which includes every input's name,
+// shape and dtype. A miss compiles and is counted; a miss for a graph whose inputs have
+// the same names as a cached one but other shapes is a recompilation (XLA's classic
+// pitfall): logged to stderr with the shapes that changed.
+class ExecutableCache {
+ public:
+  std::shared_ptr<Executable> get(const Graph& graph, const std::vector<Var>& outputs,
+                                  const CompileOptions& options = {});
+  int compilations() const { return compilations_; }
+  int recompilations() const { return recompilations_; }
+  int hits() const { return hits_; }
+
+ private:
+  std::mutex mu_;
+  std::map<uint64_t, std::shared_ptr<Executable>> by_hash_;
+  std::map<std::string, std::string> shapes_by_names_;  // input names -> last input shapes
+  int compilations_ = 0, recompilations_ = 0, hits_ = 0;
+};
+
+ExecutableCache& global_cache();
+
+}  // namespace fx::compiler

@@ -1,0 +1,403 @@
+// compile(): passes, fusion, code generation, memory plan; Executable::run().
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "fluxion/backend/cpu/kernels.h"
+#include "fluxion/compiler/compiler.h"
+#include "fluxion/core/error.h"
+
+namespace fx::compiler {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int live_count(const Program& p) {
+  std::vector<char> live = live_nodes(p);
+  int c = 0;
+  for (char l : live) c += l;
+  return c;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  if (!f) std::fprintf(stderr, "fluxion compiler: cannot write dump %s\n", path.c_str());
+}
+
+bool is_alias(Op op) { return op == Op::reshape || op == Op::stop_gradient; }
+
+bool log_enabled() {
+  const char* v = std::getenv("FLUXION_COMPILER_LOG");
+  return v && *v && std::string(v) != "0";
+}
+
+std::string mb(size_t bytes) { return fmt::format("{:.2f} MB", bytes / 1048576.0); }
+
+}  // namespace
+
+std::string CompileStats::summary() const {
+  std::string s = fmt::format(
+      "fluxion compiler: graph {:016x}: {} -> {} nodes; {} fused kernels ({} nodes), {} library "
+      "calls; ",
+      graph_hash, nodes_in, nodes_out, kernels, fused_nodes, library_calls);
+  if (kernels == 0)
+    s += "no code generated";
+  else if (!codegen_ok)
+    s += "kernels NOT compiled (reference kernels used)";
+  else if (cache_hit)
+    s += fmt::format("kernels for {} loaded from the disk cache", target);
+  else
+    s += fmt::format("kernels for {} compiled in {:.0f} ms", target, compile_ms);
+  s += fmt::format("; memory plan {} (without reuse {}); compile() {:.0f} ms", mb(planned_bytes),
+                   mb(naive_bytes), total_ms);
+  return s;
+}
+
+std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& outputs,
+                                    const CompileOptions& options) {
+  auto t_start = std::chrono::steady_clock::now();
+  FX_CHECK(!outputs.empty(), "compile: no outputs");
+  auto ex = std::unique_ptr<Executable>(new Executable());
+  ex->profile_ = std::getenv("FLUXION_PROFILE") != nullptr;
+  ex->profile_detail_ = ex->profile_ && std::string(std::getenv("FLUXION_PROFILE")) == "2";
+  CompileStats& st = ex->stats_;
+  Program p(graph, outputs);
+  st.graph_hash = structural_hash(p);
+  st.nodes_in = live_count(p);
+
+  std::string dump_root = options.dump_dir;
+  if (dump_root.empty())
+    if (const char* d = std::getenv("FLUXION_DUMP"); d && *d) dump_root = d;
+  fs::path dump;
+  if (!dump_root.empty()) {
+    dump = fs::path(dump_root) / fmt::format("{:016x}", st.graph_hash);
+    std::error_code ec;
+    fs::create_directories(dump, ec);
+    if (ec) {
+      std::fprintf(stderr, "fluxion compiler: cannot create dump dir %s: %s\n", dump.c_str(),
+                   ec.message().c_str());
+      dump.clear();
+    }
+  }
+  if (!dump.empty()) write_text(dump / "00-input.txt", p.dump());
+
+  if (options.run_passes) {
+    int k = 1;
+    for (const PassInfo& pass : default_pipeline()) {
+      auto t0 = std::chrono::steady_clock::now();
+      p = pass.run(p);
+      st.passes.push_back({pass.name, live_count(p), ms_since(t0)});
+      if (!dump.empty())
+        write_text(dump / fmt::format("{:02d}-after-{}.txt", k++, pass.name), p.dump());
+    }
+  }
+  st.nodes_out = live_count(p);
+
+  // Unsupported ops fail here, at compile time, naming the node.
+  Backend& be = cpu_backend();
+  std::vector<char> live = live_nodes(p);
+  for (int i = 0; i < p.size(); ++i)
+    if (live[i] && p.node(i).op != Op::input && !be.supports(p.node(i)))
+      fail("compile: no kernel for {}", node_str(*p.graph, i));
+
+  FusionPlan plan;
+  if (options.fuse) {
+    plan = plan_fusion(p);
+  } else {
+    for (int i = 0; i < p.size(); ++i)
+      if (live[i]) plan.schedule.push_back({i, -1});
+  }
+  for (const Step& s : plan.schedule)
+    if (s.kernel >= 0) {
+      st.kernels++;
+      st.fused_nodes += (int)plan.kernels[s.kernel].members.size();
+    }
+  for (const Step& s : plan.schedule)
+    if (s.node >= 0 && p.node(s.node).op != Op::input && p.node(s.node).op != Op::constant)
+      st.library_calls++;
+  if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
+
+  // Code generation and loading; any failure falls back to the reference kernels.
+  ex->fns_.assign(plan.kernels.size(), nullptr);
+  JitTarget target = detect_target();
+  st.target = target.name;
+  if (!plan.kernels.empty() && options.codegen) {
+    std::string src = generate_source(p, plan, &ex->info_);
+    if (!dump.empty()) write_text(dump / "kernels.cpp", src);
+    JitResult jr = jit_compile(src, target);
+    st.compile_ms = jr.compile_ms;
+    st.cache_hit = jr.cache_hit;
+    if (jr.object) {
+      bool all = true;
+      for (size_t k = 0; k < plan.kernels.size(); ++k) {
+        ex->fns_[k] =
+            reinterpret_cast<Executable::KernelFn>(jr.object->symbol(ex->info_[k].symbol));
+        all &= ex->fns_[k] != nullptr;
+      }
+      if (!all) {
+        std::fprintf(stderr,
+                     "fluxion compiler: warning: %s lacks kernel symbols; running the "
+                     "interpreter's kernels instead\n",
+                     jr.path.c_str());
+        ex->fns_.assign(plan.kernels.size(), nullptr);
+      } else {
+        ex->object_ = jr.object;
+        st.codegen_ok = true;
+      }
+    } else {
+      std::fprintf(stderr,
+                   "fluxion compiler: warning: kernel compilation failed, running the "
+                   "interpreter's kernels instead: %s\n",
+                   jr.error.c_str());
+    }
+  }
+
+  // Liveness over steps. A reshape (or stop_gradient) result is a view of its input's
+  // buffer, so the input lives as long as its views.
+  int N = p.size(), S = (int)plan.schedule.size();
+  std::vector<int> step_of(N, -1), last(N, -1);
+  ex->alias_.assign(N, 0);
+  for (int s = 0; s < S; ++s) {
+    const Step& stp = plan.schedule[s];
+    if (stp.node >= 0) {
+      step_of[stp.node] = s;
+      ex->alias_[stp.node] = is_alias(p.node(stp.node).op);
+      for (int in : p.node(stp.node).inputs) last[in] = std::max(last[in], s);
+    } else {
+      const FusedKernel& k = plan.kernels[stp.kernel];
+      for (int m : k.outputs) step_of[m] = s;  // members may be recomputed elsewhere too
+      for (int in : k.inputs) last[in] = std::max(last[in], s);
+    }
+  }
+  for (int o : p.outputs) last[o] = INT_MAX;
+  for (int i = N - 1; i >= 0; --i)
+    if (step_of[i] >= 0 && ex->alias_[i]) {
+      int in = p.node(i).inputs[0];
+      last[in] = std::max(last[in], last[i]);
+    }
+  ex->free_after_.assign(S, {});
+  for (int i = 0; i < N; ++i)
+    if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX)
+      ex->free_after_[last[i]].push_back(i);
+
+  // Memory plan over the values the executor writes itself: fused-kernel outputs and
+  // matmul results (oneDNN writes into a given buffer). Outputs are fresh every run: the
+  // caller keeps them (a trainer feeds new weights back in as the next step's inputs).
+  std::vector<Lifetime> lifetimes;
+  auto plannable = [&](int id) { return last[id] != INT_MAX && last[id] >= 0; };
+  if (options.plan_memory) {
+    for (int s = 0; s < S; ++s) {
+      const Step& stp = plan.schedule[s];
+      std::vector<int> written;
+      if (stp.node >= 0 && p.node(stp.node).op == Op::dot) written.push_back(stp.node);
+      if (stp.kernel >= 0 && ex->fns_[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
+      for (int id : written)
+        if (plannable(id)) {
+          const Node& n = p.node(id);
+          lifetimes.push_back({id, (size_t)numel(n.shape) * dtype_size(n.dtype), s, last[id]});
+        }
+    }
+  }
+  ex->mem_ = plan_buffers(lifetimes, N);
+  st.planned_bytes = ex->mem_.planned_bytes;
+  st.naive_bytes = ex->mem_.naive_bytes;
+  if (!dump.empty()) write_text(dump / "memory_plan.txt", ex->mem_.dump());
+
+  for (int i = 0; i < N; ++i)
+    if (step_of[i] >= 0 && p.node(i).op == Op::input) ex->required_.push_back(p.node(i).attrs.name);
+  ex->prog_ = std::move(p);
+  ex->plan_ = std::move(plan);
+  st.total_ms = ms_since(t_start);
+  if (!dump.empty()) {
+    std::string passes;
+    for (const PassStat& ps : st.passes)
+      passes += fmt::format("{}: {} nodes, {:.2f} ms\n", ps.name, ps.nodes_after, ps.ms);
+    write_text(dump / "summary.txt", st.summary() + "\n" + passes);
+  }
+  if (log_enabled() || !dump.empty()) std::fprintf(stderr, "%s\n", st.summary().c_str());
+  return ex;
+}
+
+Executable::~Executable() {
+  if (!profile_ || profile_ms_.empty()) return;
+  std::multimap<double, std::string, std::greater<double>> by_time;
+  for (auto& [k, ms] : profile_ms_) by_time.emplace(ms, k);
+  std::string s = "FLUXION_PROFILE (compiled): time per step kind over all runs (ms):";
+  for (auto& [ms, k] : by_time) s += fmt::format(" {}={:.2f}", k, ms);
+  std::fprintf(stderr, "%s\n", s.c_str());
+}
+
+Tensor Executable::output_buffer(int id) {
+  const Node& n = prog_.node(id);
+  int slot = mem_.slot_of[id];
+  if (slot >= 0) return buffers_[slot].view_as(n.shape, n.dtype);
+  return Tensor(n.shape, n.dtype);
+}
+
+namespace {
+struct KernelCall {
+  void (*fn)(int64_t, int64_t, void* const*);
+  void* const* bufs;
+};
+void call_kernel(int64_t lo, int64_t hi, void* ctx) {
+  auto* c = static_cast<KernelCall*>(ctx);
+  c->fn(lo, hi, c->bufs);
+}
+}  // namespace
+
+void Executable::run_fused(int k, std::vector<Tensor>& values) {
+  const FusedKernel& fk = plan_.kernels[k];
+  Backend& be = cpu_backend();
+  if (fns_[k]) {
+    std::vector<void*> bufs;
+    for (int in : fk.inputs) bufs.push_back(values[in].raw());
+    for (int o : fk.outputs) {
+      values[o] = output_buffer(o);
+      bufs.push_back(values[o].raw());
+    }
+    if (info_[k].range > 0 && numel(fk.domain) > 0) {
+      KernelCall call{fns_[k], bufs.data()};
+      cpu::parallel_for(info_[k].range, info_[k].grain, call_kernel, &call);
+    } else {
+      for (int o : fk.outputs)  // empty domain: column sums of no rows are zeros
+        if (values[o].nbytes()) std::memset(values[o].raw(), 0, values[o].nbytes());
+    }
+    return;
+  }
+  // Reference kernels, member by member (the codegen fallback).
+  std::map<int, Tensor> temp;
+  std::vector<Tensor> args;
+  for (int m : fk.members) {
+    const Node& n = prog_.node(m);
+    args.clear();
+    for (int in : n.inputs) {
+      auto it = temp.find(in);
+      args.push_back(it != temp.end() ? it->second : values[in]);
+    }
+    temp[m] = be.execute(n, args);
+  }
+  for (int o : fk.outputs) values[o] = temp[o];
+}
+
+std::vector<Tensor> Executable::run(const Feeds& feeds) {
+  std::lock_guard<std::mutex> lock(run_mu_);
+  if (buffers_.size() != mem_.slot_bytes.size())
+    for (size_t b : mem_.slot_bytes) buffers_.emplace_back(Shape{(int64_t)b}, DType::boolean);
+  int N = prog_.size();
+  std::vector<Tensor> values(N);
+  std::vector<char> counted(N, 0);  // fresh allocations, for peak_bytes
+  size_t live = 0;
+  Backend& be = cpu_backend();
+  std::vector<Tensor> args;
+  auto count = [&](int id) {
+    if (mem_.slot_of[id] < 0 && !alias_[id] && values[id].defined()) {
+      counted[id] = 1;
+      live += values[id].nbytes();
+    }
+  };
+  for (int s = 0; s < (int)plan_.schedule.size(); ++s) {
+    const Step& st = plan_.schedule[s];
+    auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    if (st.kernel >= 0) {
+      run_fused(st.kernel, values);
+      for (int o : plan_.kernels[st.kernel].outputs) count(o);
+    } else {
+      int id = st.node;
+      const Node& n = prog_.node(id);
+      if (n.op == Op::input) {
+        auto it = feeds.find(n.attrs.name);
+        FX_CHECK(it != feeds.end(), "missing input '{}' ({}{})", n.attrs.name, dtype_name(n.dtype),
+                 shape_str(n.shape));
+        const Tensor& t = it->second;
+        FX_CHECK(t.shape() == n.shape && t.dtype() == n.dtype,
+                 "input '{}': expected {}{}, got {}{} (a compiled executable has static shapes: "
+                 "compile again for new ones)",
+                 n.attrs.name, dtype_name(n.dtype), shape_str(n.shape), dtype_name(t.dtype()),
+                 shape_str(t.shape()));
+        values[id] = t;
+      } else if (n.op == Op::constant) {
+        values[id] = n.attrs.literal;
+      } else {
+        args.clear();
+        for (int in : n.inputs) args.push_back(values[in]);
+        if (n.op == Op::dot && mem_.slot_of[id] >= 0) {
+          values[id] = output_buffer(id);
+          cpu::dot_into(n, args, values[id]);
+        } else {
+          values[id] = be.execute(n, args);
+          count(id);
+        }
+      }
+    }
+    if (profile_) {
+      std::string kind = st.kernel >= 0 ? "fused_kernels" : op_name(prog_.node(st.node).op);
+      if (profile_detail_) {  // FLUXION_PROFILE=2: per kernel and per matmul shape
+        if (st.kernel >= 0) kind += fmt::format("[{}]", st.kernel);
+        if (st.node >= 0 && prog_.node(st.node).op == Op::dot) {
+          const Node& n = prog_.node(st.node);
+          kind += fmt::format("{}{}{}{}", shape_str(prog_.node(n.inputs[0]).shape),
+                              n.attrs.transpose_a ? "^T" : "",
+                              shape_str(prog_.node(n.inputs[1]).shape),
+                              n.attrs.transpose_b ? "^T" : "");
+        }
+      }
+      profile_ms_[kind] += ms_since(t0);
+    }
+    peak_dynamic_ = std::max(peak_dynamic_, live);
+    for (int v : free_after_[s]) {
+      if (counted[v]) live -= std::min(live, values[v].nbytes());
+      values[v] = Tensor();
+    }
+  }
+  std::vector<Tensor> out;
+  for (int o : prog_.outputs) out.push_back(values[o]);
+  return out;
+}
+
+std::shared_ptr<Executable> ExecutableCache::get(const Graph& graph,
+                                                 const std::vector<Var>& outputs,
+                                                 const CompileOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Program key_prog(graph, outputs);
+  uint64_t h = structural_hash(key_prog) ^ (options.fuse ? 0 : 0x9e3779b97f4a7c15ull) ^
+               (options.codegen ? 0 : 0x7f4a7c159e3779b9ull);
+  auto it = by_hash_.find(h);
+  if (it != by_hash_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  std::string names, shapes;
+  for (int id : graph.input_ids()) {
+    const Node& n = graph.node(id);
+    names += n.attrs.name + ",";
+    shapes += fmt::format("{} {}{}, ", n.attrs.name, dtype_name(n.dtype), shape_str(n.shape));
+  }
+  auto prev = shapes_by_names_.find(names);
+  if (prev != shapes_by_names_.end()) {
+    ++recompilations_;
+    std::fprintf(stderr,
+                 "fluxion compiler: recompiling (#%d) a graph with the same inputs but new shapes "
+                 "or structure: was {%s} now {%s}\n",
+                 recompilations_, prev->second.c_str(), shapes.c_str());
+  }
+  shapes_by_names_[names] = shapes;
+  ++compilations_;
+  std::shared_ptr<Executable> ex = compile(graph, outputs, options);
+  by_hash_[h] = ex;
+  return ex;
+}
+
+ExecutableCache& global_cache() {
+  static ExecutableCache c;
+  return c;
+}
+
+}  // namespace fx::compiler

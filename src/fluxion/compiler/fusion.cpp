@@ -1,0 +1,468 @@
+#include "fluxion/compiler/fusion.h"
+
+#include <algorithm>
+#include <functional>
+#include <queue>
+
+#include "fluxion/core/error.h"
+
+namespace fx::compiler {
+
+namespace {
+
+bool fusible_dtype(DType d) { return d == DType::f32 || d == DType::f64 || d == DType::boolean; }
+
+bool elementwise_op(Op op) {
+  switch (op) {
+    case Op::neg:
+    case Op::exp:
+    case Op::log:
+    case Op::sin:
+    case Op::cos:
+    case Op::tanh:
+    case Op::sqrt:
+    case Op::rsqrt:
+    case Op::abs:
+    case Op::sign:
+    case Op::sigmoid:
+    case Op::erf:
+    case Op::floor:
+    case Op::logical_not:
+    case Op::add:
+    case Op::sub:
+    case Op::mul:
+    case Op::div:
+    case Op::pow:
+    case Op::maximum:
+    case Op::minimum:
+    case Op::lt:
+    case Op::le:
+    case Op::gt:
+    case Op::ge:
+    case Op::eq:
+    case Op::ne:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::where:
+    case Op::cast:
+    case Op::stop_gradient:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A column sum the kernel can accumulate while it streams the rows: reduce_sum over axis 0
+// of a rank-2 f32/f64 value, accumulated in f64 in row order as the reference kernel does.
+bool column_sum(const Program& p, int id) {
+  const Node& n = p.node(id);
+  if (n.op != Op::reduce_sum || n.attrs.axes != std::vector<int64_t>{0}) return false;
+  const Node& x = p.node(n.inputs[0]);
+  return x.shape.size() == 2 && (n.dtype == DType::f32 || n.dtype == DType::f64) && x.shape[0] > 0;
+}
+
+// Union of groups as plain vectors: group id per node, -1 for none.
+struct Groups {
+  std::vector<int> of;                  // node -> group
+  std::vector<std::vector<int>> nodes;  // group -> member ids (ascending)
+  std::vector<Shape> domain;
+  std::vector<char> has_reduce;
+};
+
+// Cheap to recompute: vectorised arithmetic (no libm calls).
+bool cheap(Op op) {
+  switch (op) {
+    case Op::neg:
+    case Op::exp:
+    case Op::log:
+    case Op::sigmoid:
+    case Op::tanh:
+    case Op::sqrt:
+    case Op::rsqrt:
+    case Op::abs:
+    case Op::sign:
+    case Op::add:
+    case Op::sub:
+    case Op::mul:
+    case Op::div:
+    case Op::maximum:
+    case Op::minimum:
+    case Op::lt:
+    case Op::le:
+    case Op::gt:
+    case Op::ge:
+    case Op::eq:
+    case Op::ne:
+    case Op::where:
+    case Op::cast:
+    case Op::logical_not:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::stop_gradient:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void rematerialize(const Program& p, FusionPlan& plan);
+
+}  // namespace
+
+bool fusible_elementwise(const Program& p, int id) {
+  const Node& n = p.node(id);
+  if (!elementwise_op(n.op) || !fusible_dtype(n.dtype)) return false;
+  for (int in : n.inputs)
+    if (!fusible_dtype(p.node(in).dtype)) return false;
+  return true;
+}
+
+bool inlined_constant(const Program& p, int id) {
+  const Node& n = p.node(id);
+  return n.op == Op::constant && n.attrs.literal.numel() == 1 && fusible_dtype(n.dtype);
+}
+
+FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
+  int N = p.size();
+  std::vector<char> live = live_nodes(p);
+  Groups G;
+  G.of.assign(N, -1);
+
+  // Does value `from` depend (transitively) on any member of group g? Groups count as
+  // single vertices, as they will run: a group depends on every input of every member. (A
+  // per-node search misses cycles such as g -> h -> g where h's two members are unrelated.)
+  std::vector<int> mark(N, -1), gmark;
+  int stamp = 0;
+  auto depends_on_group = [&](int from, int g) {
+    ++stamp;
+    gmark.resize(G.nodes.size(), -1);
+    std::vector<int> stack{from};
+    while (!stack.empty()) {
+      int v = stack.back();
+      stack.pop_back();
+      if (mark[v] == stamp) continue;
+      mark[v] = stamp;
+      int h = G.of[v];
+      if (h == g) return true;
+      if (h >= 0) {
+        if (gmark[h] == stamp) continue;
+        gmark[h] = stamp;
+        for (int m : G.nodes[h])
+          for (int in : p.node(m).inputs) stack.push_back(in);
+      } else {
+        for (int in : p.node(v).inputs) stack.push_back(in);
+      }
+    }
+    return false;
+  };
+  // Node id may join group g: every input outside g must not depend on g (no cycle
+  // through an outside node), and no input may be a column sum of g (not ready in-loop).
+  auto can_join = [&](int id, int g) {
+    for (int in : p.node(id).inputs) {
+      if (G.of[in] == g) {
+        if (p.node(in).op == Op::reduce_sum) return false;
+        continue;
+      }
+      if (depends_on_group(in, g)) return false;
+    }
+    return true;
+  };
+
+  // Group g is closed: no member reads a value outside g that depends on g (which would
+  // make the fused loop wait for itself), and no member reads one of g's column sums.
+  auto closed = [&](int g) {
+    for (int m : G.nodes[g])
+      for (int in : p.node(m).inputs) {
+        if (G.of[in] == g) {
+          if (p.node(in).op == Op::reduce_sum) return false;
+          continue;
+        }
+        if (depends_on_group(in, g)) return false;
+      }
+    return true;
+  };
+  // Moves h's members into g if the result stays closed; otherwise leaves both as they were.
+  auto try_merge = [&](int g, int h) {
+    for (int m : G.nodes[h]) G.of[m] = g;
+    std::vector<int> before = G.nodes[g];
+    G.nodes[g].insert(G.nodes[g].end(), G.nodes[h].begin(), G.nodes[h].end());
+    std::sort(G.nodes[g].begin(), G.nodes[g].end());
+    if (closed(g)) {
+      G.nodes[h].clear();
+      G.has_reduce[g] |= G.has_reduce[h];
+      return true;
+    }
+    G.nodes[g] = before;
+    for (int m : G.nodes[h]) G.of[m] = h;
+    return false;
+  };
+
+  for (int id = 0; id < N; ++id) {
+    if (!live[id]) continue;
+    const Node& n = p.node(id);
+    if (fusible_elementwise(p, id)) {
+      // Join the latest producer group with the same domain, then pull the other producer
+      // groups in (Adam: the m and v chains meet in the update), else start a group; a
+      // producer-less node may join a recent sibling that reads the same input.
+      std::vector<int> producers;
+      for (int in : n.inputs) {
+        int g = G.of[in];
+        if (g < 0 || G.domain[g] != n.shape || p.node(in).op == Op::reduce_sum) continue;
+        if (std::find(producers.begin(), producers.end(), g) == producers.end())
+          producers.push_back(g);
+      }
+      std::sort(producers.begin(), producers.end(),
+                [&](int a, int b) { return G.nodes[a].back() > G.nodes[b].back(); });
+      int best = -1;
+      for (int g : producers)
+        if (can_join(id, g)) {
+          best = g;
+          break;
+        }
+      if (best < 0) {
+        // Sibling fusion: another elementwise consumer of one of our inputs.
+        for (int in : n.inputs) {
+          if (inlined_constant(p, in)) continue;
+          for (int g = (int)G.nodes.size() - 1; g >= 0 && g >= (int)G.nodes.size() - 8; --g) {
+            if (G.nodes[g].empty() || G.domain[g] != n.shape || G.has_reduce[g]) continue;
+            bool reads = false;
+            for (int m : G.nodes[g])
+              for (int mi : p.node(m).inputs) reads |= mi == in;
+            if (reads && can_join(id, g)) {
+              best = g;
+              break;
+            }
+          }
+          if (best >= 0) break;
+        }
+      }
+      if (best < 0) {
+        best = (int)G.nodes.size();
+        G.nodes.emplace_back();
+        G.domain.push_back(n.shape);
+        G.has_reduce.push_back(0);
+      }
+      G.of[id] = best;
+      G.nodes[best].push_back(id);
+      for (int h : producers)
+        if (h != best && !G.nodes[h].empty()) try_merge(best, h);
+    } else if (fuse_reductions && column_sum(p, id)) {
+      int g = G.of[n.inputs[0]];
+      if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.domain[g].size() == 2) {
+        // Every input of the group must be readable row by row: [R,C], [C], [1,C], [R,1]
+        // or a scalar. Checked later by the code generator, which refuses otherwise; here
+        // the simple shapes are required up front.
+        bool ok = true;
+        const Shape& d = G.domain[g];
+        for (int m : G.nodes[g])
+          for (int in : p.node(m).inputs) {
+            if (G.of[in] == g) continue;
+            const Shape& s = p.node(in).shape;
+            int64_t k = numel(s);
+            bool row = s.size() <= 2 && k == d[1] && (s.size() < 2 || s[0] == 1);
+            ok &= s == d || k == 1 || row || (s.size() == 2 && s[0] == d[0] && s[1] == 1);
+          }
+        if (ok) {
+          G.of[id] = g;
+          G.nodes[g].push_back(id);
+          G.has_reduce[g] = 1;
+        }
+      }
+    }
+  }
+
+  FusionPlan plan;
+  std::vector<int> kernel_of_group(G.nodes.size(), -1);
+  std::vector<int> users_outside(N, 0);
+  std::vector<char> is_output(N, 0);
+  for (int o : p.outputs) is_output[o] = 1;
+  for (int id = 0; id < N; ++id) {
+    if (!live[id]) continue;
+    for (int in : p.node(id).inputs)
+      if (G.of[in] < 0 || G.of[in] != G.of[id]) users_outside[in]++;
+  }
+  for (size_t g = 0; g < G.nodes.size(); ++g) {
+    if (G.nodes[g].empty()) continue;  // merged into another group
+    FusedKernel k;
+    k.domain = G.domain[g];
+    k.members = G.nodes[g];
+    std::vector<char> seen(N, 0);
+    for (int m : k.members) {
+      if (p.node(m).op == Op::reduce_sum) k.reduces.push_back(m);
+      for (int in : p.node(m).inputs)
+        if (G.of[in] != (int)g && !inlined_constant(p, in) && !seen[in]) {
+          seen[in] = 1;
+          k.inputs.push_back(in);
+        }
+      if (users_outside[m] > 0 || is_output[m]) k.outputs.push_back(m);
+    }
+    kernel_of_group[g] = (int)plan.kernels.size();
+    plan.kernels.push_back(std::move(k));
+  }
+
+  // Schedule: topological order of the condensed graph (groups as single vertices),
+  // preferring the smallest original id so the order stays close to the trace.
+  std::vector<int> unit(N, -1);  // node -> unit id; units: kernels, then single nodes
+  int K = (int)plan.kernels.size();
+  std::vector<int> unit_node;  // for single-node units
+  for (int id = 0; id < N; ++id) {
+    if (!live[id]) continue;
+    if (G.of[id] >= 0) {
+      unit[id] = kernel_of_group[G.of[id]];
+    } else {
+      unit[id] = K + (int)unit_node.size();
+      unit_node.push_back(id);
+    }
+  }
+  int U = K + (int)unit_node.size();
+  std::vector<std::vector<int>> succ(U);
+  std::vector<int> indeg(U, 0), first(U, INT32_MAX);
+  for (int id = 0; id < N; ++id) {
+    if (!live[id]) continue;
+    first[unit[id]] = std::min(first[unit[id]], id);
+    for (int in : p.node(id).inputs)
+      if (unit[in] != unit[id]) {
+        succ[unit[in]].push_back(unit[id]);
+        indeg[unit[id]]++;
+      }
+  }
+  std::priority_queue<std::pair<int, int>, std::vector<std::pair<int, int>>, std::greater<>> ready;
+  for (int u = 0; u < U; ++u)
+    if (indeg[u] == 0) ready.push({first[u], u});
+  while (!ready.empty()) {
+    int u = ready.top().second;
+    ready.pop();
+    plan.schedule.push_back(u < K ? Step{-1, u} : Step{unit_node[u - K], -1});
+    for (int v : succ[u])
+      if (--indeg[v] == 0) ready.push({first[v], v});
+  }
+  FX_CHECK((int)plan.schedule.size() == U, "fusion: the fused graph has a cycle (compiler bug)");
+  rematerialize(p, plan);
+  return plan;
+}
+
+namespace {
+
+// Rematerialisation (XLA duplicates cheap producers into their consumers the same way): a
+// kernel that reads a value another kernel computed with a few cheap elementwise ops from
+// values it reads anyway recomputes it instead. The backward pass of x * sigmoid(x) then
+// reads x alone, and the forward kernel no longer writes sigmoid(x) and 1 - sigmoid(x),
+// which also shortens what stays live between the forward and the backward pass. The math
+// is the same, so results stay bit-identical.
+void rematerialize(const Program& p, FusionPlan& plan) {
+  int N = p.size(), K = (int)plan.kernels.size();
+  std::vector<int> home(N, -1);  // the kernel that computes a member first
+  for (int k = 0; k < K; ++k)
+    for (int m : plan.kernels[k].members) home[m] = k;
+  for (int k = 0; k < K; ++k) {
+    FusedKernel& fk = plan.kernels[k];
+    std::vector<char> in_k(N, 0), reads(N, 0);
+    for (int m : fk.members) in_k[m] = 1;
+    for (int in : fk.inputs) reads[in] = 1;
+    std::vector<int> kept_inputs;
+    for (int v : fk.inputs) {
+      // Collect the chain that recomputes v from values available in memory.
+      std::vector<int> chain, fresh;
+      std::vector<char> seen(in_k);
+      bool ok = true;
+      std::function<void(int, int)> visit = [&](int u, int depth) {
+        if (!ok || seen[u] || (depth > 0 && reads[u])) return;  // available already
+        const Node& n = p.node(u);
+        bool remat = home[u] >= 0 && home[u] != k && cheap(n.op) && n.shape == fk.domain &&
+                     n.op != Op::reduce_sum && depth < 4;
+        if (!remat) {
+          if (depth == 0) ok = false;
+          if (!inlined_constant(p, u) && !reads[u] &&
+              std::find(fresh.begin(), fresh.end(), u) == fresh.end())
+            fresh.push_back(u);
+          return;
+        }
+        seen[u] = 1;
+        for (int in : n.inputs) visit(in, depth + 1);
+        chain.push_back(u);
+      };
+      visit(v, 0);
+      // Worth it only if it reads at most one value the kernel did not read already.
+      if (!ok || fresh.size() > 1) {
+        kept_inputs.push_back(v);
+        continue;
+      }
+      for (int u : chain) {
+        in_k[u] = 1;
+        fk.members.push_back(u);
+      }
+      for (int u : fresh) {
+        reads[u] = 1;
+        kept_inputs.push_back(u);
+      }
+    }
+    std::sort(fk.members.begin(), fk.members.end());
+    fk.members.erase(std::unique(fk.members.begin(), fk.members.end()), fk.members.end());
+    std::vector<int> inputs;
+    std::vector<char> dup(N, 0);
+    for (int in : kept_inputs)
+      if (!in_k[in] && !dup[in]) {
+        dup[in] = 1;
+        inputs.push_back(in);
+      }
+    fk.inputs = inputs;
+  }
+  // Which members still reach memory: read by a library node, another kernel or the caller.
+  std::vector<char> needed(N, 0);
+  for (int o : p.outputs) needed[o] = 1;
+  for (const Step& st : plan.schedule)
+    if (st.node >= 0)
+      for (int in : p.node(st.node).inputs) needed[in] = 1;
+  for (const FusedKernel& fk : plan.kernels)
+    for (int in : fk.inputs) needed[in] = 1;
+  for (int k = 0; k < K; ++k) {
+    FusedKernel& fk = plan.kernels[k];
+    fk.outputs.clear();
+    for (int m : fk.members)
+      if (home[m] == k && needed[m]) fk.outputs.push_back(m);
+    // Drop members nothing in the kernel needs any more.
+    std::vector<char> keep(N, 0);
+    for (int o : fk.outputs) keep[o] = 1;
+    for (auto it = fk.members.rbegin(); it != fk.members.rend(); ++it)
+      if (keep[*it])
+        for (int in : p.node(*it).inputs) keep[in] = 1;
+    std::vector<int> members, reduces, inputs;
+    for (int m : fk.members)
+      if (keep[m]) members.push_back(m);
+    for (int r : fk.reduces)
+      if (keep[r]) reduces.push_back(r);
+    for (int in : fk.inputs)
+      if (keep[in]) inputs.push_back(in);
+    fk.members = members;
+    fk.reduces = reduces;
+    fk.inputs = inputs;
+  }
+  // Kernels left with nothing to write disappear from the schedule.
+  std::vector<Step> schedule;
+  for (const Step& st : plan.schedule)
+    if (st.kernel < 0 || !plan.kernels[st.kernel].outputs.empty()) schedule.push_back(st);
+  plan.schedule = schedule;
+}
+
+}  // namespace
+
+std::string FusionPlan::dump(const Program& p) const {
+  std::string s;
+  for (const Step& st : schedule) {
+    if (st.node >= 0) {
+      s += node_str(*p.graph, st.node) + "\n";
+      continue;
+    }
+    const FusedKernel& k = kernels[st.kernel];
+    s += fmt::format("fused_kernel_{} domain={} members={} reads={} writes={}", st.kernel,
+                     shape_str(k.domain), k.members.size(), k.inputs.size(), k.outputs.size());
+    s += k.reduces.empty() ? "\n" : fmt::format(" column_sums={}\n", k.reduces.size());
+    for (int m : k.members) {
+      bool out = std::find(k.outputs.begin(), k.outputs.end(), m) != k.outputs.end();
+      s += fmt::format("    {}{}\n", node_str(*p.graph, m), out ? "  -> memory" : "");
+    }
+  }
+  return s;
+}
+
+}  // namespace fx::compiler

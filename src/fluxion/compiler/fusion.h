@@ -1,0 +1,41 @@
+// Fusion: partitions a program into steps, each either one library node (dot, layout,
+// gather, random, ...) or one fused kernel: a group of elementwise nodes over one
+// iteration domain (producer-consumer and sibling fusion, several outputs), optionally
+// ending in column sums (reduce_sum over axis 0 of a rank-2 domain: the bias gradients).
+// XLA's invariant holds: one fused kernel is one loop, and values used only inside it
+// never reach memory.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "fluxion/compiler/program.h"
+
+namespace fx::compiler {
+
+struct FusedKernel {
+  Shape domain;              // iteration shape (every elementwise member has it)
+  std::vector<int> members;  // node ids, in topological order
+  std::vector<int> inputs;   // values read from memory (not members, not inlined scalars)
+  std::vector<int> outputs;  // members that are materialised (used later or outputs)
+  std::vector<int> reduces;  // members that are column sums of another member
+};
+
+struct Step {
+  int node = -1;    // a single node (input, constant, library op) ...
+  int kernel = -1;  // ... or a fused kernel
+};
+
+struct FusionPlan {
+  std::vector<FusedKernel> kernels;
+  std::vector<Step> schedule;  // a valid execution order over all live nodes
+  std::string dump(const Program& p) const;
+};
+
+// Elementwise ops the code generator handles, for the node's dtypes (f32, f64, bool).
+bool fusible_elementwise(const Program& p, int id);
+// A scalar constant the generated code writes as a literal instead of reading memory.
+bool inlined_constant(const Program& p, int id);
+
+FusionPlan plan_fusion(const Program& p, bool fuse_reductions = true);
+
+}  // namespace fx::compiler

@@ -1,0 +1,195 @@
+// Algebraic simplification: local rewrites that remove work without changing values.
+// Each rule looks at a node whose inputs were already rewritten, so chains collapse in
+// one sweep (reshape∘reshape∘reshape -> one reshape).
+#include <cmath>
+
+#include "fluxion/api/fx.h"
+#include "fluxion/compiler/passes.h"
+
+namespace fx::compiler {
+
+namespace {
+
+// Every element of a constant equals v (compared as doubles; integer and bool too).
+bool is_constant_value(const Node& n, double v) {
+  if (n.op != Op::constant) return false;
+  const Tensor& t = n.attrs.literal;
+  if (t.numel() == 0 || t.numel() > 4096) return false;
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (t.at(i) != v) return false;
+  return true;
+}
+
+// cast from -> to keeps every value exactly, so a following cast sees the original value.
+bool lossless(DType from, DType to) {
+  if (from == to || from == DType::boolean) return true;
+  switch (from) {
+    case DType::f32:
+      return to == DType::f64;
+    case DType::bf16:
+    case DType::f16:
+      return to == DType::f32 || to == DType::f64;
+    case DType::i32:
+      return to == DType::i64 || to == DType::f64;
+    default:
+      return false;
+  }
+}
+
+bool is_binary_elementwise(Op op) {
+  switch (op) {
+    case Op::add:
+    case Op::sub:
+    case Op::mul:
+    case Op::div:
+    case Op::pow:
+    case Op::maximum:
+    case Op::minimum:
+    case Op::lt:
+    case Op::le:
+    case Op::gt:
+    case Op::ge:
+    case Op::eq:
+    case Op::ne:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::where:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Shape broadcast_all(const std::vector<Var>& vs, bool* ok) {
+  Shape s = vs[0].shape();
+  *ok = true;
+  for (size_t i = 1; i < vs.size() && *ok; ++i) *ok = broadcast_shapes(s, vs[i].shape(), &s);
+  return s;
+}
+
+// The rewritten value of node n (inputs already mapped to `in`), or an invalid Var to
+// keep the node as it is.
+Var simplify(const Node& n, const std::vector<Var>& in) {
+  auto same_as_out = [&](Var x) { return x.shape() == n.shape && x.dtype() == n.dtype; };
+  auto const_is = [&](int k, double v) { return is_constant_value(in[k].node(), v); };
+  switch (n.op) {
+    case Op::mul:
+      if (const_is(1, 1.0) && same_as_out(in[0])) return in[0];
+      if (const_is(0, 1.0) && same_as_out(in[1])) return in[1];
+      break;
+    case Op::div:
+      if (const_is(1, 1.0) && same_as_out(in[0])) return in[0];
+      break;
+    case Op::add:
+      if (const_is(1, 0.0) && same_as_out(in[0])) return in[0];
+      if (const_is(0, 0.0) && same_as_out(in[1])) return in[1];
+      break;
+    case Op::sub:
+      if (const_is(1, 0.0) && same_as_out(in[0])) return in[0];
+      break;
+    case Op::neg:
+      if (in[0].node().op == Op::neg) return Var{in[0].graph, in[0].node().inputs[0]};
+      break;
+    case Op::stop_gradient:
+      return in[0];
+    case Op::cast: {
+      if (in[0].dtype() == n.attrs.dtype) return in[0];
+      const Node& inner = in[0].node();
+      if (inner.op == Op::cast) {
+        Var x{in[0].graph, inner.inputs[0]};
+        if (lossless(x.dtype(), inner.dtype)) return cast(x, n.attrs.dtype);
+      }
+      break;
+    }
+    case Op::reshape: {
+      if (in[0].shape() == n.shape) return in[0];
+      const Node& inner = in[0].node();
+      if (inner.op == Op::reshape) return reshape(Var{in[0].graph, inner.inputs[0]}, n.shape);
+      break;
+    }
+    case Op::broadcast_to: {
+      if (in[0].shape() == n.shape) return in[0];
+      const Node& inner = in[0].node();
+      if (inner.op == Op::broadcast_to)
+        return broadcast_to(Var{in[0].graph, inner.inputs[0]}, n.shape);
+      break;
+    }
+    case Op::permute: {
+      const Axes& p2 = n.attrs.axes;
+      auto identity = [](const Axes& p) {
+        for (size_t i = 0; i < p.size(); ++i)
+          if (p[i] != (int64_t)i) return false;
+        return true;
+      };
+      if (identity(p2)) return in[0];
+      const Node& inner = in[0].node();
+      if (inner.op == Op::permute) {
+        const Axes& p1 = inner.attrs.axes;
+        Axes c(p2.size());
+        for (size_t i = 0; i < p2.size(); ++i) c[i] = p1[p2[i]];
+        Var x{in[0].graph, inner.inputs[0]};
+        return identity(c) ? x : permute(x, c);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (is_binary_elementwise(n.op)) {
+    // Read broadcast operands at their own shape when broadcasting rebuilds the same result.
+    std::vector<Var> args = in;
+    bool changed = false;
+    for (size_t k = 0; k < args.size(); ++k) {
+      const Node& a = args[k].node();
+      if (a.op != Op::broadcast_to) continue;
+      std::vector<Var> trial = args;
+      trial[k] = Var{args[k].graph, a.inputs[0]};
+      bool ok;
+      Shape s = broadcast_all(trial, &ok);
+      if (ok && s == n.shape) {
+        args = trial;
+        changed = true;
+      }
+    }
+    if (changed) return in[0].graph->add(n.op, args, n.attrs);
+  }
+  return Var{};
+}
+
+}  // namespace
+
+Program algebraic_simplification(const Program& p) {
+  std::vector<char> live = live_nodes(p);
+  Rebuilder rb(p);
+  for (int i = 0; i < p.size(); ++i) {
+    if (!live[i]) continue;
+    const Node& n = p.node(i);
+    if (n.op == Op::input || n.op == Op::constant) {
+      rb.copy(i);
+      continue;
+    }
+    std::vector<Var> in;
+    for (int k : n.inputs) in.push_back(rb.var(k));
+    Var v = simplify(n, in);
+    if (v.valid())
+      rb.set(i, v);
+    else
+      rb.copy(i);
+  }
+  // Rewrites may leave the nodes they bypassed behind; the caller's DCE removes them.
+  return rb.finish();
+}
+
+std::vector<PassInfo> default_pipeline() {
+  return {
+      {"dce", [](const Program& p) { return dead_code_elimination(p); }},
+      {"constant_folding", [](const Program& p) { return constant_folding(p); }},
+      {"algebraic_simplification", [](const Program& p) { return algebraic_simplification(p); }},
+      {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
+      {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
+      {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
+      {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
+  };
+}
+
+}  // namespace fx::compiler

@@ -1,0 +1,41 @@
+// The compiler's graph passes, each in its own file, each Program -> Program. They keep
+// the program's meaning: outputs agree with the input program's, bit for bit unless a
+// pass says otherwise (algebraic simplification may turn -0 into +0 for x + 0 -> x).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fluxion/compiler/program.h"
+
+namespace fx::compiler {
+
+// Drops nodes no output depends on (inputs included).
+Program dead_code_elimination(const Program& p);
+
+// Merges nodes with the same op, attrs and inputs (constants compared by value). Random
+// ops are pure functions of their key, so they merge too.
+Program common_subexpression_elimination(const Program& p);
+
+// Evaluates nodes whose inputs are all constants with the reference kernels and replaces
+// them by constants, when the result has at most max_elements elements and no more than
+// its largest input (or 64): folding a broadcast into a big literal would only cost memory.
+Program constant_folding(const Program& p, int64_t max_elements = 4096);
+
+// Local identities: x*1, 1*x, x/1, x+0, 0+x, x-0 -> x; neg(neg x) -> x;
+// permute∘permute -> one permute (or x); cast∘cast -> one cast where the inner cast is
+// lossless; cast to the same dtype -> x; reshape∘reshape -> one reshape; reshape or
+// broadcast to the same shape -> x; stop_gradient -> x (forward identity); an elementwise
+// operand broadcast_to(y) -> y when numpy broadcasting gives the same shape (the fused
+// kernels read y with stride 0 instead of a materialised copy).
+Program algebraic_simplification(const Program& p);
+
+struct PassInfo {
+  std::string name;
+  std::function<Program(const Program&)> run;
+};
+// The default pipeline, in order (simplify and CSE expose each other's work, so they run
+// twice; DCE last).
+std::vector<PassInfo> default_pipeline();
+
+}  // namespace fx::compiler

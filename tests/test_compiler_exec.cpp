@@ -1,0 +1,384 @@
+// The compiled executor against the interpreter (the oracle): the graphs of many ops and
+// their gradients, and whole training steps, run through both. Fused kernels use the
+// reference kernels' math line for line, so agreement is bit for bit (memcmp).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "fluxion/api/fx.h"
+#include "fluxion/autodiff/grad.h"
+#include "fluxion/compiler/compiler.h"
+#include "fluxion/core/error.h"
+#include "fluxion/gen/rectified_flow.h"
+#include "fluxion/nn/layers.h"
+#include "fluxion/optim/trainer.h"
+
+using namespace fx;
+namespace fs = std::filesystem;
+
+namespace {
+
+Tensor uniform(Shape s, uint64_t seed, DType d, double lo = -2.0, double hi = 2.0) {
+  std::vector<double> v(numel(s));
+  uint64_t x = seed * 0x9e3779b97f4a7c15ull + 7;
+  for (double& e : v) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    e = lo + (hi - lo) * ((x >> 11) * (1.0 / 9007199254740992.0));
+  }
+  return Tensor::from(v, s, d);
+}
+
+::testing::AssertionResult bit_equal(const Tensor& got, const Tensor& want) {
+  if (got.shape() != want.shape() || got.dtype() != want.dtype())
+    return ::testing::AssertionFailure()
+           << "got " << dtype_name(got.dtype()) << shape_str(got.shape()) << ", want "
+           << dtype_name(want.dtype()) << shape_str(want.shape());
+  if (std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0) return ::testing::AssertionSuccess();
+  auto g = got.to_vector(), w = want.to_vector();
+  for (size_t i = 0; i < g.size(); ++i)
+    if (std::memcmp(&g[i], &w[i], sizeof(double)) != 0)
+      return ::testing::AssertionFailure()
+             << "first difference at [" << i << "]: got " << g[i] << ", want " << w[i];
+  return ::testing::AssertionFailure() << "bytes differ";
+}
+
+// One case: named float inputs (shapes), a function of them; gradients of sum(f * c) with
+// respect to every input are checked too when the output is floating.
+struct Case {
+  std::string name;
+  std::vector<Shape> shapes;
+  std::function<Var(const std::vector<Var>&)> f;
+  bool grads = true;
+};
+
+std::vector<Case> cases() {
+  using V = const std::vector<Var>&;
+  auto pos = [](Var x) { return abs(x) + 0.25; };
+  return {
+      {"neg", {{4, 5}}, [](V x) { return neg(x[0]); }},
+      {"exp", {{4, 5}}, [](V x) { return exp(x[0]); }},
+      {"log", {{4, 5}}, [=](V x) { return log(pos(x[0])); }},
+      {"sin_cos", {{4, 5}}, [](V x) { return sin(x[0]) * cos(x[0]); }},
+      {"tanh", {{300}}, [](V x) { return tanh(x[0]); }},
+      {"sqrt_rsqrt", {{4, 5}}, [=](V x) { return sqrt(pos(x[0])) + rsqrt(pos(x[0])); }},
+      {"abs_sign", {{4, 5}}, [](V x) { return abs(x[0]) * sign(x[0]); }},
+      {"sigmoid", {{4, 5}}, [](V x) { return sigmoid(x[0]); }},
+      {"erf", {{4, 5}}, [](V x) { return erf(x[0]); }},
+      {"floor", {{4, 5}}, [](V x) { return floor(x[0]) + x[0]; }},
+      {"add_row", {{4, 5}, {5}}, [](V x) { return x[0] + x[1]; }},
+      {"sub_col", {{4, 5}, {4, 1}}, [](V x) { return x[0] - x[1]; }},
+      {"mul_scalar", {{4, 5}, {}}, [](V x) { return x[0] * x[1] * 3.0; }},
+      {"negative_literals", {{4, 5}}, [](V x) { return neg(x[0] * -1.5) - (-0.25 - x[0]); }},
+      {"div", {{4, 5}, {4, 5}}, [=](V x) { return x[0] / pos(x[1]); }},
+      {"pow", {{4, 5}, {4, 5}}, [=](V x) { return pow(pos(x[0]), x[1]); }},
+      {"max_min", {{4, 5}, {5}}, [](V x) { return maximum(x[0], x[1]) + minimum(x[0], x[1]); }},
+      {"compare_where",
+       {{4, 5}, {4, 5}},
+       [](V x) {
+         Var c = logical_or(logical_and(gt(x[0], x[1]), le(x[0], scalar_like(x[0], 1.0))),
+                            eq(x[0], x[1]));
+         return where(c, x[0], x[1] * 2.0) + where(logical_not(ne(x[0], x[1])), x[0], x[1]);
+       }},
+      {"cast_roundtrip",
+       {{4, 5}},
+       [](V x) {
+         DType other = x[0].dtype() == DType::f32 ? DType::f64 : DType::f32;
+         return cast(cast(x[0], other) * 1.5, x[0].dtype()) +
+                cast(ge(x[0], zeros_like(x[0])), x[0].dtype());
+       }},
+      {"sum_all", {{6, 7}}, [](V x) { return sum(x[0] * x[0]); }},
+      {"sum_axis0", {{64, 9}}, [](V x) { return sum(silu(x[0]), {0}); }},
+      {"sum_axis1_keep", {{6, 7}}, [](V x) { return sum(exp(x[0]), {1}, true); }},
+      {"max_axis", {{6, 7}}, [](V x) { return max(x[0], {-1}); }},
+      {"mean_variance", {{6, 7}}, [](V x) { return mean(x[0], {0}) + variance(x[0], {0}); }},
+      {"broadcast_reshape_permute",
+       {{3, 1, 4}},
+       [](V x) {
+         Var b = broadcast_to(x[0], {2, 3, 5, 4});
+         return permute(reshape(b * 2.0, {6, 20}), {1, 0});
+       }},
+      {"slice_pad_concat",
+       {{5, 6}},
+       [](V x) {
+         Var s = slice(x[0], {1, 0}, {5, 6}, {2, 3});
+         return concat({pad(s, {1, 0}, {0, 0}, {}, 0.5), exp(s)}, 0);
+       }},
+      {"dot", {{8, 6}, {6, 5}}, [](V x) { return matmul(x[0], x[1]); }},
+      {"dot_transposed_batched",
+       {{3, 6, 4}, {5, 6}},
+       [](V x) { return dot(x[0], x[1], true, true); }},
+      {"linear_silu",
+       {{32, 6}, {8, 6}, {8}},
+       [](V x) { return silu(dot(x[0], x[1], false, true) + x[2]); }},
+      {"softmax", {{5, 7}}, [](V x) { return softmax(x[0]) * log_softmax(x[0], 0); }},
+      {"logsumexp", {{5, 7}}, [](V x) { return logsumexp(x[0], 1); }},
+      {"layer_norm", {{6, 8}, {8}, {8}}, [](V x) { return layer_norm(x[0], x[1], x[2]); }},
+      {"gelu_both", {{4, 5}}, [](V x) { return gelu(x[0]) + gelu(x[0], true); }},
+      {"softplus_relu", {{4, 5}}, [](V x) { return softplus(x[0]) + relu(x[0]); }},
+      {"mse", {{10, 2}, {10, 2}}, [](V x) { return mse_loss(x[0], x[1]); }},
+      {"cross_entropy",
+       {{6, 4}},
+       [](V x) {
+         Var labels = x[0].graph->constant(Tensor::from({0, 3, 1, 2, 2, 0}, {6}, DType::i64));
+         return cross_entropy(x[0], labels);
+       }},
+      {"gather_scatter",
+       {{5, 3}, {4, 3}},
+       [](V x) {
+         Var idx = x[0].graph->constant(Tensor::from({4, 0, 0, 2}, {4}, DType::i64));
+         return scatter_add(x[0], idx, x[1]) + sum(gather(x[0], idx) * x[1]);
+       }},
+      {"random_iota",
+       {{4, 5}},
+       [](V x) {
+         Var key = x[0].graph->constant(Tensor::from({3, 9}, {2}, DType::i64));
+         Var it = cast(iota(*x[0].graph, {4, 5}, 1), x[0].dtype());
+         return x[0] * random_normal(key, {4, 5}, x[0].dtype()) +
+                random_uniform(key, {4, 5}, x[0].dtype()) + it;
+       }},
+  };
+}
+
+void check_all_ops(DType dt) {
+  Graph g;
+  Feeds feeds;
+  std::vector<Var> outs;
+  std::vector<std::string> labels;
+  uint64_t seed = 1;
+  for (const Case& c : cases()) {
+    std::vector<Var> in;
+    for (size_t k = 0; k < c.shapes.size(); ++k) {
+      std::string name = c.name + "." + std::to_string(k);
+      in.push_back(g.input(name, c.shapes[k], dt));
+      feeds[name] = uniform(c.shapes[k], seed++, dt);
+    }
+    Var y = c.f(in);
+    outs.push_back(y);
+    labels.push_back(c.name);
+    if (c.grads && is_float(y.dtype())) {
+      Var cot = g.constant(uniform(y.shape(), seed++, y.dtype(), -1.0, 1.0));
+      std::vector<Var> gs = grad(sum(y * cot), in);
+      for (size_t k = 0; k < gs.size(); ++k) {
+        outs.push_back(gs[k]);
+        labels.push_back(c.name + " d/dx" + std::to_string(k));
+      }
+    }
+  }
+  std::vector<Tensor> want = Interpreter(g, outs).run(feeds);
+  auto ex = compiler::compile(g, outs);
+  EXPECT_TRUE(ex->stats().codegen_ok) << ex->stats().summary();
+  EXPECT_GT(ex->stats().kernels, 20);
+  for (int run = 0; run < 2; ++run) {  // twice: planned buffers are reused between runs
+    std::vector<Tensor> got = ex->run(feeds);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(bit_equal(got[i], want[i])) << labels[i] << " in " << dtype_name(dt);
+  }
+}
+
+// Runs fn with an environment variable set, restoring it after.
+template <typename F>
+void with_env(const char* name, const std::string& value, F fn) {
+  const char* old = std::getenv(name);
+  std::string saved = old ? old : "";
+  setenv(name, value.c_str(), 1);
+  try {
+    fn();
+  } catch (...) {
+    old ? setenv(name, saved.c_str(), 1) : unsetenv(name);
+    throw;
+  }
+  old ? setenv(name, saved.c_str(), 1) : unsetenv(name);
+}
+
+fs::path temp_dir(const std::string& tag) {
+  fs::path d =
+      fs::temp_directory_path() / ("fluxion_compiler_" + tag + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+}  // namespace
+
+TEST(CompilerExec, ManyOpsAndGradientsBitIdenticalF32) { check_all_ops(DType::f32); }
+TEST(CompilerExec, ManyOpsAndGradientsBitIdenticalF64) { check_all_ops(DType::f64); }
+
+TEST(CompilerExec, MlpTrainerStepsBitIdentical) {
+  auto train = [](bool compiled, const optim::TrainerOptions& base,
+                  std::unique_ptr<optim::Optimizer> opt) {
+    nn::InitRng rng(5);
+    nn::MLP model(3, {32, 32}, 2, rng, "silu");
+    optim::TrainerOptions o = base;
+    o.compile = compiled;
+    optim::Trainer tr(
+        model, std::move(opt),
+        [&](Graph&, const std::unordered_map<std::string, Var>& b, Var key) {
+          Var noise = random_normal(key, {64, 2});
+          return mse_loss(model(b.at("x")), b.at("y") + noise * 0.1);
+        },
+        {{"x", {64, 3}}, {"y", {64, 2}}}, o);
+    std::vector<double> out;
+    for (int s = 0; s < 12; ++s) {
+      Tensor x = uniform({64, 3}, 100 + s, DType::f32), y = uniform({64, 2}, 200 + s, DType::f32);
+      out.push_back(tr.step({{"x", x}, {"y", y}}));
+      out.push_back(tr.last_grad_norm());
+    }
+    for (auto& [name, p] : model.named_parameters())
+      for (double v : p->value.to_vector()) out.push_back(v);
+    for (auto& [name, t] : tr.state())
+      for (double v : t.to_vector()) out.push_back(v);
+    if (compiled) {
+      EXPECT_GT(tr.peak_bytes(), 0u);
+    }
+    return out;
+  };
+  optim::TrainerOptions plain;
+  plain.schedule.base_lr = 3e-3;
+  EXPECT_EQ(train(true, plain, optim::adam()), train(false, plain, optim::adam()));
+  optim::TrainerOptions clipped = plain;
+  clipped.max_grad_norm = 0.5;
+  clipped.ema_decay = 0.9;
+  clipped.schedule.warmup_steps = 3;
+  EXPECT_EQ(train(true, clipped, optim::adamw()), train(false, clipped, optim::adamw()));
+  EXPECT_EQ(train(true, clipped, optim::sgd({.momentum = 0.9, .weight_decay = 1e-3})),
+            train(false, clipped, optim::sgd({.momentum = 0.9, .weight_decay = 1e-3})));
+}
+
+TEST(CompilerExec, RectifiedFlowStepBitIdenticalAndPeakMemoryNotHigher) {
+  struct Run {
+    std::vector<double> losses;
+    size_t peak = 0;
+  };
+  auto train = [](bool compiled) {
+    nn::InitRng rng(0);
+    gen::VelocityConfig cfg;
+    cfg.hidden = 64;
+    gen::VelocityMLP model(cfg, rng);
+    optim::TrainerOptions o;
+    o.compile = compiled;
+    optim::Trainer tr(
+        model, optim::adam(),
+        [&](Graph&, const std::unordered_map<std::string, Var>& b, Var key) {
+          return gen::rectified_flow_loss(model, b.at("x0"), b.at("x1"), key);
+        },
+        {{"x0", {256, 2}}, {"x1", {256, 2}}}, o);
+    Run r;
+    for (int s = 0; s < 5; ++s)
+      r.losses.push_back(tr.step({{"x0", uniform({256, 2}, 10 + s, DType::f32)},
+                                  {"x1", uniform({256, 2}, 20 + s, DType::f32)}}));
+    r.peak = tr.peak_bytes();
+    return r;
+  };
+  Run c = train(true), i = train(false);
+  EXPECT_EQ(c.losses, i.losses);
+  EXPECT_GT(c.peak, 0u);
+  EXPECT_LE(c.peak, i.peak) << "compiled peak bytes above the interpreter's";
+}
+
+TEST(CompilerExec, FailedKernelCompileFallsBackWithAWarning) {
+  fs::path cache = temp_dir("fallback");
+  Graph g;
+  Var x = g.input("x", {1000});
+  Var y = sigmoid(x) * 3.0 + exp(x);
+  Tensor xv = uniform({1000}, 3, DType::f32);
+  Tensor want = evaluate(y, {{"x", xv}});
+  with_env("FLUXION_CACHE_DIR", cache.string(), [&] {
+    with_env("FLUXION_CXX", "false", [&] {
+      ::testing::internal::CaptureStderr();
+      auto ex = compiler::compile(g, {y});
+      std::string err = ::testing::internal::GetCapturedStderr();
+      EXPECT_NE(err.find("kernel compilation failed"), std::string::npos) << err;
+      EXPECT_FALSE(ex->stats().codegen_ok);
+      EXPECT_TRUE(bit_equal(ex->run({{"x", xv}})[0], want));
+    });
+  });
+  fs::remove_all(cache);
+}
+
+TEST(CompilerExec, SecondCompileLoadsKernelsFromTheDiskCache) {
+  fs::path cache = temp_dir("disk");
+  Graph g;
+  Var x = g.input("x", {10});
+  Var y = tanh(x) - x * 0.5;
+  with_env("FLUXION_CACHE_DIR", cache.string(), [&] {
+    auto first = compiler::compile(g, {y});
+    auto second = compiler::compile(g, {y});
+    EXPECT_TRUE(first->stats().codegen_ok);
+    EXPECT_FALSE(first->stats().cache_hit);
+    EXPECT_GT(first->stats().compile_ms, 0.0);
+    EXPECT_TRUE(second->stats().cache_hit);
+    EXPECT_EQ(second->stats().compile_ms, 0.0);
+    int objects = 0;
+    for (auto& e : fs::directory_iterator(cache))
+      objects += e.path().extension() == ".so" &&
+                 e.path().filename().string().find("_" + compiler::detect_target().name) !=
+                     std::string::npos;
+    EXPECT_EQ(objects, 1);
+  });
+  fs::remove_all(cache);
+}
+
+TEST(CompilerExec, CacheCountsAndLogsRecompilationsForNewShapes) {
+  compiler::ExecutableCache cache;
+  auto trace = [](int64_t batch, Graph& g) {
+    Var x = g.input("x", {batch, 4});
+    return std::vector<Var>{sum(exp(x), {1})};
+  };
+  Graph g1, g2, g3;
+  auto o1 = trace(8, g1), o2 = trace(8, g2), o3 = trace(16, g3);
+  auto a = cache.get(g1, o1);
+  auto b = cache.get(g2, o2);  // same trace: a hit
+  EXPECT_EQ(a.get(), b.get());
+  ::testing::internal::CaptureStderr();
+  auto c = cache.get(g3, o3);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(a.get(), c.get());
+  EXPECT_EQ(cache.compilations(), 2);
+  EXPECT_EQ(cache.hits(), 1);
+  EXPECT_EQ(cache.recompilations(), 1);
+  EXPECT_NE(err.find("recompiling"), std::string::npos) << err;
+  EXPECT_NE(err.find("f32[16, 4]"), std::string::npos) << err;
+  // Static shapes: a feed of another shape is refused with a clear error.
+  try {
+    a->run({{"x", Tensor::zeros({16, 4})}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("static shapes"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CompilerExec, DumpWritesEachPassTheKernelsAndThePlans) {
+  fs::path dir = temp_dir("dump");
+  Graph g;
+  Var x = g.input("x", {16, 8});
+  Var b = g.input("b", {8});
+  Var y = sum(silu(x + b) * 1.0, {0});
+  compiler::CompileOptions o;
+  o.dump_dir = dir.string();
+  ::testing::internal::CaptureStderr();
+  auto ex = compiler::compile(g, {y}, o);
+  ::testing::internal::GetCapturedStderr();
+  fs::path d = dir / fmt::format("{:016x}", ex->stats().graph_hash);
+  for (const char* f :
+       {"00-input.txt", "01-after-dce.txt", "03-after-algebraic_simplification.txt",
+        "07-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt", "summary.txt"})
+    EXPECT_TRUE(fs::exists(d / f)) << f;
+  std::ifstream k(d / "kernels.cpp");
+  std::string src((std::istreambuf_iterator<char>(k)), std::istreambuf_iterator<char>());
+  EXPECT_NE(src.find("extern \"C\" void fx_k0(int64_t lo, int64_t hi, void* const* buf)"),
+            std::string::npos);
+  EXPECT_NE(src.find("fast_sigmoid"), std::string::npos);
+  std::ifstream in(d / "00-input.txt"), out(d / "07-after-dce_final.txt");
+  std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string after((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_NE(before.find("value=1 "), std::string::npos);  // the * 1.0 ...
+  EXPECT_EQ(after.find("value=1 "), std::string::npos);   // ... is gone
+  fs::remove_all(dir);
+}

@@ -1,0 +1,132 @@
+// Fusion plans (kernel counts for canonical patterns, as tinygrad's schedule tests and XLA's
+// fusion tests do) and the memory planner.
+#include <gtest/gtest.h>
+
+#include "fluxion/api/fx.h"
+#include "fluxion/autodiff/grad.h"
+#include "fluxion/compiler/compiler.h"
+
+using namespace fx;
+using namespace fx::compiler;
+
+namespace {
+
+FusionPlan plan_of(const Graph& g, std::vector<Var> outs, Program* keep = nullptr) {
+  Program p(g, outs);
+  for (const PassInfo& pass : default_pipeline()) p = pass.run(p);
+  FusionPlan f = plan_fusion(p);
+  if (keep) *keep = std::move(p);
+  return f;
+}
+
+int library_steps(const Program& p, const FusionPlan& f) {
+  int c = 0;
+  for (const Step& s : f.schedule)
+    if (s.node >= 0 && p.node(s.node).op != Op::input && p.node(s.node).op != Op::constant) ++c;
+  return c;
+}
+
+}  // namespace
+
+TEST(CompilerFusion, LinearBiasSiluIsOneMatmulAndOneKernel) {
+  Graph g;
+  Var x = g.input("x", {64, 16});
+  Var w = g.input("w", {32, 16});
+  Var b = g.input("b", {32});
+  Program p;
+  FusionPlan f = plan_of(g, {silu(dot(x, w, false, true) + b)}, &p);
+  EXPECT_EQ(f.kernels.size(), 1u) << f.dump(p);
+  EXPECT_EQ(library_steps(p, f), 1);           // the dot
+  EXPECT_EQ(f.kernels[0].members.size(), 3u);  // add, sigmoid, mul
+  EXPECT_EQ(f.kernels[0].outputs.size(), 1u);  // nothing in between reaches memory
+}
+
+TEST(CompilerFusion, AdamUpdateIsOneKernelWithThreeOutputs) {
+  Graph g;
+  Var p0 = g.input("p", {10, 10}), gr = g.input("g", {10, 10});
+  Var m0 = g.input("m", {10, 10}), v0 = g.input("v", {10, 10});
+  Var lr = g.input("lr", {}), bc1 = g.input("bc1", {}), sbc2 = g.input("sbc2", {});
+  Var m = m0 * 0.9 + gr * 0.1;
+  Var v = v0 * 0.999 + gr * gr * 0.001;
+  Var p = p0 - (lr / bc1) * (m / (sqrt(v) / sbc2 + 1e-8));
+  Program prog;
+  FusionPlan f = plan_of(g, {p, m, v}, &prog);
+  // lr / bc1 is a scalar op: its own (tiny) kernel; everything else in one.
+  int big = 0;
+  for (const FusedKernel& k : f.kernels)
+    if (k.domain == Shape{10, 10}) {
+      ++big;
+      EXPECT_EQ(k.outputs.size(), 3u);
+    }
+  EXPECT_EQ(big, 1) << f.dump(prog);
+  EXPECT_EQ(library_steps(prog, f), 0);
+}
+
+TEST(CompilerFusion, BiasGradientColumnSumJoinsItsProducer) {
+  Graph g;
+  Var x = g.input("x", {64, 8});
+  Var w = g.input("w", {8, 8});
+  Var b = g.input("b", {8});
+  Var loss = sum(square(silu(matmul(x, w) + b)));
+  std::vector<Var> gr = grad(loss, {w, b});
+  Program p;
+  FusionPlan f = plan_of(g, {loss, gr[0], gr[1]}, &p);
+  int with_sums = 0;
+  for (const FusedKernel& k : f.kernels) with_sums += !k.reduces.empty();
+  EXPECT_EQ(with_sums, 1) << f.dump(p);
+}
+
+TEST(CompilerFusion, NeverFusesAcrossAMatmulCycle) {
+  // y = exp(x); z = y @ w; out = y + z: exp and add cannot share a kernel (the add needs
+  // the matmul, which needs exp's result in memory).
+  Graph g;
+  Var x = g.input("x", {4, 4}), w = g.input("w", {4, 4});
+  Var y = exp(x);
+  Var out = y + matmul(y, w);
+  Program p;
+  FusionPlan f = plan_of(g, {out}, &p);
+  EXPECT_EQ(f.kernels.size(), 2u) << f.dump(p);
+  auto ex = compile(g, {out}, {});
+  Tensor xv = Tensor::from(
+      {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, -0.1, -0.2, -0.3, -0.4, 1, 2, 3, 4}, {4, 4});
+  Tensor wv = Tensor::from({1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 4}, {4, 4});
+  Tensor want = evaluate(out, {{"x", xv}, {"w", wv}});
+  Tensor got = ex->run({{"x", xv}, {"w", wv}})[0];
+  EXPECT_EQ(got.to_vector(), want.to_vector());
+}
+
+TEST(CompilerFusion, DumpNamesKernelsAndMembers) {
+  Graph g;
+  Var x = g.input("x", {8});
+  Program p;
+  FusionPlan f = plan_of(g, {exp(x) * 2.0}, &p);
+  std::string d = f.dump(p);
+  EXPECT_NE(d.find("fused_kernel_0 domain=[8] members=2 reads=1 writes=1"), std::string::npos) << d;
+  EXPECT_NE(d.find("-> memory"), std::string::npos);
+}
+
+TEST(CompilerMemoryPlan, DisjointLifetimesShareABuffer) {
+  // a: steps 0-1, b: 1-2 (overlaps a), c: 2-3 (a is free again), d: 4-4 (bigger than
+  // both free buffers: a new one)
+  std::vector<Lifetime> v = {{0, 1000, 0, 1}, {1, 1000, 1, 2}, {2, 800, 2, 3}, {3, 4000, 4, 4}};
+  MemoryPlan m = plan_buffers(v, 4);
+  EXPECT_NE(m.slot_of[0], m.slot_of[1]);
+  EXPECT_EQ(m.slot_of[2], m.slot_of[0]);
+  EXPECT_EQ(m.slot_bytes.size(), 3u);
+  EXPECT_EQ(m.naive_bytes, 1024u + 1024 + 832 + 4032);
+  EXPECT_EQ(m.planned_bytes, 1024u + 1024 + 4032);
+  EXPECT_LE(m.planned_bytes, m.naive_bytes);
+}
+
+TEST(CompilerMemoryPlan, AValueNeverSharesWithOneStillRead) {
+  // Written at the step its neighbour is last read: must not reuse that buffer.
+  std::vector<Lifetime> v = {{0, 64, 0, 3}, {1, 64, 3, 5}};
+  MemoryPlan m = plan_buffers(v, 2);
+  EXPECT_NE(m.slot_of[0], m.slot_of[1]);
+}
+
+TEST(CompilerMemoryPlan, PrefersTheSmallestBufferThatFits) {
+  std::vector<Lifetime> v = {{0, 4096, 0, 0}, {1, 256, 0, 0}, {2, 200, 1, 1}};
+  MemoryPlan m = plan_buffers(v, 3);
+  EXPECT_EQ(m.slot_of[2], m.slot_of[1]);
+}
