@@ -467,3 +467,23 @@ TEST(CompilerExec, RandomGraphsBitIdentical) {
       EXPECT_TRUE(bit_equal(got[i], want[i])) << "output " << i << " run " << run;
   }
 }
+
+TEST(CompilerExec, BaselineTargetGivesTheSameBits) {
+  // Kernels built for plain x86-64 (SSE2) must agree with the AVX2 interpreter too: no
+  // FMA contraction, the same polynomials.
+  fs::path cache = temp_dir("x86");
+  Graph g;
+  Var x = g.input("x", {777});
+  Var y = silu(x) * tanh(x) + exp(-x * x) / (log(abs(x) + 1.0) + 1.0);
+  Tensor xv = uniform({777}, 9, DType::f32);
+  Tensor want = evaluate(y, {{"x", xv}});
+  with_env("FLUXION_CACHE_DIR", cache.string(), [&] {
+    with_env("FLUXION_JIT_TARGET", "x86-64", [&] {
+      auto ex = compiler::compile(g, {y});
+      EXPECT_EQ(ex->stats().target, "x86-64");
+      EXPECT_TRUE(ex->stats().codegen_ok);
+      EXPECT_TRUE(bit_equal(ex->run({{"x", xv}})[0], want));
+    });
+  });
+  fs::remove_all(cache);
+}
