@@ -487,3 +487,21 @@ TEST(CompilerExec, BaselineTargetGivesTheSameBits) {
   });
   fs::remove_all(cache);
 }
+
+TEST(CompilerExec, ColumnSumsOfSquareDomainsReadColumnsAndRowsRight) {
+  // R == C: a [6, 1] column and a [6] row have the same element count; the fused column
+  // sum must still broadcast each along its own axis.
+  Graph g;
+  Var x = g.input("x", {6, 6}), col = g.input("col", {6, 1}), row = g.input("row", {6});
+  Var y = exp(x) * col + row;
+  std::vector<Var> outs = {sum(y, {0}), sum(y * row, {0}, true)};
+  Feeds f = {{"x", uniform({6, 6}, 1, DType::f32)},
+             {"col", uniform({6, 1}, 2, DType::f32)},
+             {"row", uniform({6}, 3, DType::f32)}};
+  auto ex = compiler::compile(g, outs);
+  int with_sums = 0;
+  for (const auto& k : ex->fusion().kernels) with_sums += !k.reduces.empty();
+  EXPECT_EQ(with_sums, 1);
+  std::vector<Tensor> want = Interpreter(g, outs).run(f), got = ex->run(f);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(bit_equal(got[i], want[i])) << i;
+}
