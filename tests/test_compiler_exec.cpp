@@ -382,3 +382,126 @@ TEST(CompilerExec, DumpWritesEachPassTheKernelsAndThePlans) {
   EXPECT_EQ(after.find("value=1 "), std::string::npos);   // ... is gone
   fs::remove_all(dir);
 }
+
+// Random graphs: 16 small random DAGs (elementwise ops with broadcasting, matmuls, column
+// and full sums, reshapes) side by side in one graph, so fusion meets sibling groups,
+// diamonds and paths that leave a group through a matmul and come back. One compile.
+TEST(CompilerExec, RandomGraphsBitIdentical) {
+  Graph g;
+  Feeds feeds;
+  std::vector<Var> outs;
+  uint64_t state = 12345;
+  auto next = [&](uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  for (int c = 0; c < 16; ++c) {
+    std::vector<Var> pool;   // values of shape [8, 6] (the domain); others are operands
+    std::vector<Var> small;  // [6], [8, 1], [] operands
+    for (int k = 0; k < 2; ++k) {
+      std::string name = fmt::format("c{}.x{}", c, k);
+      pool.push_back(g.input(name, {8, 6}));
+      feeds[name] = uniform({8, 6}, 1000 * c + k, DType::f32);
+    }
+    Shape shapes[3] = {{6}, {8, 1}, {}};
+    for (int k = 0; k < 3; ++k) {
+      std::string name = fmt::format("c{}.s{}", c, k);
+      small.push_back(g.input(name, shapes[k]));
+      feeds[name] = uniform(shapes[k], 1000 * c + 10 + k, DType::f32);
+    }
+    Var w = g.input(fmt::format("c{}.w", c), {6, 6});
+    feeds[fmt::format("c{}.w", c)] = uniform({6, 6}, 1000 * c + 20, DType::f32, -0.5, 0.5);
+    for (int step = 0; step < 14; ++step) {
+      Var a = pool[next(pool.size())], b = pool[next(pool.size())];
+      Var s = small[next(small.size())];
+      Var v;
+      switch (next(10)) {
+        case 0:
+          v = a + b;
+          break;
+        case 1:
+          v = a * s;
+          break;
+        case 2:
+          v = sigmoid(a) - b;
+          break;
+        case 3:
+          v = matmul(a, w);
+          break;
+        case 4:
+          v = where(gt(a, b), a, s);
+          break;
+        case 5:
+          v = tanh(a) * 0.5 + s;
+          break;
+        case 6: {
+          Var colsum = sum(a * b, {0}, true);  // [1, 6]: a column sum, broadcast back
+          v = a - colsum;
+          small.push_back(reshape(colsum, {6}));
+          break;
+        }
+        case 7:
+          v = exp(minimum(a, scalar_like(a, 3.0))) / (abs(b) + 1.0);
+          break;
+        case 8:
+          small.push_back(sum(a));
+          v = maximum(a, b);
+          break;
+        default:
+          v = reshape(transpose(reshape(a, {6, 8})), {8, 6}) + b;
+          break;
+      }
+      pool.push_back(v);
+    }
+    // Some values are outputs, the rest stay internal (fusion decides what reaches memory).
+    outs.push_back(pool.back());
+    outs.push_back(pool[pool.size() / 2]);
+    outs.push_back(small.back());
+  }
+  std::vector<Tensor> want = Interpreter(g, outs).run(feeds);
+  auto ex = compiler::compile(g, outs);
+  ASSERT_TRUE(ex->stats().codegen_ok) << ex->stats().summary();
+  for (int run = 0; run < 2; ++run) {
+    std::vector<Tensor> got = ex->run(feeds);
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(bit_equal(got[i], want[i])) << "output " << i << " run " << run;
+  }
+}
+
+TEST(CompilerExec, BaselineTargetGivesTheSameBits) {
+  // Kernels built for plain x86-64 (SSE2) must agree with the AVX2 interpreter too: no
+  // FMA contraction, the same polynomials.
+  fs::path cache = temp_dir("x86");
+  Graph g;
+  Var x = g.input("x", {777});
+  Var y = silu(x) * tanh(x) + exp(-x * x) / (log(abs(x) + 1.0) + 1.0);
+  Tensor xv = uniform({777}, 9, DType::f32);
+  Tensor want = evaluate(y, {{"x", xv}});
+  with_env("FLUXION_CACHE_DIR", cache.string(), [&] {
+    with_env("FLUXION_JIT_TARGET", "x86-64", [&] {
+      auto ex = compiler::compile(g, {y});
+      EXPECT_EQ(ex->stats().target, "x86-64");
+      EXPECT_TRUE(ex->stats().codegen_ok);
+      EXPECT_TRUE(bit_equal(ex->run({{"x", xv}})[0], want));
+    });
+  });
+  fs::remove_all(cache);
+}
+
+TEST(CompilerExec, ColumnSumsOfSquareDomainsReadColumnsAndRowsRight) {
+  // R == C: a [6, 1] column and a [6] row have the same element count; the fused column
+  // sum must still broadcast each along its own axis.
+  Graph g;
+  Var x = g.input("x", {6, 6}), col = g.input("col", {6, 1}), row = g.input("row", {6});
+  Var y = exp(x) * col + row;
+  std::vector<Var> outs = {sum(y, {0}), sum(y * row, {0}, true)};
+  Feeds f = {{"x", uniform({6, 6}, 1, DType::f32)},
+             {"col", uniform({6, 1}, 2, DType::f32)},
+             {"row", uniform({6}, 3, DType::f32)}};
+  auto ex = compiler::compile(g, outs);
+  int with_sums = 0;
+  for (const auto& k : ex->fusion().kernels) with_sums += !k.reduces.empty();
+  EXPECT_EQ(with_sums, 1);
+  std::vector<Tensor> want = Interpreter(g, outs).run(f), got = ex->run(f);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(bit_equal(got[i], want[i])) << i;
+}

@@ -307,16 +307,18 @@ struct Emitter {
       const Shape& s = p.node(in).shape;
       const char* T = ctype(p.node(in).dtype);
       int64_t n = numel(s);
-      if (n == R * C && s.size() == 2) {
-        name[in] = fmt::format("x{}[r * {} + c0 + j]", in, C);
-      } else if (n == 1) {
+      // Classified by shape, not element count: [R, 1] and [C] have the same count when
+      // R == C.
+      if (n == 1) {
         pre += fmt::format("      const {} s{} = x{}[0];\n", T, in, in);
         name[in] = fmt::format("s{}", in);
-      } else if (n == C) {
-        name[in] = fmt::format("x{}[c0 + j]", in);
-      } else {  // [R, 1]
+      } else if (s.size() == 2 && s[0] == R && s[1] == C) {
+        name[in] = fmt::format("x{}[r * {} + c0 + j]", in, C);
+      } else if (s.size() == 2 && s[1] == 1) {  // [R, 1]
         pre += fmt::format("      const {} s{} = x{}[r];\n", T, in, in);
         name[in] = fmt::format("s{}", in);
+      } else {  // [C] or [1, C]
+        name[in] = fmt::format("x{}[c0 + j]", in);
       }
     }
     for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);

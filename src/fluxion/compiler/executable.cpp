@@ -343,10 +343,9 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
         if (st.kernel >= 0) kind += fmt::format("[{}]", st.kernel);
         if (st.node >= 0 && prog_.node(st.node).op == Op::dot) {
           const Node& n = prog_.node(st.node);
-          kind += fmt::format("{}{}{}{}", shape_str(prog_.node(n.inputs[0]).shape),
-                              n.attrs.transpose_a ? "^T" : "",
-                              shape_str(prog_.node(n.inputs[1]).shape),
-                              n.attrs.transpose_b ? "^T" : "");
+          kind += fmt::format(
+              "{}{}{}{}", shape_str(prog_.node(n.inputs[0]).shape), n.attrs.transpose_a ? "^T" : "",
+              shape_str(prog_.node(n.inputs[1]).shape), n.attrs.transpose_b ? "^T" : "");
         }
       }
       profile_ms_[kind] += ms_since(t0);

@@ -248,25 +248,12 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
         if (h != best && !G.nodes[h].empty()) try_merge(best, h);
     } else if (fuse_reductions && column_sum(p, id)) {
       int g = G.of[n.inputs[0]];
+      // Any operand of a rank-2 domain is readable row by row ([R, C], [C], [1, C], [R, 1]
+      // or a scalar), so the column sum can always join its producer's group.
       if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.domain[g].size() == 2) {
-        // Every input of the group must be readable row by row: [R,C], [C], [1,C], [R,1]
-        // or a scalar. Checked later by the code generator, which refuses otherwise; here
-        // the simple shapes are required up front.
-        bool ok = true;
-        const Shape& d = G.domain[g];
-        for (int m : G.nodes[g])
-          for (int in : p.node(m).inputs) {
-            if (G.of[in] == g) continue;
-            const Shape& s = p.node(in).shape;
-            int64_t k = numel(s);
-            bool row = s.size() <= 2 && k == d[1] && (s.size() < 2 || s[0] == 1);
-            ok &= s == d || k == 1 || row || (s.size() == 2 && s[0] == d[0] && s[1] == 1);
-          }
-        if (ok) {
-          G.of[id] = g;
-          G.nodes[g].push_back(id);
-          G.has_reduce[g] = 1;
-        }
+        G.of[id] = g;
+        G.nodes[g].push_back(id);
+        G.has_reduce[g] = 1;
       }
     }
   }

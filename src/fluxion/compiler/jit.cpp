@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +56,12 @@ JitTarget detect_target() {
   bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   bool avx2 = __builtin_cpu_supports("avx2");
+  // A forced target the CPU lacks is ignored (with a warning): never an illegal instruction.
+  if ((want == "avx512" && !avx512) || (want == "avx2" && !avx2)) {
+    std::fprintf(stderr, "fluxion compiler: FLUXION_JIT_TARGET=%s: this CPU lacks it, ignored\n",
+                 want.c_str());
+    want.clear();
+  }
   // No -mfma: the reference kernels' AVX2 clones have none, and a contracted a*b+c would
   // round differently from the interpreter.
   if (want == "avx512" || (want.empty() && avx512))

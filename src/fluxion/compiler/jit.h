@@ -14,7 +14,8 @@ struct JitTarget {
   std::string name;   // "avx512", "avx2" or "x86-64"
   std::string flags;  // the -m flags for it
 };
-// The best target this CPU runs (FLUXION_JIT_TARGET=avx2|x86-64|avx512 overrides).
+// The best target this CPU runs. FLUXION_JIT_TARGET=avx512|avx2|x86-64 picks a lower one
+// (a target the CPU lacks is ignored with a warning).
 JitTarget detect_target();
 
 // $FLUXION_CACHE_DIR, else $XDG_CACHE_HOME/fluxion/kernels, else ~/.cache/fluxion/kernels.

@@ -1,6 +1,6 @@
 // The compiler's graph passes, each in its own file, each Program -> Program. They keep
 // the program's meaning: outputs agree with the input program's, bit for bit unless a
-// pass says otherwise (algebraic simplification may turn -0 into +0 for x + 0 -> x).
+// pass says otherwise (x + 0 -> x keeps a -0 that the addition would have made +0).
 #pragma once
 #include <functional>
 #include <string>
