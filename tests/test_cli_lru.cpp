@@ -1,6 +1,7 @@
 // `fluxion train --method lru|rnn`: a short run writes metrics with held-out accuracy, the
 // report and its curves; bad options fail with a message naming them.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -28,7 +29,7 @@ CliResult run_cli(const std::string& args) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("fx_cli_lru_" + name);
+  fs::path d = fs::temp_directory_path() / ("fx_cli_lru_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(d);
   return d;
 }

@@ -12,30 +12,57 @@ void check_pair(Var z, const char* op) {
 }
 }  // namespace
 
+// The pair axis is never sliced or broadcast on its own: strided copies and broadcasts
+// whose innermost run has 2 elements cost an index computation per element. Instead the
+// last two axes [K, 2] are viewed as one axis of 2K and read or written with stride 2,
+// which keeps runs of K elements.
+namespace {
+Shape flat_pairs(const Shape& z) {  // [..., K, 2] -> [..., 2K]
+  Shape s(z.begin(), z.end() - 1);
+  if (s.empty()) return {2};
+  s.back() *= 2;
+  return s;
+}
+Var pair_component(Var z, int64_t which) {
+  Shape s = z.shape();
+  s.pop_back();
+  Var flat = reshape(z, flat_pairs(z.shape()));
+  return reshape(slice_axis(flat, -1, which, flat.dim(-1), 2), s);
+}
+// x [..., K] -> [..., 2K] with x at positions offset, offset + 2, ... and zeros elsewhere.
+Var interleave(Var x, int64_t offset) {
+  Shape s = x.shape();
+  if (s.empty()) s = {1};
+  Var v = reshape(x, s);
+  Axes low(s.size(), 0), high(s.size(), 0), interior(s.size(), 0);
+  low.back() = offset;
+  high.back() = 1 - offset;
+  interior.back() = 1;
+  return pad(v, low, high, interior);
+}
+}  // namespace
+
 Var complex_pair(Var re, Var im) {
+  FX_CHECK(re.shape() == im.shape(), "complex_pair: shapes differ: {} vs {}", shape_str(re.shape()),
+           shape_str(im.shape()));
   Shape s = re.shape();
-  s.push_back(1);
-  return concat({reshape(re, s), reshape(im, s)}, -1);
+  s.push_back(2);
+  return reshape(interleave(re, 0) + interleave(im, 1), s);
 }
 
 Var real_part(Var z) {
   check_pair(z, "real_part");
-  Shape s = z.shape();
-  s.pop_back();
-  return reshape(slice_axis(z, -1, 0, 1), s);
+  return pair_component(z, 0);
 }
 
 Var imag_part(Var z) {
   check_pair(z, "imag_part");
-  Shape s = z.shape();
-  s.pop_back();
-  return reshape(slice_axis(z, -1, 1, 2), s);
+  return pair_component(z, 1);
 }
 
 Var conj(Var z) {
   check_pair(z, "conj");
-  Var sign = z.graph->constant(Tensor::from({1.0, -1.0}, {2}, z.dtype()));
-  return z * sign;
+  return complex_pair(real_part(z), -imag_part(z));
 }
 
 Var complex_mul(Var x, Var y) {

@@ -45,15 +45,22 @@ void scan_rule(Node& n, const In& in) {
 }
 
 // by = +1: out_t = x_{t-1} (zero at t = 0); by = -1: out_t = x_{t+1} (zero at the end).
+// Done on an [outer, T, rest] view so the copies move whole rows.
 Var shift(Var x, int axis, int by) {
-  int64_t T = x.dim(axis);
-  Axes low(x.rank(), 0), high(x.rank(), 0);
+  Shape s = x.shape();
+  int64_t T = s[axis], outer = 1, rest = 1;
+  for (int i = 0; i < axis; ++i) outer *= s[i];
+  for (int i = axis + 1; i < (int)s.size(); ++i) rest *= s[i];
+  Var v = reshape(x, {outer, T, rest});
+  Axes low(3, 0), high(3, 0);
   if (by > 0) {
-    low[axis] = 1;
-    return slice_axis(pad(x, low, high), axis, 0, T);
+    low[1] = 1;
+    v = slice_axis(pad(v, low, high), 1, 0, T);
+  } else {
+    high[1] = 1;
+    v = pad(slice_axis(v, 1, 1, T), low, high);
   }
-  high[axis] = 1;
-  return pad(slice_axis(x, axis, 1, T), low, high);
+  return reshape(v, s);
 }
 
 V scan_vjp(const VjpArgs& x) {
