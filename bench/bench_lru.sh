@@ -32,8 +32,9 @@ for L in ${LENGTHS//,/ }; do
   # the default policy and 2.9 s with PASSIVE while other jobs held the cores).
   "$FLUXION" bench-lru --seq-len "$L" --steps "$STEPS" --warmup 1 |
     sed -n 's/^RESULT_JSON //p' >> "$JSONL"
+  # lru_seq.py always discards its first 5 steps as warm-up
   if [ "$SKIP_SEQ_ABOVE" -eq 0 ] || [ "$L" -le "$SKIP_SEQ_ABOVE" ]; then
-    (cd "$PEER_DIR" && $PY lru_seq.py --task synth --seq_len "$L" --steps $((STEPS + 1)) --threads 2) |
+    (cd "$PEER_DIR" && $PY lru_seq.py --task synth --seq_len "$L" --steps $((STEPS + 5)) --threads 2) |
       sed -n 's/^RESULT_JSON //p' |
       $PY -c 'import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({"impl":"torch sequential (peer)","seq_len":r["seq_len"],"ms_per_step_median":r["ms_per_step_median"]}))' >> "$JSONL"
   fi
@@ -55,7 +56,7 @@ out = ["# LRU training step: fluxion vs PyTorch", "",
        "Command: `%s` (one run; all three implementations at each length, one after the other)." % sys.argv[3], "",
        "Configuration of `shared/peer/lru_seq.py --task synth`: batch 32, 4 LRU blocks, d_model 128,"
        " state 256 (complex), adding-problem input (d_in 2), 2 classes, Adam(W) step, fp32, 2 threads."
-       " Median wall time of the timed steps after one warm-up step. CPU: %s." % cpu, "",
+       " Median wall time of the timed steps (after one warm-up step; lru_seq.py discards five). CPU: %s." % cpu, "",
        "| length | fluxion (ms) | torch sequential (ms) | torch parallel scan (ms) | sequential / fluxion | parallel / fluxion |",
        "|---:|---:|---:|---:|---:|---:|"]
 def fmt(v): return "%.0f" % v if v is not None else "n/a"

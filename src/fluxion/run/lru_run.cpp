@@ -1,5 +1,6 @@
 #include "fluxion/run/lru_run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -216,15 +217,20 @@ void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, co
       {std::vector<double>(acc_x.size(), 1.0 / t.train.n_classes), acc_x, "chance", std::nullopt});
   io::save_figure((fs::path(dir) / "curves.png").string(), {lp, ap}, 480, 360,
                   fmt::format("{} on {}", c.method, c.task));
+  // The most frequent held-out label: the accuracy a constant prediction would get.
+  std::vector<int64_t> counts(t.test.n_classes, 0);
+  for (int64_t i = 0; i < t.test.size(); ++i) ++counts[t.test.y.data<int64_t>()[i]];
+  double majority = (double)*std::max_element(counts.begin(), counts.end()) / t.test.size();
   std::string md = fmt::format(
       "# {} on {}\n\n"
-      "- task: {}; {} training / {} held-out examples, {} classes (chance {:.3f})\n"
+      "- task: {}; {} training / {} held-out examples, {} classes (chance {:.3f}, majority "
+      "class {:.3f})\n"
       "- model: {}, {} parameters\n"
       "- budget: {} steps of batch {} (Adam lr {}, warm-up {} + cosine, clip {}), {:.1f} s\n"
       "- final held-out accuracy: **{:.4f}** (loss {:.4f})\n\n"
       "![curves](curves.png)\n",
       c.method, c.task, t.description, t.train.size(), t.test.size(), t.train.n_classes,
-      1.0 / t.train.n_classes,
+      1.0 / t.train.n_classes, majority,
       c.method == "lru" ? fmt::format("LRU, {} layers, d_model {}, d_state {}, r in [{}, {}]",
                                       c.layers, c.d_model, c.d_state, c.r_min, c.r_max)
                         : fmt::format("tanh RNN, hidden {}", c.rnn_hidden),
