@@ -6,5 +6,9 @@ namespace fx::cli {
 
 void add_flow_commands(CLI::App& app);       // train, reflow, sample, eval, demo
 void add_precision_commands(CLI::App& app);  // compare-precision
+void add_lru_commands(CLI::App& app);        // bench-lru, plot-bench
+// `train --method lru|rnn`: sequence models take train's place (see lru_commands.cpp).
+bool is_sequence_train(int argc, char** argv);
+void add_sequence_train_command(CLI::App& app);
 
 }  // namespace fx::cli

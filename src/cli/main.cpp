@@ -11,7 +11,11 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
-  fx::cli::add_flow_commands(app);
+  if (fx::cli::is_sequence_train(argc, argv))
+    fx::cli::add_sequence_train_command(app);
+  else
+    fx::cli::add_flow_commands(app);
+  fx::cli::add_lru_commands(app);
   fx::cli::add_precision_commands(app);
   try {
     app.parse(argc, argv);

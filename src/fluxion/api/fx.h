@@ -70,6 +70,12 @@ Var gather(Var x, Var indices, int64_t axis = 0);
 // out = operand; out[..., idx[j], ...] += updates[..., j, ...]
 Var scatter_add(Var operand, Var indices, Var updates, int64_t axis = 0);
 
+// Complex first-order linear recurrence along `axis`, values as (re, im) pairs in a
+// trailing axis of size 2: h_t = a_t * h_{t-1} + b_t with h_{-1} = 0 (reverse: h_t =
+// a_t * h_{t+1} + b_t, h_T = 0). b is [..., T, ..., 2]; a is b's shape (per-step
+// coefficients) or b.shape[axis+1:] (one coefficient per channel, as the LRU's λ).
+Var linear_scan(Var a, Var b, int64_t axis, bool reverse = false);
+
 Var iota(Graph& g, Shape shape, int64_t axis, DType dtype = DType::i64);
 // key: i64[2] = (seed, offset). Counter-based (Philox): value i depends only on key and i.
 Var random_uniform(Var key, Shape shape, DType dtype = DType::f32);

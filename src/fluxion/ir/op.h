@@ -23,7 +23,7 @@ namespace fx {
       X(reduce_sum) X(reduce_max)      /* layout */                                                \
       X(broadcast_to) X(reshape) X(permute) X(slice) X(pad)                                        \
           X(concat) /* contraction and indexing */                                                 \
-      X(dot) X(gather) X(scatter_add)
+      X(dot) X(gather) X(scatter_add) /* recurrences */ X(linear_scan)
 
 enum class Op : uint16_t {
 #define FX_ENUM(name) name,
@@ -47,6 +47,7 @@ struct Attrs {
   bool keepdims = false;        // reductions
   bool transpose_a = false;     // dot: contract A's second-to-last axis instead of last
   bool transpose_b = false;     // dot: B given as [..., N, K]
+  bool reverse = false;         // linear_scan: run from the last step to the first
   std::string name;             // input: the feed's name (parameter names are safetensors keys)
   Tensor literal;               // constant
 };

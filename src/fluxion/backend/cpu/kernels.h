@@ -16,6 +16,7 @@ void register_layout(KernelTable&);
 void register_matmul(KernelTable&);
 void register_indexing(KernelTable&);
 void register_leaves(KernelTable&);
+void register_scan(KernelTable&);
 
 // dot into a caller's buffer (shape and dtype of node): the compiled executor's planned
 // memory. The dot kernel is this plus an allocation.

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# LRU training step time against the PyTorch peers, in one run, per sequence length:
+#   fluxion bench-lru                     (this repo, chunk-parallel linear_scan)
+#   shared/peer/lru_seq.py --task synth   (sequential python loop over time)
+#   bench/peer_lru_parallel.py            (odd/even associative scan in torch)
+# Same configuration for all (batch 32, 4 layers, d_model 128, state 256, Adam(W), fp32).
+# Writes $OUT_DIR/lru_times.jsonl, bench/RESULTS_lru.md and bench/lru_step_time.png.
+#
+# Usage: bench/bench_lru.sh [LENGTHS] [STEPS]      e.g. bench/bench_lru.sh 256,1024,4096 3
+# Env:   PEER_DIR (default <repo>/../shared/peer), FLUXION (default <repo>/build/fluxion),
+#        SKIP_SEQ_ABOVE: skip the sequential peer above this length (default: none),
+#        OUT_DIR (default <repo>/build/bench-lru)
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEER_DIR=${PEER_DIR:-$REPO/../shared/peer}
+FLUXION=${FLUXION:-$REPO/build/fluxion}
+OUT_DIR=${OUT_DIR:-$REPO/build/bench-lru}
+LENGTHS=${1:-256,512,1024,2048,4096,8192,16384}
+STEPS=${2:-3}
+SKIP_SEQ_ABOVE=${SKIP_SEQ_ABOVE:-0}
+PY=/usr/bin/python3
+export OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
+mkdir -p "$OUT_DIR"
+JSONL=$OUT_DIR/lru_times.jsonl
+: > "$JSONL"
+COMMAND="bench/bench_lru.sh $LENGTHS $STEPS"
+
+for L in ${LENGTHS//,/ }; do
+  echo "== L=$L" >&2
+  # All three under OMP_WAIT_POLICY=PASSIVE: on a shared, oversubscribed machine spinning
+  # OpenMP threads wait for descheduled partners (measured: a 6-step LRU run took 20.9 s with
+  # the default policy and 2.9 s with PASSIVE while other jobs held the cores).
+  "$FLUXION" bench-lru --seq-len "$L" --steps "$STEPS" --warmup 1 |
+    sed -n 's/^RESULT_JSON //p' >> "$JSONL"
+  # lru_seq.py always discards its first 5 steps as warm-up
+  if [ "$SKIP_SEQ_ABOVE" -eq 0 ] || [ "$L" -le "$SKIP_SEQ_ABOVE" ]; then
+    (cd "$PEER_DIR" && $PY lru_seq.py --task synth --seq_len "$L" --steps $((STEPS + 5)) --threads 2) |
+      sed -n 's/^RESULT_JSON //p' |
+      $PY -c 'import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({"impl":"torch sequential (peer)","seq_len":r["seq_len"],"ms_per_step_median":r["ms_per_step_median"]}))' >> "$JSONL"
+  fi
+  PEER_DIR=$PEER_DIR $PY "$REPO/bench/peer_lru_parallel.py" --seq_len "$L" --steps $((STEPS + 1)) --threads 2 |
+    sed -n 's/^RESULT_JSON //p' |
+    $PY -c 'import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({"impl":"torch parallel scan","seq_len":r["seq_len"],"ms_per_step_median":r["ms_per_step_median"]}))' >> "$JSONL"
+done
+
+"$FLUXION" plot-bench --in "$JSONL" --out "$REPO/bench/lru_step_time.png"
+$PY - "$JSONL" "$REPO/bench/RESULTS_lru.md" "$COMMAND" <<'PYEOF'
+import json, sys, platform, subprocess
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for r in rows:
+    by.setdefault(r["seq_len"], {})[r["impl"]] = r["ms_per_step_median"]
+F, S, P = "fluxion", "torch sequential (peer)", "torch parallel scan"
+cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
+out = ["# LRU training step: fluxion vs PyTorch", "",
+       "Command: `%s` (one run; all three implementations at each length, one after the other)." % sys.argv[3], "",
+       "Configuration of `shared/peer/lru_seq.py --task synth`: batch 32, 4 LRU blocks, d_model 128,"
+       " state 256 (complex), adding-problem input (d_in 2), 2 classes, Adam(W) step, fp32, 2 threads."
+       " Median wall time of the timed steps (after one warm-up step; lru_seq.py discards five). CPU: %s." % cpu, "",
+       "| length | fluxion (ms) | torch sequential (ms) | torch parallel scan (ms) | sequential / fluxion | parallel / fluxion |",
+       "|---:|---:|---:|---:|---:|---:|"]
+def fmt(v): return "%.0f" % v if v is not None else "n/a"
+def ratio(a, b): return "%.2fx" % (a / b) if a is not None and b else "n/a"
+for L in sorted(by):
+    d = by[L]
+    f, s, p = d.get(F), d.get(S), d.get(P)
+    out.append("| %d | %s | %s | %s | %s | %s |" % (L, fmt(f), fmt(s), fmt(p), ratio(s, f), ratio(p, f)))
+Ls = sorted(L for L in by if by[L].get(F))
+if len(Ls) >= 2:
+    a, b = Ls[0], Ls[-1]
+    out += ["", "fluxion growth: %dx the length (%d -> %d) costs %.1fx the time (linear: %dx)."
+            % (b // a, a, b, by[b][F] / by[a][F], b // a)]
+out += ["", "![step time vs length](lru_step_time.png)", ""]
+open(sys.argv[2], "w").write("\n".join(out))
+print("\n".join(out))
+PYEOF

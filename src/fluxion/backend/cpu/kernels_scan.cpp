@@ -1,0 +1,224 @@
+// linear_scan kernels. Layout: b as [outer, T, inner] complex pairs; a per step (same
+// layout) or shared [inner]. Channels (outer x inner) are independent, so both kernels
+// split them across threads; the chunked kernel also splits time. Arithmetic is in the
+// tensor's dtype, as PyTorch's complex64 scan.
+#include "fluxion/backend/cpu/kernels_scan.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "fluxion/backend/cpu/kernels.h"
+#include "fluxion/core/error.h"
+
+namespace fx::cpu {
+
+namespace {
+
+std::atomic<int64_t> g_scan_chunk{0};
+
+struct Layout {
+  int64_t outer = 1, T = 1, inner = 1;
+  bool per_step = false;  // a has b's shape
+  bool reverse = false;
+  // Physical time index of scan step s.
+  int64_t t(int64_t s) const { return reverse ? T - 1 - s : s; }
+  // Offset (in complex elements) of (o, t, i) in b and h.
+  int64_t at(int64_t o, int64_t t, int64_t i) const { return (o * T + t) * inner + i; }
+};
+
+Layout layout_of(const Tensor& a, const Tensor& b, int axis, bool reverse) {
+  const Shape& s = b.shape();
+  FX_CHECK(s.size() >= 2 && s.back() == 2 && axis >= 0 && axis < (int)s.size() - 1,
+           "linear_scan kernel: bad shape {} / axis {}", shape_str(s), axis);
+  Layout L;
+  for (int i = 0; i < axis; ++i) L.outer *= s[i];
+  L.T = s[axis];
+  for (int i = axis + 1; i + 1 < (int)s.size(); ++i) L.inner *= s[i];
+  L.per_step = a.shape() == s;
+  FX_CHECK(L.per_step || a.numel() == 2 * L.inner, "linear_scan kernel: a {} does not fit b {}",
+           shape_str(a.shape()), shape_str(s));
+  FX_CHECK(a.dtype() == b.dtype(), "linear_scan kernel: dtypes differ");
+  L.reverse = reverse;
+  return L;
+}
+
+constexpr int64_t kBlock = 256;  // channels per work item: one contiguous run of a row
+
+// Runs scan steps [s0, s1) for channels [i0, i1) of row o, starting from state st
+// (2*(i1-i0) values, updated in place) and writing h. If prod is given, it is multiplied
+// by every coefficient on the way (the chunk's total coefficient, for the carry pass).
+template <typename T>
+void scan_block(const Layout& L, const T* a, const T* b, T* h, int64_t o, int64_t i0, int64_t i1,
+                int64_t s0, int64_t s1, T* st, T* prod) {
+  const int64_t n = i1 - i0;
+  for (int64_t s = s0; s < s1; ++s) {
+    int64_t off = L.at(o, L.t(s), i0);
+    const T* bp = b + 2 * off;
+    const T* ap = L.per_step ? a + 2 * off : a + 2 * i0;
+    T* hp = h + 2 * off;
+    for (int64_t j = 0; j < n; ++j) {
+      T ar = ap[2 * j], ai = ap[2 * j + 1], pr = st[2 * j], pi = st[2 * j + 1];
+      T nr = ar * pr - ai * pi + bp[2 * j];
+      T ni = ar * pi + ai * pr + bp[2 * j + 1];
+      st[2 * j] = nr;
+      st[2 * j + 1] = ni;
+      hp[2 * j] = nr;
+      hp[2 * j + 1] = ni;
+    }
+    if (prod) {
+      for (int64_t j = 0; j < n; ++j) {
+        T ar = ap[2 * j], ai = ap[2 * j + 1], pr = prod[2 * j], pi = prod[2 * j + 1];
+        prod[2 * j] = ar * pr - ai * pi;
+        prod[2 * j + 1] = ar * pi + ai * pr;
+      }
+    }
+  }
+}
+
+// Adds the carried-in state z, propagated by the coefficients, to steps [s0, s1):
+// z <- a_t z; h_t += z.
+template <typename T>
+void fixup_block(const Layout& L, const T* a, T* h, int64_t o, int64_t i0, int64_t i1, int64_t s0,
+                 int64_t s1, T* z) {
+  const int64_t n = i1 - i0;
+  for (int64_t s = s0; s < s1; ++s) {
+    int64_t off = L.at(o, L.t(s), i0);
+    const T* ap = L.per_step ? a + 2 * off : a + 2 * i0;
+    T* hp = h + 2 * off;
+    for (int64_t j = 0; j < n; ++j) {
+      T ar = ap[2 * j], ai = ap[2 * j + 1], zr = z[2 * j], zi = z[2 * j + 1];
+      T nr = ar * zr - ai * zi, ni = ar * zi + ai * zr;
+      z[2 * j] = nr;
+      z[2 * j + 1] = ni;
+      hp[2 * j] += nr;
+      hp[2 * j + 1] += ni;
+    }
+  }
+}
+
+int64_t blocks_per_row(const Layout& L) { return (L.inner + kBlock - 1) / kBlock; }
+
+// Work items per thread task so that waking a thread pays off (~64K complex updates).
+int64_t grain_for(int64_t steps_per_item, const Layout& L) {
+  return std::max<int64_t>(
+      1, 65536 / std::max<int64_t>(1, steps_per_item * std::min(L.inner, kBlock)));
+}
+
+template <typename T>
+void sequential(const Layout& L, const T* a, const T* b, T* h) {
+  const int64_t nb = blocks_per_row(L);
+  parallel_range(L.outer * nb, grain_for(L.T, L), [&](int64_t lo, int64_t hi) {
+    std::vector<T> st(2 * kBlock);
+    for (int64_t w = lo; w < hi; ++w) {
+      int64_t o = w / nb, i0 = (w % nb) * kBlock, i1 = std::min(L.inner, i0 + kBlock);
+      std::fill(st.begin(), st.end(), T(0));
+      scan_block(L, a, b, h, o, i0, i1, 0, L.T, st.data(), (T*)nullptr);
+    }
+  });
+}
+
+template <typename T>
+void chunked(const Layout& L, const T* a, const T* b, T* h, int64_t chunk) {
+  const int64_t C = (L.T + chunk - 1) / chunk;
+  const int64_t channels = L.outer * L.inner, nb = blocks_per_row(L);
+  // Per chunk: its end state from zero (E) and the product of its coefficients (P).
+  std::vector<T> E((size_t)(2 * C * channels)), P((size_t)(2 * C * channels));
+  auto chunk_steps = [&](int64_t c) {
+    return std::pair<int64_t, int64_t>{c * chunk, std::min(L.T, (c + 1) * chunk)};
+  };
+  // 1. Local scans, parallel over chunks (and channels within a chunk).
+  parallel_range(C * L.outer * nb, grain_for(chunk, L), [&](int64_t lo, int64_t hi) {
+    for (int64_t w = lo; w < hi; ++w) {
+      int64_t c = w / (L.outer * nb), r = w % (L.outer * nb);
+      int64_t o = r / nb, i0 = (r % nb) * kBlock, i1 = std::min(L.inner, i0 + kBlock);
+      T* e = E.data() + 2 * (c * channels + o * L.inner + i0);
+      T* p = P.data() + 2 * (c * channels + o * L.inner + i0);
+      std::fill(e, e + 2 * (i1 - i0), T(0));
+      for (int64_t j = 0; j < i1 - i0; ++j) p[2 * j] = T(1), p[2 * j + 1] = T(0);
+      auto [s0, s1] = chunk_steps(c);
+      scan_block(L, a, b, h, o, i0, i1, s0, s1, e, p);
+    }
+  });
+  // 2. Carries: state entering chunk c+1 = P_c * (state entering c) + E_c. Overwrites E
+  // with the state entering the chunk (chunk 0 enters with zero).
+  parallel_range(channels, std::max<int64_t>(1024, 65536 / C), [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      T zr = 0, zi = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        T* e = E.data() + 2 * (c * channels + k);
+        const T* p = P.data() + 2 * (c * channels + k);
+        T nr = p[0] * zr - p[1] * zi + e[0], ni = p[0] * zi + p[1] * zr + e[1];
+        e[0] = zr;
+        e[1] = zi;
+        zr = nr;
+        zi = ni;
+      }
+    }
+  });
+  // 3. Fix-up of chunks 1.., parallel over chunks and channels.
+  if (C < 2) return;
+  parallel_range((C - 1) * L.outer * nb, grain_for(chunk, L), [&](int64_t lo, int64_t hi) {
+    for (int64_t w = lo; w < hi; ++w) {
+      int64_t c = 1 + w / (L.outer * nb), r = w % (L.outer * nb);
+      int64_t o = r / nb, i0 = (r % nb) * kBlock, i1 = std::min(L.inner, i0 + kBlock);
+      T* z = E.data() + 2 * (c * channels + o * L.inner + i0);
+      auto [s0, s1] = chunk_steps(c);
+      fixup_block(L, a, h, o, i0, i1, s0, s1, z);
+    }
+  });
+}
+
+template <typename F>
+Tensor run_typed(const Tensor& a, const Tensor& b, int axis, bool reverse, F&& f) {
+  Layout L = layout_of(a, b, axis, reverse);
+  Tensor h(b.shape(), b.dtype());
+  if (b.dtype() == DType::f32)
+    f(L, a.data<float>(), b.data<float>(), h.data<float>());
+  else if (b.dtype() == DType::f64)
+    f(L, a.data<double>(), b.data<double>(), h.data<double>());
+  else
+    fail("linear_scan: unsupported dtype {}", dtype_name(b.dtype()));
+  return h;
+}
+
+Tensor scan_kernel(const Node& n, std::span<const Tensor> in) {
+  int axis = (int)n.attrs.axes.at(0);
+  bool rev = n.attrs.reverse;
+  int64_t mode = scan_chunk();
+  if (mode < 0) return linear_scan_sequential(in[0], in[1], axis, rev);
+  if (mode > 0) return linear_scan_chunked(in[0], in[1], axis, rev, mode);
+  // Automatic: channel parallelism alone keeps every thread busy with long vector rows
+  // when there are enough channels; chunking time costs a second pass over h.
+  Layout L = layout_of(in[0], in[1], axis, rev);
+  int threads = omp_get_max_threads();
+  int64_t work_items = L.outer * blocks_per_row(L);
+  if (threads == 1 || work_items >= 4 * threads || L.T < 64 * threads)
+    return linear_scan_sequential(in[0], in[1], axis, rev);
+  return linear_scan_chunked(in[0], in[1], axis, rev, (L.T + 4 * threads - 1) / (4 * threads));
+}
+
+}  // namespace
+
+void set_scan_chunk(int64_t chunk) { g_scan_chunk = chunk; }
+int64_t scan_chunk() { return g_scan_chunk; }
+
+Tensor linear_scan_sequential(const Tensor& a, const Tensor& b, int axis, bool reverse) {
+  return run_typed(a, b, axis, reverse, [](const Layout& L, auto* ap, auto* bp, auto* hp) {
+    sequential(L, ap, bp, hp);
+  });
+}
+
+Tensor linear_scan_chunked(const Tensor& a, const Tensor& b, int axis, bool reverse,
+                           int64_t chunk) {
+  FX_CHECK(chunk > 0, "linear_scan: chunk length must be positive, got {}", chunk);
+  return run_typed(a, b, axis, reverse, [chunk](const Layout& L, auto* ap, auto* bp, auto* hp) {
+    chunked(L, ap, bp, hp, chunk);
+  });
+}
+
+void register_scan(KernelTable& t) { t[(int)Op::linear_scan] = scan_kernel; }
+
+}  // namespace fx::cpu

@@ -1,0 +1,92 @@
+// linear_scan: h_t = a_t * h_{t-1} + b_t over one axis, complex values as (re, im) pairs
+// in a trailing axis of size 2. A single output tensor keeps the IR single-output; the
+// pair axis makes conj/complex products plain slices and keeps re and im of one element
+// adjacent for the kernel.
+//
+// VJP (real loss, cotangents as dL/dRe + i dL/dIm): multiplying by a is, on (re, im), the
+// matrix [[ar, -ai], [ai, ar]], whose transpose multiplies by conj(a). So the adjoint
+// d_t = g_t + conj(a_{t+1}) d_{t+1} is the same scan run the other way with the
+// coefficients shifted by one step, db = d, and da_t = d_t * conj(h_{t-1}).
+#include "fluxion/api/complex.h"
+#include "fluxion/api/fx.h"
+#include "fluxion/core/error.h"
+#include "fluxion/ir/op_def.h"
+
+namespace fx {
+
+namespace {
+using In = std::vector<const Node*>;
+using V = std::vector<Var>;
+
+Shape shared_coefficient_shape(const Shape& b, int axis) {
+  return Shape(b.begin() + axis + 1, b.end());
+}
+
+void scan_rule(Node& n, const In& in) {
+  const Node &a = *in[0], &b = *in[1];
+  FX_CHECK(a.dtype == b.dtype, "linear_scan: dtypes differ: a {} vs b {}", dtype_name(a.dtype),
+           dtype_name(b.dtype));
+  FX_CHECK(a.dtype == DType::f32 || a.dtype == DType::f64,
+           "linear_scan: needs f32 or f64 operands, got {}", dtype_name(a.dtype));
+  FX_CHECK(b.shape.size() >= 2 && b.shape.back() == 2,
+           "linear_scan: b must be [..., T, ..., 2] ((re, im) pairs in a trailing axis), got {}",
+           shape_str(b.shape));
+  FX_CHECK(n.attrs.axes.size() == 1, "linear_scan: needs exactly one time axis");
+  int64_t axis = n.attrs.axes[0];
+  FX_CHECK(axis >= 0 && axis < (int64_t)b.shape.size() - 1,
+           "linear_scan: time axis {} out of range for b {} (the last axis holds (re, im))", axis,
+           shape_str(b.shape));
+  FX_CHECK(a.shape == b.shape || a.shape == shared_coefficient_shape(b.shape, (int)axis),
+           "linear_scan: a {} must equal b {} or b's shape after the time axis {}",
+           shape_str(a.shape), shape_str(b.shape),
+           shape_str(shared_coefficient_shape(b.shape, (int)axis)));
+  n.shape = b.shape;
+  n.dtype = b.dtype;
+}
+
+// by = +1: out_t = x_{t-1} (zero at t = 0); by = -1: out_t = x_{t+1} (zero at the end).
+// Done on an [outer, T, rest] view so the copies move whole rows.
+Var shift(Var x, int axis, int by) {
+  Shape s = x.shape();
+  int64_t T = s[axis], outer = 1, rest = 1;
+  for (int i = 0; i < axis; ++i) outer *= s[i];
+  for (int i = axis + 1; i < (int)s.size(); ++i) rest *= s[i];
+  Var v = reshape(x, {outer, T, rest});
+  Axes low(3, 0), high(3, 0);
+  if (by > 0) {
+    low[1] = 1;
+    v = slice_axis(pad(v, low, high), 1, 0, T);
+  } else {
+    high[1] = 1;
+    v = pad(slice_axis(v, 1, 1, T), low, high);
+  }
+  return reshape(v, s);
+}
+
+V scan_vjp(const VjpArgs& x) {
+  Var a = x.in[0], b = x.in[1], h = x.out, g = x.g;
+  int axis = (int)x.node.attrs.axes[0];
+  bool rev = x.node.attrs.reverse;
+  bool per_step = a.shape() == b.shape();
+  // The adjoint runs the other way; at step t it carries d from the step the forward
+  // scan reaches next (t+1 forward, t-1 reverse), whose coefficient is a there.
+  Var carry = conj(per_step ? shift(a, axis, rev ? +1 : -1) : a);
+  Var d = linear_scan(carry, g, axis, !rev);
+  Var h_before = shift(h, axis, rev ? -1 : +1);  // the state a multiplied
+  Var da = per_step ? complex_mul(d, conj(h_before)) : sum_mul_conj_to(d, h_before, a.shape());
+  return {da, d};
+}
+}  // namespace
+
+Var linear_scan(Var a, Var b, int64_t axis, bool reverse) {
+  Attrs at;
+  at.axes = {normalize_axis(axis, b.rank(), "linear_scan")};
+  at.reverse = reverse;
+  return b.graph->add(Op::linear_scan, {a, b}, std::move(at));
+}
+
+void register_scan_op(OpTable& t) {
+  t[(int)Op::linear_scan] = {"linear_scan", 2, scan_rule, scan_vjp};
+}
+
+}  // namespace fx

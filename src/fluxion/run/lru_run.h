@@ -1,0 +1,59 @@
+// Training runs of sequence classifiers (the LRU, or the tanh RNN baseline) on the built-in
+// long-sequence tasks, written into a run folder:
+//   config.json     the options
+//   metrics.jsonl   one JSON line per log interval (step, loss, lr, elapsed_s) and, at
+//                   evaluation steps, held-out accuracy (test_acc) and loss (test_loss)
+//   model.safetensors
+//   curves.png      training loss and held-out accuracy against steps
+//   report.md       task, model, budget and final held-out accuracy
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace fx::run {
+
+struct LruRunConfig {
+  std::string method = "lru";   // lru | rnn (tanh RNN baseline)
+  std::string task = "recall";  // listops | recall | sfmnist | psfmnist
+  int64_t steps = 1000;
+  int64_t batch = 32;
+  double lr = 1e-3;
+  int64_t warmup = 100;
+  double max_grad_norm = 1.0;
+  uint64_t seed = 0;
+  // model
+  int64_t layers = 4;
+  int64_t d_model = 128;
+  int64_t d_state = 256;
+  double r_min = 0.9, r_max = 0.999;
+  int64_t rnn_hidden = 128;
+  std::string pooling;  // "" = task default: last for recall, mean otherwise
+  // task
+  int64_t length = 256;      // recall: sequence length; listops: max length
+  int64_t min_length = 0;    // listops: min length (0 = length / 4)
+  int64_t train_size = 0;    // 0 = task default (generated: 20,000; Fashion-MNIST: 60,000)
+  int64_t test_size = 1000;  // held-out examples scored at each evaluation
+  int64_t eval_every = 100;
+  int64_t log_every = 10;
+
+  nlohmann::json to_json() const;
+  static LruRunConfig from_json(const nlohmann::json& j, const std::string& where);
+};
+
+struct LruRunResult {
+  int64_t steps = 0;
+  double test_acc = 0.0;  // last evaluation, on test_size held-out examples
+  double test_loss = 0.0;
+  double seconds = 0.0;
+  int64_t parameters = 0;
+};
+
+// Throws fx::Error naming the first invalid option.
+void validate_lru_config(const LruRunConfig& cfg);
+
+// Trains and evaluates; `dir` must exist (see prepare_run_dir). quiet: no progress bar.
+LruRunResult train_sequence_model(const LruRunConfig& cfg, const std::string& dir,
+                                  bool quiet = false);
+
+}  // namespace fx::run

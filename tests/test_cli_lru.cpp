@@ -1,0 +1,77 @@
+// `fluxion train --method lru|rnn`: a short run writes metrics with held-out accuracy, the
+// report and its curves; bad options fail with a message naming them.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliResult {
+  int code;
+  std::string output;
+};
+
+CliResult run_cli(const std::string& args) {
+  std::string cmd = std::string(FLUXION_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WEXITSTATUS(status), out};
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("fx_cli_lru_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  return d;
+}
+
+TEST(CliLru, TrainWritesMetricsReportAndCurves) {
+  for (std::string method : {"lru", "rnn"}) {
+    fs::path d = fresh_dir(method);
+    CliResult r = run_cli("train --method " + method +
+                          " --task recall --length 12 --steps 30 --batch 16 --layers 1"
+                          " --d-model 16 --d-state 8 --rnn-hidden 16 --train-size 256"
+                          " --test-size 64 --eval-every 15 --out " +
+                          d.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("held-out accuracy"), std::string::npos) << r.output;
+    std::ifstream m(d / "metrics.jsonl");
+    int evals = 0;
+    std::string line;
+    while (std::getline(m, line)) {
+      auto j = nlohmann::json::parse(line);
+      if (j.contains("test_acc")) {
+        ++evals;
+        EXPECT_GE(j["test_acc"].get<double>(), 0.0);
+        EXPECT_LE(j["test_acc"].get<double>(), 1.0);
+      }
+    }
+    EXPECT_EQ(evals, 2);
+    EXPECT_TRUE(fs::exists(d / "report.md"));
+    EXPECT_GT(fs::file_size(d / "curves.png"), 1000u);
+    EXPECT_TRUE(fs::exists(d / "model.safetensors"));
+    fs::remove_all(d);
+  }
+}
+
+TEST(CliLru, BadOptionsAreNamed) {
+  fs::path d = fresh_dir("bad");
+  CliResult r = run_cli("train --method lru --task sudoku --out " + d.string());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--task: unknown 'sudoku'"), std::string::npos) << r.output;
+  r = run_cli("bench-lru --seq-len 12,x");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--seq-len"), std::string::npos) << r.output;
+  fs::remove_all(d);
+}
+
+}  // namespace
