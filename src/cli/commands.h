@@ -5,5 +5,9 @@
 namespace fx::cli {
 
 void add_flow_commands(CLI::App& app);  // train, reflow, sample, eval, demo
+// DDPM's train and sample, registered instead of the flow family when the command line
+// has --method ddpm or --run on a DDPM run folder.
+bool wants_ddpm(int argc, char** argv);
+void add_ddpm_commands(CLI::App& app);
 
 }  // namespace fx::cli

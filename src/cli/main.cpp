@@ -11,8 +11,11 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
-  fx::cli::add_flow_commands(app);
   try {
+    if (fx::cli::wants_ddpm(argc, argv))
+      fx::cli::add_ddpm_commands(app);
+    else
+      fx::cli::add_flow_commands(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

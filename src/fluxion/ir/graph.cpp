@@ -77,6 +77,7 @@ std::string node_str(const Graph& g, int id) {
   if (a.keepdims) s += " keepdims";
   if (a.transpose_a) s += " transpose_a";
   if (a.transpose_b) s += " transpose_b";
+  if (a.groups != 1) s += fmt::format(" groups={}", a.groups);
   if (n.op == Op::pad) s += fmt::format(" value={}", a.value);
   if (n.op == Op::constant && a.literal.numel() == 1)
     s += fmt::format(" value={}", a.literal.item());

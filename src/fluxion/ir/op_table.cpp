@@ -21,6 +21,7 @@ const OpDef& op_def(Op op) {
     register_layout_ops(t);
     register_dot_op(t);
     register_indexing_ops(t);
+    register_conv_ops(t);
     for (size_t i = 0; i < t.size(); ++i)
       if (!t[i].infer) fail("internal: op {} has no shape rule", op_name((Op)i));
     return t;

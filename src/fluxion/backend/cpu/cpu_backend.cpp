@@ -31,6 +31,7 @@ class CpuBackend final : public Backend {
     register_matmul(table_);
     register_indexing(table_);
     register_leaves(table_);
+    register_conv(table_);
   }
   const char* name() const override { return "cpu"; }
   bool supports(const Node& n) const override { return table_[(int)n.op] != nullptr; }

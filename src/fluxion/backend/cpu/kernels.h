@@ -16,6 +16,7 @@ void register_layout(KernelTable&);
 void register_matmul(KernelTable&);
 void register_indexing(KernelTable&);
 void register_leaves(KernelTable&);
+void register_conv(KernelTable&);
 
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.
