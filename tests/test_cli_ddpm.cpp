@@ -46,11 +46,10 @@ class CliDdpm : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   // A 2-level U-Net on 8x8 grey images with T = 20.
-  std::string tiny(const std::string& out) const {
-    return "train --method ddpm --data " + path("pngs") +
-           " --image-size 8 --base 8 --mult 1,2 --attn 4 --timesteps 20 --steps 3 --batch 4 "
-           "--grid 4 --out " +
-           path(out);
+  std::string tiny(const std::string& out, int steps = 2, int base = 8) const {
+    return "train --method ddpm --data " + path("pngs") + " --image-size 8 --base " +
+           std::to_string(base) + " --mult 1,2 --attn 4 --timesteps 20 --steps " +
+           std::to_string(steps) + " --batch 4 --out " + path(out);
   }
   fs::path dir_;
 };
@@ -58,7 +57,7 @@ class CliDdpm : public ::testing::Test {
 }  // namespace
 
 TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
-  auto r = run_cli(tiny("run"));
+  auto r = run_cli(tiny("run") + " --grid 4");
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* f : {"config.json", "model.safetensors", "ema.safetensors",
                         "train_state.safetensors", "loss.csv", "loss.png", "samples.png"})
@@ -73,10 +72,10 @@ TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
               " --sampler ddim --steps 5 --eta 0.5 -n 2 --out " + path("b.png"));
   EXPECT_EQ(r.code, 0) << r.output;
   // Resume continues to more steps; changing the model is refused.
-  r = run_cli(tiny("run") + " --resume --steps 5 --grid 0");
+  r = run_cli(tiny("run", 4) + " --resume --grid 0");
   EXPECT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("trained 5 steps"), std::string::npos) << r.output;
-  r = run_cli(tiny("run") + " --resume --steps 6 --base 16 --grid 0");
+  EXPECT_NE(r.output.find("trained 4 steps"), std::string::npos) << r.output;
+  r = run_cli(tiny("run", 6, 16) + " --resume --grid 0");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("only --steps may change"), std::string::npos) << r.output;
   r = run_cli(tiny("run"));
@@ -86,10 +85,10 @@ TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
 
 TEST_F(CliDdpm, BadInputGivesClearErrors) {
   fx::io::write_png(path("pngs/wide.png"), fx::io::Image(10, 6, 1));
-  auto r = run_cli(tiny("r1"));
+  auto r = run_cli(tiny("r1") + " --grid 0");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("wide.png' is 10x6, not square"), std::string::npos) << r.output;
-  r = run_cli(tiny("r2") + " --crop");
+  r = run_cli(tiny("r2", 1) + " --crop --grid 0");
   EXPECT_EQ(r.code, 0) << r.output;
   r = run_cli("train --method ddpm --data fashion-mnist --mult 1,2,2,2 --out " + path("r3"));
   EXPECT_EQ(r.code, 1);
@@ -111,8 +110,8 @@ TEST_F(CliDdpm, TrainsOnFashionMnist) {
   if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   auto r = run_cli(
-      "train --method ddpm --data fashion-mnist --limit 16 --base 8 --mult 1,2,2 --steps 2 "
-      "--batch 2 --timesteps 10 --grid 2 --out " +
+      "train --method ddpm --data fashion-mnist --limit 16 --base 8 --mult 1,2,2 --steps 1 "
+      "--batch 2 --timesteps 4 --grid 1 --out " +
       path("fm"));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("16 training images [16, 1, 28, 28]"), std::string::npos) << r.output;

@@ -72,16 +72,20 @@ TEST(UNet, InputGradientMatchesFiniteDifferences) {
   nn::UNet net(c, rng);
   std::vector<std::pair<std::string, Tensor>> inputs;
   for (auto& [name, p] : net.named_parameters()) p->value = p->value.to(DType::f64);
-  inputs.emplace_back("x", optest::random_tensor({2, 1, 4, 4}, 5));
+  // Weights enter as constants so that only x is differentiated.
+  auto bind_constants = [&](Graph& g) {
+    for (auto& [name, p] : net.named_parameters()) p->var = g.constant(p->value);
+  };
+  inputs.emplace_back("x", optest::random_tensor({1, 1, 4, 4}, 5));
   EXPECT_EQ(optest::check_grad_fd(
                 [&](const optest::Args& a) {
-                  net.bind(*a.g);
+                  bind_constants(*a.g);
                   Var key = a.g->constant(Tensor::from({1, 2}, {2}, DType::i64));
-                  Var t = a.g->constant(Tensor::from({3, 700}, {2}, DType::f64));
+                  Var t = a.g->constant(Tensor::from({700}, {1}, DType::f64));
                   return net(a["x"], t, key);
                 },
                 inputs, 9, {1e-5, 1e-7}),
-            32);
+            16);
 }
 
 TEST(Ddpm, LinearScheduleMatchesThePaper) {
@@ -136,15 +140,19 @@ TEST(Ddpm, SamplersReproduceGaussianDataWithTheOptimalPredictor) {
     o.seed = 4;
     Shape b = {500, 1, 2, 2};
     auto f = gaussian_oracle(s, pred, m, sd);
+    // With all T steps every sampler is a fine discretisation and must be close. (Coarse
+    // DDIM is not: with 50 steps its std is 0.274, as an independent numpy run of the same
+    // update rules also gives; see the README.)
     o.method = "ddim";
-    o.steps = 50;
-    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.02);
+    o.steps = 1000;
+    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.015);
     o.eta = 1.0;
-    o.steps = 100;
-    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.02);
+    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.015);
     o.method = "ancestral";
     o.variance = gen::Variance::beta_tilde;
-    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.02);
+    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.015);
+    o.variance = gen::Variance::beta;
+    expect_moments(gen::ddpm_sample(f, b, s, pred, 1000, o), m, sd, 0.015);
   }
   // Deterministic DDIM is a fixed map of the seed's noise; another seed differs.
   gen::SamplerOptions o;
@@ -180,7 +188,7 @@ TEST(Ddpm, TinyUNetTrainsWithTheTrainer) {
         {{"x", {4, 1, 8, 8}}}, opts);
     Tensor x = optest::random_tensor({4, 1, 8, 8}, 2, DType::f32);
     double first = tr.step({{"x", x}}), last = first;
-    for (int i = 0; i < 30; ++i) last = tr.step({{"x", x}});
+    for (int i = 0; i < 20; ++i) last = tr.step({{"x", x}});
     EXPECT_LT(last, 0.5 * first) << "prediction " << (int)pred;
     EXPECT_EQ(tr.ema_weights().size(), net.named_parameters().size());
     gen::SamplerOptions o;

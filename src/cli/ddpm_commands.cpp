@@ -92,7 +92,8 @@ void add_train(CLI::App& app) {
       Tensor x = run::sample_ddpm(r, *grid, o);
       std::string path = (fs::path(*out) / "samples.png").string();
       io::write_png(path, io::image_grid(x));
-      std::printf("sample grid (DDIM 50 steps, EMA weights): %s\n", path.c_str());
+      std::printf("sample grid (DDIM %lld steps, EMA weights): %s\n", (long long)o.steps,
+                  path.c_str());
     }
   });
 }
@@ -105,7 +106,6 @@ void add_sample(CLI::App& app) {
   auto n = std::make_shared<int64_t>(64);
   auto out = std::make_shared<std::string>("samples.png");
   auto raw = std::make_shared<bool>(false);
-  auto npy = std::make_shared<std::string>();
   opts->seed = 1;
   CLI::App* c = app.add_subcommand("sample", "sample images from a DDPM run into a PNG grid");
   c->add_option("--method", *method, "generative method")->check(CLI::IsMember({"ddpm"}));
@@ -122,6 +122,7 @@ void add_sample(CLI::App& app) {
   c->add_flag("--raw-weights", *raw, "sample with the raw weights instead of the EMA");
   c->add_option("--out", *out, "PNG grid to write")->capture_default_str();
   c->callback([=] {
+    (void)method;  // the option writes into *method: keep it alive with the callback
     opts->variance = gen::variance_from_name(*variance);
     run::DdpmRun r = run::load_ddpm(*dir);
     auto t0 = std::chrono::steady_clock::now();
