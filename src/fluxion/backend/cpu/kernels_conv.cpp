@@ -3,6 +3,8 @@
 // from/to plain NCHW/OIHW); f64 through a direct loop that serves as the reference; bf16
 // and f16 compute in f32 and round once. Primitives are cached by problem.
 #include <array>
+#include <cstdlib>
+#include <string>
 #include <dnnl.hpp>
 #include <map>
 #include <mutex>
@@ -149,7 +151,17 @@ memory::desc plain_weights(const Geom& g) {
 }
 
 Prim build(Kind kind, const Geom& g, const dnnl::engine& eng) {
-  auto any = [](const memory::desc& d) {
+  // Layouts: forward and backward-data run on NCHW/OIHW as given (oneDNN's GEMM-based
+  // kernels, no reorders); backward-weights lets oneDNN choose blocked layouts, where its
+  // plain-layout kernel was 6x slower. Measured on the U-Net (bench/RESULTS_ddpm.md);
+  // FLUXION_CONV_LAYOUT=plain or =blocked forces one choice for all three.
+  static const std::string forced = [] {
+    const char* e = std::getenv("FLUXION_CONV_LAYOUT");
+    return std::string(e ? e : "");
+  }();
+  bool plain = forced.empty() ? kind != Kind::bwd_weights : forced == "plain";
+  auto any = [plain](const memory::desc& d) {
+    if (plain) return d;
     return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
   };
   memory::desc src = any(plain_src(g)), wei = any(plain_weights(g)), dst = any(plain_dst(g));
