@@ -22,3 +22,7 @@ echo "== fluxion ($THREADS threads): train --method ddpm --steps $STEPS --batch 
 echo "== fluxion: sample (DDIM 20 steps, $SAMPLES images, batch 64)"
 "$BIN" sample --run "$OUT/run" --sampler ddim --steps 20 -n "$SAMPLES" --out "$OUT/s.png" 2>&1 |
   grep -v "^sample"
+echo "== PyTorch: the same DDIM sampling (bench/ddpm_peer_sample.py)"
+OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_WAIT_POLICY=PASSIVE \
+  /usr/bin/python3 "$REPO/bench/ddpm_peer_sample.py" "$PEER" --steps 20 -n "$SAMPLES" \
+  --threads "$THREADS" | grep "^torch"

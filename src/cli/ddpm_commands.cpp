@@ -92,8 +92,8 @@ void add_train(CLI::App& app) {
       Tensor x = run::sample_ddpm(r, *grid, o);
       std::string path = (fs::path(*out) / "samples.png").string();
       io::write_png(path, io::image_grid(x));
-      std::printf("sample grid (DDIM %lld steps, EMA weights): %s\n", (long long)o.steps,
-                  path.c_str());
+      std::printf("sample grid (DDIM %lld steps, %s weights): %s\n", (long long)o.steps,
+                  run::uses_ema(r, false) ? "EMA" : "raw", path.c_str());
     }
   });
 }
@@ -119,7 +119,8 @@ void add_sample(CLI::App& app) {
   c->add_option("-n,--num", *n, "number of images")->capture_default_str();
   c->add_option("--batch", opts->batch, "images per network call")->capture_default_str();
   c->add_option("--seed", opts->seed, "random seed")->capture_default_str();
-  c->add_flag("--raw-weights", *raw, "sample with the raw weights instead of the EMA");
+  c->add_flag("--raw-weights", *raw,
+              "sample with the raw weights (the EMA is used once step >= 5/(1-decay))");
   c->add_option("--out", *out, "PNG grid to write")->capture_default_str();
   c->callback([=] {
     (void)method;  // the option writes into *method: keep it alive with the callback
@@ -134,7 +135,7 @@ void add_sample(CLI::App& app) {
                 opts->method == "ddim"
                     ? fmt::format(" {} steps eta {}", opts->steps, opts->eta).c_str()
                     : fmt::format(" {} steps, variance {}", r.cfg.timesteps, *variance).c_str(),
-                (long long)r.step, *raw || r.ema.empty() ? "raw" : "EMA", secs, *n / secs,
+                (long long)r.step, run::uses_ema(r, *raw) ? "EMA" : "raw", secs, *n / secs,
                 out->c_str());
   });
 }

@@ -312,9 +312,13 @@ DdpmRun load_ddpm(const std::string& dir) {
   return r;
 }
 
+bool uses_ema(const DdpmRun& r, bool raw) {
+  return !raw && !r.ema.empty() && double(r.step) * (1.0 - r.cfg.ema) >= 5.0;
+}
+
 Tensor sample_ddpm(DdpmRun& r, int64_t n, const gen::SamplerOptions& o, bool raw) {
   gen::DdpmSchedule sched = gen::make_schedule(r.cfg.schedule, r.cfg.timesteps);
-  std::map<std::string, Tensor> w = raw || r.ema.empty() ? weights_of(*r.model) : r.ema;
+  std::map<std::string, Tensor> w = uses_ema(r, raw) ? r.ema : weights_of(*r.model);
   std::unique_ptr<util::Progress> bar;
   return gen::ddpm_sample(*r.model, w, sched, gen::prediction_from_name(r.cfg.prediction), n, o,
                           [&](int64_t done, int64_t total) {

@@ -46,8 +46,12 @@ struct DdpmRun {
 DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume);
 // Loads config and weights; errors name the file and the tensor.
 DdpmRun load_ddpm(const std::string& dir);
-// Samples with the EMA weights (or the raw weights when `raw` or no EMA) and returns
-// [n, C, S, S] in [-1, 1]; shows a progress bar.
+// Whether sampling uses the EMA weights: not when `raw`, when there are none, or while
+// they are still mostly the initial weights (decay^step > e^-5, i.e. step < 5/(1-decay):
+// 5,000 steps at 0.999; the EMA has no bias correction).
+bool uses_ema(const DdpmRun& run, bool raw);
+// Samples with the weights uses_ema() picks and returns [n, C, S, S] in [-1, 1]; shows a
+// progress bar.
 Tensor sample_ddpm(DdpmRun& run, int64_t n, const gen::SamplerOptions& o, bool raw = false);
 // True when dir/config.json names the ddpm method (for the CLI's dispatch).
 bool is_ddpm_run(const std::string& dir);
