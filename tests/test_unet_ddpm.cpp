@@ -4,6 +4,7 @@
 
 #include "fluxion/gen/ddpm.h"
 #include "fluxion/optim/trainer.h"
+#include "fluxion/run/ddpm_run.h"
 #include "op_test_util.h"
 
 namespace fx {
@@ -199,5 +200,22 @@ TEST(Ddpm, TinyUNetTrainsWithTheTrainer) {
   }
 }
 
+}  // namespace
+}  // namespace fx
+
+namespace fx {
+namespace {
+// Sampling uses the EMA only once it has mostly forgotten the initial weights.
+TEST(DdpmRun, UsesEmaOnceItHasForgottenTheInit) {
+  run::DdpmRun r;
+  r.cfg.ema = 0.999;
+  r.step = 5000;
+  EXPECT_FALSE(run::uses_ema(r, false));  // no EMA weights
+  r.ema["w"] = Tensor::zeros({1});
+  EXPECT_TRUE(run::uses_ema(r, false));
+  EXPECT_FALSE(run::uses_ema(r, true));
+  r.step = 4999;
+  EXPECT_FALSE(run::uses_ema(r, false));
+}
 }  // namespace
 }  // namespace fx

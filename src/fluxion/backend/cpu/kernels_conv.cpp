@@ -4,10 +4,10 @@
 // and f16 compute in f32 and round once. Primitives are cached by problem.
 #include <array>
 #include <cstdlib>
-#include <string>
 #include <dnnl.hpp>
 #include <map>
 #include <mutex>
+#include <string>
 
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/core/error.h"
