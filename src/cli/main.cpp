@@ -8,6 +8,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
   app.require_subcommand(1);
+  app.footer(
+      "DDPM on images: fluxion train --method ddpm --help, fluxion sample --method ddpm --help");
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
