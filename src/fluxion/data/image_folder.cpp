@@ -52,6 +52,45 @@ std::vector<float> resize_plane(const std::vector<float>& src, int w, int h, int
 
 }  // namespace
 
+Tensor image_to_tensor(const io::Image& img, int64_t size, int64_t channels, bool crop,
+                       const std::string& name) {
+  FX_CHECK(size >= 1 && size <= 4096, "image folder: size {} must be in [1, 4096]", size);
+  FX_CHECK(channels == 1 || channels == 3, "image folder: channels {} must be 1 or 3", channels);
+  int w = img.width, h = img.height, x0 = 0, y0 = 0;
+  FX_CHECK(w > 0 && h > 0 && img.pixels.size() == (size_t)w * h * img.channels,
+           "image '{}' is empty or inconsistent ({}x{}x{})", name, w, h, img.channels);
+  if (w != h) {
+    FX_CHECK(crop,
+             "image '{}' is {}x{}, not square: crop or pad it, or pass --crop to use the centred "
+             "square",
+             name, w, h);
+    int m = std::min(w, h);
+    x0 = (w - m) / 2;
+    y0 = (h - m) / 2;
+    w = h = m;
+  }
+  int64_t plane = size * size;
+  Tensor out({channels, size, size}, DType::f32);
+  for (int64_t c = 0; c < channels; ++c) {
+    std::vector<float> p((size_t)w * h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const uint8_t* px = img.at(x0 + x, y0 + y);
+        double v;
+        if (img.channels == 1)
+          v = px[0];
+        else if (channels == 3)
+          v = px[c];
+        else
+          v = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];  // ITU-R BT.601 luma
+        p[(size_t)y * w + x] = float(v / 255.0);
+      }
+    std::vector<float> r = resize_plane(p, w, h, size);
+    std::memcpy(out.data<float>() + c * plane, r.data(), plane * sizeof(float));
+  }
+  return out;
+}
+
 Tensor load_png_folder(const std::string& dir, int64_t size, int64_t channels, bool crop) {
   FX_CHECK(size >= 1 && size <= 4096, "image folder: size {} must be in [1, 4096]", size);
   FX_CHECK(channels == 1 || channels == 3, "image folder: channels {} must be 1 or 3", channels);
@@ -70,35 +109,9 @@ Tensor load_png_folder(const std::string& dir, int64_t size, int64_t channels, b
   Tensor out({(int64_t)files.size(), channels, size, size}, DType::f32);
   float* o = out.data<float>();
   for (size_t k = 0; k < files.size(); ++k) {
-    io::Image img = io::read_png(files[k].string());
-    int w = img.width, h = img.height, x0 = 0, y0 = 0;
-    if (w != h) {
-      FX_CHECK(crop,
-               "image '{}' is {}x{}, not square: crop or pad it, or pass --crop to use the centred "
-               "square",
-               files[k].string(), w, h);
-      int m = std::min(w, h);
-      x0 = (w - m) / 2;
-      y0 = (h - m) / 2;
-      w = h = m;
-    }
-    for (int64_t c = 0; c < channels; ++c) {
-      std::vector<float> p((size_t)w * h);
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-          const uint8_t* px = img.at(x0 + x, y0 + y);
-          double v;
-          if (img.channels == 1)
-            v = px[0];
-          else if (channels == 3)
-            v = px[c];
-          else
-            v = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];  // ITU-R BT.601 luma
-          p[(size_t)y * w + x] = float(v / 255.0);
-        }
-      std::vector<float> r = resize_plane(p, w, h, size);
-      std::memcpy(o + ((int64_t)k * channels + c) * plane, r.data(), plane * sizeof(float));
-    }
+    Tensor one =
+        image_to_tensor(io::read_png(files[k].string()), size, channels, crop, files[k].string());
+    std::memcpy(o + (int64_t)k * channels * plane, one.raw(), one.nbytes());
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "fluxion/core/tensor.h"
+#include "fluxion/io/png.h"
 
 namespace fx::data {
 
@@ -13,6 +14,11 @@ namespace fx::data {
 // that are not square are rejected with an error naming the file and its size unless
 // `crop` is set (then the centred square is used). Values in [0, 1].
 Tensor load_png_folder(const std::string& dir, int64_t size, int64_t channels, bool crop = false);
+
+// One decoded image as f32 [channels, size, size] in [0, 1], by the rules above; `name`
+// is used in errors.
+Tensor image_to_tensor(const io::Image& img, int64_t size, int64_t channels, bool crop,
+                       const std::string& name);
 
 class ImageBatches {
  public:
