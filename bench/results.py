@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Turns the raw outputs of bench/run_all.sh into Markdown sections of bench/RESULTS.md.
 
-  results.py section NAME RUN_DIR      print section NAME (peak, coretype, gemm) as Markdown
+  results.py section NAME RUN_DIR      print section NAME (peak, coretype, gemm, mlp) as Markdown
   results.py best-core RUN_DIR         print the OPENBLAS_CORETYPE that gave torch most GFLOP/s
   results.py peak RUN_DIR              print the 2-thread fp32 peak GFLOP/s
   results.py assemble RESULTS.md DIR   replace each section found in DIR/sections/*.md
@@ -20,12 +20,11 @@ import statistics
 import sys
 
 # Sections in the order they appear in a fresh RESULTS.md; later benchmarks add theirs here.
-ORDER = ['header', 'peak', 'coretype', 'gemm', 'conclusion', 'mlp']
+ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'conclusion']
 PLACEHOLDER = {
     'conclusion': '## Conclusion\n\n_Hand-written; run_all.sh never overwrites this section._\n',
-    'mlp': ('## MLP training step vs ../shared/peer/rectified_flow_2d.py\n\n'
-            '_Not measured yet: to be added as a `mlp` section of run_all.sh._\n'),
 }
+STEP_SECTIONS = ('mlp',)  # training-step tables, rendered by step_tables.py
 
 
 def load_json(path):
@@ -347,7 +346,10 @@ def assemble(results_path, run_dir):
 
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ''
-    if cmd == 'section':
+    if cmd == 'section' and argv[2] in STEP_SECTIONS:
+        import step_tables
+        print(step_tables.section(argv[2], argv[3]))
+    elif cmd == 'section':
         print({'peak': section_peak, 'coretype': section_coretype,
                'gemm': section_gemm}[argv[2]](argv[3]))
     elif cmd == 'best-core':

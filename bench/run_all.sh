@@ -4,7 +4,8 @@
 # that section of bench/RESULTS.md. Raw outputs stay in $BUILD_DIR/results/.
 #
 # Usage: bench/run_all.sh [--only SECTION[,SECTION...]] [--rounds N] [--quick]
-#   sections: peak coretype gemm   (gemm reuses the last peak/coretype results, or runs them)
+#   sections: peak coretype gemm mlp   (gemm and mlp reuse the last peak/coretype results, or
+#             run them)
 # Env:   PEER_DIR     peer scripts (default: <repo>/../shared/peer, beside the clone in CI)
 #        BUILD_DIR    default <repo>/build-bench
 #        THREADS      default 2
@@ -23,10 +24,11 @@ QUIET_WAIT_S=${QUIET_WAIT_S:-600}
 PY=/usr/bin/python3 # Debian's interpreter: the one that has python3-torch (peer README)
 RESULTS_MD=$REPO/bench/RESULTS.md
 RUN_DIR=$BUILD_DIR/results
-ALL_SECTIONS=(peak coretype gemm)
+ALL_SECTIONS=(peak coretype gemm mlp)
 ROUNDS=3
 SIZES=256,512,1024,2048
 ONLY=""
+QUICK=""
 COMMAND_LINE="bench/run_all.sh${*:+ $*}"
 
 usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
     --only=*) ONLY=${1#--only=}; shift ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --rounds=*) ROUNDS=${1#--rounds=}; shift ;;
-    --quick) ROUNDS=1; SIZES=256,512; shift ;; # smoke test of the whole pipeline
+    --quick) ROUNDS=1; SIZES=256,512; QUICK=1; shift ;; # smoke test of the whole pipeline
     -h | --help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -243,6 +245,79 @@ EOF
   measured "gemm/torch_bf16" torch_gemm "$GEMM_CORE" "$GEMM_DIR/torch_bf16.json" \
     "$GEMM_DIR/torch_bf16.log" --sizes "$SIZES" --dtypes bf16 --samples 3
   "$PY" "$REPO/bench/results.py" section gemm "$RUN_DIR" >"$RUN_DIR/sections/gemm.md"
+}
+
+# ------------------------------------------------------------------ training steps
+# bench_train_step links the library, so it comes from a top-level build (tests off).
+build_train_step() {
+  [ -n "${TRAIN_STEP_BUILT:-}" ] && return 0
+  log "building the fluxion library and bench_train_step in $BUILD_DIR/lib"
+  cmake -S "$REPO" -B "$BUILD_DIR/lib" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DFLUXION_BUILD_TESTS=OFF -DFLUXION_BUILD_BENCH=ON >/dev/null
+  cmake --build "$BUILD_DIR/lib" -j2 --target bench_train_step >/dev/null
+  TRAIN_STEP_BUILT=1
+}
+peer_step() { # SCRIPT DTYPE JSON_OUT ARGS...: a peer training script, best settings
+  local script=$1 dtype=$2 json=$3 log=${3%.json}.log
+  shift 3
+  # shellcheck disable=SC2046
+  env $(torch_env "$STEP_CORE") "$PY" "$PEER_DIR/$script" --dtype "$dtype" --threads "$THREADS" \
+    "$@" >"$log" 2>&1
+  grep '^RESULT_JSON ' "$log" | tail -n1 | cut -d' ' -f2- >"$json"
+  [ -s "$json" ]
+}
+fluxion_step() { # JSON_OUT ARGS...
+  local json=$1
+  shift
+  env OMP_NUM_THREADS="$THREADS" "$BUILD_DIR/lib/bench/bench_train_step" --threads "$THREADS" \
+    --json "$json" "$@" >"${json%.json}.log" 2>&1
+}
+
+# train_step_section NAME STEPS "FLUXION ARGS" PEER_SCRIPT "PEER ARGS": alternating rounds of
+# fluxion and the peer in fp32, then the peer's bf16 autocast once per round.
+train_step_section() {
+  local name=$1 steps=$2 fargs=$3 script=$4 pargs=$5 dir=$RUN_DIR/$1 r
+  [ -d "$RUN_DIR/peak" ] || section_peak
+  [ -d "$RUN_DIR/coretype" ] || section_coretype
+  build_train_step
+  STEP_CORE=$("$PY" "$REPO/bench/results.py" best-core "$RUN_DIR")
+  local rounds=$ROUNDS
+  rm -rf "$dir" && mkdir -p "$dir"
+  cat >"$dir/settings.txt" <<EOF
+PEAK_GFLOPS=$("$PY" "$REPO/bench/results.py" peak "$RUN_DIR" "$THREADS")
+THREADS=$THREADS
+ROUNDS=$rounds
+TORCH_ENV=$(torch_env "$STEP_CORE")
+EOF
+  for r in $(seq 1 "$rounds"); do
+    log "$name: round $r/$rounds"
+    # shellcheck disable=SC2086 # the argument strings are word lists
+    if [ $((r % 2)) -eq 1 ]; then
+      measured "$name/fluxion_interp/r$r" fluxion_step "$dir/fluxion_interp_r$r.json" \
+        --steps "$steps" $fargs
+      measured "$name/fluxion_amp/r$r" fluxion_step "$dir/fluxion_amp_r$r.json" \
+        --steps "$steps" --precision bf16 $fargs
+      measured "$name/torch_fp32/r$r" peer_step "$script" fp32 "$dir/torch_fp32_r$r.json" \
+        --steps "$steps" $pargs
+    else
+      measured "$name/torch_fp32/r$r" peer_step "$script" fp32 "$dir/torch_fp32_r$r.json" \
+        --steps "$steps" $pargs
+      measured "$name/fluxion_amp/r$r" fluxion_step "$dir/fluxion_amp_r$r.json" \
+        --steps "$steps" --precision bf16 $fargs
+      measured "$name/fluxion_interp/r$r" fluxion_step "$dir/fluxion_interp_r$r.json" \
+        --steps "$steps" $fargs
+    fi
+    # shellcheck disable=SC2086
+    measured "$name/torch_bf16/r$r" peer_step "$script" bf16 "$dir/torch_bf16_r$r.json" \
+      --steps "$steps" $pargs
+  done
+  "$PY" "$REPO/bench/results.py" section "$name" "$RUN_DIR" >"$RUN_DIR/sections/$name.md"
+}
+
+section_mlp() {
+  local steps=300
+  [ -n "$QUICK" ] && steps=30
+  train_step_section mlp "$steps" "--workload mlp" rectified_flow_2d.py "--batch 1024"
 }
 
 cpuinfo() { awk -F': ' -v k="$1" '$1 ~ "^"k"[ \t]*$" {print $2; exit}' /proc/cpuinfo; }

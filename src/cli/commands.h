@@ -4,7 +4,8 @@
 
 namespace fx::cli {
 
-void add_flow_commands(CLI::App& app);  // train, reflow, sample, eval, demo
+void add_flow_commands(CLI::App& app);       // train, reflow, sample, eval, demo
+void add_precision_commands(CLI::App& app);  // compare-precision
 // DDPM's train and sample, registered instead of the flow family when the command line
 // has --method ddpm or --run on a DDPM run folder.
 bool wants_ddpm(int argc, char** argv);

@@ -26,6 +26,18 @@ void add_train_options(CLI::App* c, FlowRunConfig& cfg) {
   c->add_option("--batch", cfg.batch, "batch size")->capture_default_str();
   c->add_option("--lr", cfg.lr, "Adam learning rate")->capture_default_str();
   c->add_option("--warmup", cfg.warmup, "linear warm-up steps")->capture_default_str();
+  c->add_option("--lr-decay", cfg.lr_decay, "after warm-up: cosine (to 0) or constant")
+      ->capture_default_str();
+  c->add_option("--precision", cfg.precision,
+                "fp32, bf16 or fp16 products; f32 master weights (README: Mixed precision)")
+      ->capture_default_str();
+  c->add_option("--precision-measure", cfg.precision_measure,
+                "true: a product stays f32 where its low-precision kernel is slower on this CPU; "
+                "false: always low precision")
+      ->capture_default_str();
+  c->add_option("--loss-scale", cfg.loss_scale,
+                "auto (dynamic for fp16), none, dynamic, or a fixed number such as 1000")
+      ->capture_default_str();
   c->add_option("--seed", cfg.seed, "random seed")->capture_default_str();
   c->add_option("--hidden", cfg.model.hidden, "MLP width")->capture_default_str();
   c->add_option("--layers", cfg.model.layers, "MLP hidden layers")->capture_default_str();
@@ -141,9 +153,13 @@ void add_flow_commands(CLI::App& app) {
     add_train_options(c, *cfg);
     c->add_option("--out", *out, "run folder")->capture_default_str();
     c->add_flag("--resume", *resume, "continue the run in --out");
+    auto stop_after = std::make_shared<int64_t>(0);
+    c->add_option("--stop-after", *stop_after,
+                  "checkpoint and stop after this step (finish later with --resume)");
     c->callback([=] {
+      FX_CHECK(*stop_after >= 0, "--stop-after must be >= 0, got {}", *stop_after);
       run::prepare_run_dir(*out, *resume);
-      run::FlowRun r = run::train_flow(*cfg, *out, *resume);
+      run::FlowRun r = run::train_flow(*cfg, *out, *resume, false, *stop_after);
       run::write_flow_pictures(r, *out, cfg->seed);
       std::printf("trained %lld steps; checkpoint %s/model.safetensors\n", (long long)r.step,
                   out->c_str());
@@ -200,9 +216,12 @@ void add_flow_commands(CLI::App& app) {
     c->add_option("-n,--num", *n, "number of samples")->capture_default_str();
     c->add_option("--seed", *seed, "random seed")->capture_default_str();
     if (!is_eval) c->add_option("--out", *out, "CSV file to write")->capture_default_str();
+    auto precision = std::make_shared<std::string>("fp32");
+    c->add_option("--precision", *precision, "fp32, bf16 or fp16 products")->capture_default_str();
     c->callback([=] {
       FX_CHECK(*n > 1, "--num must be at least 2, got {}", *n);
       run::FlowRun r = run::load_flow(*dir);
+      r.sampling_precision.precision = amp::precision_from_name(*precision);
       Tensor samples;
       auto q = run::evaluate_flow(r, ode_options(*solver, *nfe), *n, *seed, &samples);
       print_quality(q, fmt::format("{}-RF", r.cfg.round));

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       fx::cli::add_ddpm_commands(app);
     else
       fx::cli::add_flow_commands(app);
+    fx::cli::add_precision_commands(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

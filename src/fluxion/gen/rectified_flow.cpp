@@ -25,13 +25,21 @@ Var rectified_flow_loss(const VelocityMLP& v, Var x0, Var x1, Var key, bool dist
   return mse_loss(v(xt, t), x1 - x0);
 }
 
-VelocityEvaluator::VelocityEvaluator(VelocityMLP& model, int64_t batch)
+VelocityEvaluator::VelocityEvaluator(VelocityMLP& model, int64_t batch,
+                                     const amp::PrecisionPolicy& precision)
     : model_(model), batch_(batch) {
   model_.bind(graph_);
   int64_t d = model.config().dim;
   Var x = graph_.input("x", {batch, d});
   Var t = graph_.input("t", {batch, 1});
-  exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{model_(x, t)});
+  Var v = model_(x, t);
+  if (precision.precision == amp::Precision::fp32) {
+    exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{v});
+  } else {
+    amp::PrecisionResult pr = amp::apply_precision(graph_, {v}, precision);
+    precision_graph_ = std::move(pr.graph);
+    exec_ = std::make_unique<Interpreter>(*precision_graph_, pr.outputs);
+  }
 }
 
 Tensor VelocityEvaluator::operator()(const Tensor& x, double t) {
@@ -56,7 +64,8 @@ Tensor rows(const Tensor& x, int64_t begin, int64_t end) {
 }  // namespace
 
 solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
-                               const solvers::OdeOptions& opts, int64_t chunk) {
+                               const solvers::OdeOptions& opts, int64_t chunk,
+                               const amp::PrecisionPolicy& precision) {
   FX_CHECK(x0.rank() == 2 && x0.dim(1) == model.config().dim,
            "sample: points {} do not match the model's dimension {}", shape_str(x0.shape()),
            model.config().dim);
@@ -66,7 +75,7 @@ solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
   std::vector<std::unique_ptr<VelocityEvaluator>> evals;
   for (int64_t b = 0; b < n; b += chunk) {
     int64_t e = std::min(n, b + chunk);
-    VelocityEvaluator ev(model, e - b);
+    VelocityEvaluator ev(model, e - b, precision);
     solvers::OdeResult r = solvers::integrate(ev.fn(), rows(x0, b, e), opts);
     std::memcpy(total.x.data<float>() + b * x0.dim(1), r.x.raw(), r.x.nbytes());
     total.nfe = std::max(total.nfe, r.nfe);  // per sample: chunks run the same solver

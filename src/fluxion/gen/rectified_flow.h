@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/nn/layers.h"
 #include "fluxion/solvers/ode.h"
@@ -41,7 +42,7 @@ Var rectified_flow_loss(const VelocityMLP& v, Var x0, Var x1, Var key, bool dist
 // traced once; weights are fed at each call so training can continue in between).
 class VelocityEvaluator {
  public:
-  VelocityEvaluator(VelocityMLP& model, int64_t batch);
+  VelocityEvaluator(VelocityMLP& model, int64_t batch, const amp::PrecisionPolicy& precision = {});
   Tensor operator()(const Tensor& x, double t);
   solvers::VelocityFn fn();
 
@@ -49,12 +50,14 @@ class VelocityEvaluator {
   VelocityMLP& model_;
   int64_t batch_;
   Graph graph_;
+  std::unique_ptr<Graph> precision_graph_;  // graph_ after the precision pass (non-fp32)
   std::unique_ptr<Interpreter> exec_;
 };
 
 // Integrates x0 from t = 0 to 1 in chunks of the evaluator's batch size.
 solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
-                               const solvers::OdeOptions& opts, int64_t chunk = 4096);
+                               const solvers::OdeOptions& opts, int64_t chunk = 4096,
+                               const amp::PrecisionPolicy& precision = {});
 
 // Straightness S = E_k E‖(x_1 − x_0) − v(x_{t_k}, t_k)‖² along the model's own Euler
 // trajectory with `steps` steps (0 for perfectly straight paths).

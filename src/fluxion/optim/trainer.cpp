@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "fluxion/api/fx.h"
 #include "fluxion/autodiff/grad.h"
 #include "fluxion/core/error.h"
 
@@ -13,7 +14,7 @@ Var fold_in(Var key, int64_t k) {
 
 Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_fn,
                  std::vector<BatchInput> batch, TrainerOptions options)
-    : model_(model), opt_(std::move(opt)), options_(options) {
+    : model_(model), opt_(std::move(opt)), options_(options), scaler_(options.loss_scaling) {
   model_.bind(graph_);
   all_params_ = model_.named_parameters();
   for (auto& np : all_params_)
@@ -32,10 +33,28 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
            shape_str(loss.shape()));
   std::vector<Var> wrt;
   for (auto& [name, p] : trainable_) wrt.push_back(p->var);
-  std::vector<Var> grads = grad(loss, wrt);
+  std::vector<Var> grads;
+  Var finite = graph_.scalar(1.0, DType::boolean);
+  if (scaler_.enabled()) {
+    Var scale = graph_.input("amp.loss_scale", {});
+    grads = grad(loss * scale, wrt);
+    // Count non-finite entries: !(|g| < inf) is true for both Inf and NaN.
+    Var bad = graph_.scalar(0.0);
+    for (Var& g : grads) {
+      g = g / scale;
+      bad = bad + sum(cast(logical_not(lt(abs(g), graph_.scalar(INFINITY))), DType::f32));
+    }
+    finite = eq(bad, graph_.scalar(0.0));
+  } else {
+    grads = grad(loss, wrt);
+  }
   Var norm = options_.max_grad_norm > 0 ? clip_by_global_norm(grads, options_.max_grad_norm)
                                         : graph_.scalar(0.0);
-  outputs_ = {reshape(loss, {}), norm};
+  outputs_ = {reshape(loss, {}), norm, finite};
+  // A skipped step keeps every parameter and state tensor as it was.
+  auto keep_if_overflow = [&](Var updated, Var old) {
+    return scaler_.enabled() ? where(finite, updated, old) : updated;
+  };
 
   std::vector<Var> new_slots;
   std::vector<std::string> slot_names = opt_->slot_names();
@@ -46,17 +65,27 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
       slots_.push_back({s + "/" + name, Tensor::zeros(p->value.shape(), p->value.dtype())});
       slots.push_back(graph_.input(slots_.back().name, p->value.shape(), p->value.dtype()));
     }
-    Var new_p = opt_->update(p->var, grads[i], slots, sc);
+    std::vector<Var> old_slots = slots;
+    Var new_p = keep_if_overflow(opt_->update(p->var, grads[i], slots, sc), p->var);
     outputs_.push_back(new_p);
-    new_slots.insert(new_slots.end(), slots.begin(), slots.end());
+    for (size_t k = 0; k < slots.size(); ++k)
+      new_slots.push_back(keep_if_overflow(slots[k], old_slots[k]));
     if (options_.ema_decay > 0) {
       slots_.push_back({"ema/" + name, p->value.clone()});
       Var ema = graph_.input(slots_.back().name, p->value.shape(), p->value.dtype());
-      new_slots.push_back(ema * options_.ema_decay + new_p * (1.0 - options_.ema_decay));
+      new_slots.push_back(
+          keep_if_overflow(ema * options_.ema_decay + new_p * (1.0 - options_.ema_decay), ema));
     }
   }
   outputs_.insert(outputs_.end(), new_slots.begin(), new_slots.end());
-  exec_ = std::make_unique<Interpreter>(graph_, outputs_);
+  if (options_.precision.precision != amp::Precision::fp32) {
+    amp::PrecisionResult pr = amp::apply_precision(graph_, outputs_, options_.precision);
+    precision_report_ = pr.report();
+    precision_graph_ = std::move(pr.graph);
+    exec_ = std::make_unique<Interpreter>(*precision_graph_, pr.outputs);
+  } else {
+    exec_ = std::make_unique<Interpreter>(graph_, outputs_);
+  }
 }
 
 double Trainer::step(const Feeds& batch) {
@@ -65,8 +94,11 @@ double Trainer::step(const Feeds& batch) {
   for (const Slot& s : slots_) feeds[s.name] = s.value;
   int64_t t = step_ + 1;
   feeds["rng"] = Tensor::from({(double)options_.seed, (double)t}, {2}, DType::i64);
+  if (scaler_.enabled()) feeds["amp.loss_scale"] = Tensor::scalar(scaler_.scale());
   double bc1, sbc2;
-  opt_->scalars_for_step(t, &bc1, &sbc2);
+  // Skipped steps never reached the optimizer: its own step count excludes them (as with
+  // PyTorch's GradScaler, which skips optimizer.step()).
+  opt_->scalars_for_step(t - scaler_.skipped_steps(), &bc1, &sbc2);
   feeds["opt.lr"] = Tensor::scalar(options_.schedule.lr_at(t));
   feeds["opt.bias_correction1"] = Tensor::scalar(bc1);
   feeds["opt.sqrt_bias_correction2"] = Tensor::scalar(sbc2);
@@ -79,7 +111,9 @@ double Trainer::step(const Feeds& batch) {
         "check the data, or use loss scaling)",
         loss, t);
   last_grad_norm_ = out[1].item();
-  size_t k = 2;
+  last_skipped_ = out[2].item() == 0.0;
+  scaler_.update(!last_skipped_);
+  size_t k = 3;
   for (auto& [name, p] : trainable_) p->value = out[k++];
   for (Slot& s : slots_) s.value = out[k++];
   step_ = t;
@@ -89,6 +123,7 @@ double Trainer::step(const Feeds& batch) {
 std::map<std::string, Tensor> Trainer::state() const {
   std::map<std::string, Tensor> m;
   for (const Slot& s : slots_) m[s.name] = s.value;
+  m.merge(scaler_.state());
   return m;
 }
 
@@ -102,6 +137,7 @@ void Trainer::set_state(const std::map<std::string, Tensor>& state) {
              shape_str(it->second.shape()));
     s.value = it->second;
   }
+  scaler_.set_state(state);
 }
 
 std::map<std::string, Tensor> Trainer::ema_weights() const {

@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "fluxion/amp/loss_scaler.h"
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/nn/module.h"
 #include "fluxion/optim/optimizer.h"
@@ -33,9 +35,11 @@ Var fold_in(Var key, int64_t k);
 
 struct TrainerOptions {
   Schedule schedule;
-  double max_grad_norm = 0.0;  // > 0: clip by global norm
-  double ema_decay = 0.0;      // > 0: keep an EMA of the weights
-  uint64_t seed = 0;           // for the per-step rng key
+  double max_grad_norm = 0.0;      // > 0: clip by global norm
+  double ema_decay = 0.0;          // > 0: keep an EMA of the weights
+  uint64_t seed = 0;               // for the per-step rng key
+  amp::PrecisionPolicy precision;  // bf16/f16 products, f32 master weights (amp/)
+  amp::LossScaling loss_scaling;   // scale the loss, skip steps whose gradients overflow
 };
 
 class Trainer {
@@ -58,6 +62,12 @@ class Trainer {
   // EMA weights by parameter name (empty when ema_decay == 0).
   std::map<std::string, Tensor> ema_weights() const;
   double last_grad_norm() const { return last_grad_norm_; }
+  // Loss scaling: the current scale, steps skipped for Inf/NaN gradients, and whether the last
+  // step was one of them.
+  const amp::LossScaler& loss_scaler() const { return scaler_; }
+  bool last_step_skipped() const { return last_skipped_; }
+  // What the precision pass decided for each product ("" in fp32).
+  const std::string& precision_report() const { return precision_report_; }
 
  private:
   struct Slot {
@@ -71,10 +81,14 @@ class Trainer {
   std::vector<std::pair<std::string, nn::Parameter*>> trainable_;
   std::vector<std::pair<std::string, nn::Parameter*>> all_params_;
   std::vector<Slot> slots_;
-  std::vector<Var> outputs_;  // loss, grad_norm, new params..., new slots...
+  std::vector<Var> outputs_;  // loss, grad_norm, grads_finite, new params..., new slots...
+  std::unique_ptr<Graph> precision_graph_;  // graph_ rewritten by the precision pass
   std::unique_ptr<Interpreter> exec_;
+  amp::LossScaler scaler_;
+  std::string precision_report_;
   int64_t step_ = 0;
   double last_grad_norm_ = 0.0;
+  bool last_skipped_ = false;
 };
 
 }  // namespace fx::optim

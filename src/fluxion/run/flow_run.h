@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "fluxion/amp/loss_scaler.h"
 #include "fluxion/gen/rectified_flow.h"
 
 namespace fx::run {
@@ -18,6 +19,10 @@ struct FlowRunConfig {
   int64_t batch = 1024;
   double lr = 1e-3;
   int64_t warmup = 100;
+  std::string lr_decay = "cosine";  // after warm-up: "cosine" to 0 at `steps`, or "constant"
+  std::string precision = "fp32";   // fp32, bf16 or fp16 products (f32 master weights)
+  std::string loss_scale = "auto";  // auto (dynamic for fp16), none, dynamic, or a number
+  bool precision_measure = true;    // keep f32 where the low-precision kernel is slower here
   uint64_t seed = 0;
   gen::VelocityConfig model;
   int round = 1;         // k of k-rectified flow
@@ -49,12 +54,21 @@ struct FlowRun {
   FlowRunConfig cfg;
   std::unique_ptr<gen::VelocityMLP> model;
   int64_t step = 0;
+  amp::PrecisionPolicy sampling_precision;  // used by evaluate_flow and the pictures
+  std::string precision_report;             // the precision pass's decisions (training)
+  double train_seconds = 0;                 // wall time of the last train_flow call
 };
+
+// The training options' precision policy and loss scaling for a config.
+amp::PrecisionPolicy precision_policy(const FlowRunConfig& cfg);
+amp::LossScaling loss_scaling(const FlowRunConfig& cfg);
 
 // Trains (or resumes) the run described by cfg in dir. Reflow runs read their pairs from
 // dir/pairs.safetensors (made by make_reflow_pairs). Returns the trained run.
+// stop_after > 0 ends (with a checkpoint) after that step, as an interruption would; a later
+// resume finishes the run exactly as if it had not stopped, schedule included.
 FlowRun train_flow(const FlowRunConfig& cfg, const std::string& dir, bool resume,
-                   bool quiet = false);
+                   bool quiet = false, int64_t stop_after = 0);
 
 // Loads a run folder's config and weights; errors name the file and the tensor.
 FlowRun load_flow(const std::string& dir);
@@ -72,6 +86,12 @@ struct SampleQuality {
 // Samples n points with the given solver and compares them with fresh data points.
 SampleQuality evaluate_flow(FlowRun& run, const solvers::OdeOptions& ode, int64_t n, uint64_t seed,
                             Tensor* samples_out = nullptr);
+
+// The loss column of dir/metrics.jsonl (one point per log interval).
+struct LossCurve {
+  std::vector<double> steps, losses;
+};
+LossCurve read_loss_curve(const std::string& dir);
 
 // samples.png, trajectories.png and loss.png in dir.
 void write_flow_pictures(FlowRun& run, const std::string& dir, uint64_t seed);

@@ -1,0 +1,133 @@
+// Times fluxion training steps on the workloads of the PyTorch peer scripts, and prints the
+// same RESULT_JSON line they print (median ms/step after warm-up), so bench/run_all.sh can put
+// the two side by side. Each timed step includes drawing the batch, as the peer's does.
+//
+//   bench_train_step --workload mlp --steps 300 --threads 2 [--precision bf16] [--json out.json]
+//
+// mlp: rectified flow, 8 Gaussians -> moons, MLP [x,t] -> 3x256 SiLU -> 2, batch 1024, Adam
+//      1e-3: shared/peer/rectified_flow_2d.py.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/error.h"
+#include "fluxion/data/toy2d.h"
+#include "fluxion/gen/rectified_flow.h"
+#include "fluxion/optim/trainer.h"
+
+namespace {
+
+struct Args {
+  std::string workload = "mlp";
+  int steps = 300, warmup = 5, threads = 2;
+  int64_t batch = 1024, hidden = 256;
+  std::string json;
+  std::string precision = "fp32";
+  bool measure = true;  // the precision pass keeps f32 where it is faster here
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) fx::fail("{} needs a value", k);
+      return argv[++i];
+    };
+    if (k == "--workload")
+      a.workload = value();
+    else if (k == "--steps")
+      a.steps = std::stoi(value());
+    else if (k == "--warmup")
+      a.warmup = std::stoi(value());
+    else if (k == "--threads")
+      a.threads = std::stoi(value());
+    else if (k == "--batch")
+      a.batch = std::stoll(value());
+    else if (k == "--hidden")
+      a.hidden = std::stoll(value());
+    else if (k == "--json")
+      a.json = value();
+    else if (k == "--precision")
+      a.precision = value();
+    else if (k == "--precision-measure")
+      a.measure = value() != "false";
+    else
+      fx::fail("unknown flag '{}' (see the comment at the top of bench_train_step.cpp)", k);
+  }
+  FX_CHECK(a.workload == "mlp", "unknown workload '{}' (known: mlp)", a.workload);
+  FX_CHECK(a.steps > a.warmup, "--steps {} must exceed --warmup {}", a.steps, a.warmup);
+  return a;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Args a = parse(argc, argv);
+  omp_set_num_threads(a.threads);
+  const int64_t B = a.batch, H = a.hidden;
+
+  fx::nn::InitRng init(0);
+  fx::gen::VelocityMLP model({2, H, 3, "silu"}, init);
+  fx::optim::TrainerOptions opts;
+  opts.schedule = {1e-3, 0, 0, 0.0};
+  opts.precision.precision = fx::amp::precision_from_name(a.precision);
+  opts.precision.measure = a.measure;
+  fx::optim::Trainer trainer(
+      model, fx::optim::adam(),
+      [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
+        return fx::gen::rectified_flow_loss(model, b.at("x0"), b.at("x1"), key);
+      },
+      {{"x0", {B, 2}}, {"x1", {B, 2}}}, opts);
+
+  std::vector<double> ms, losses;
+  for (int s = 0; s < a.steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fx::Tensor x0 = fx::data::sample_toy("8gaussians", B, 2 * uint64_t(s) + 1);
+    fx::Tensor x1 = fx::data::sample_toy("moons", B, 2 * uint64_t(s) + 2);
+    losses.push_back(trainer.step({{"x0", x0}, {"x1", x1}}));
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const std::vector<double> timed(ms.begin() + a.warmup, ms.end());
+  const double med = median(timed);
+  // GEMM FLOPs as the peer counts them: forward, weight grads, input grads but the first layer's.
+  const double fwd = 2.0 * B * (3 * H + 2 * H * H + H * 2);
+  const double flops = 3 * fwd - 2.0 * B * 3 * H;
+  nlohmann::json r = {{"script", "fluxion_" + a.workload},
+                      {"executor", "interpreter"},
+                      {"precision", a.precision},
+                      {"precision_measure", a.measure},
+                      {"threads", a.threads},
+                      {"steps", a.steps},
+                      {"warmup", a.warmup},
+                      {"batch", B},
+                      {"ms_per_step_median", med},
+                      {"samples_per_s", B / med * 1e3},
+                      {"first_loss", losses.front()},
+                      {"final_loss", losses.back()},
+                      {"train_flops_per_step_est", flops},
+                      {"achieved_gflops", flops / med / 1e6},
+                      {"peak_bytes", trainer.peak_bytes()}};
+  std::printf("[fluxion %s] median %.3f ms/step over %zu steps, %.1f GFLOP/s, loss %.4f -> %.4f\n",
+              a.workload.c_str(), med, timed.size(), flops / med / 1e6, losses.front(),
+              losses.back());
+  std::printf("RESULT_JSON %s\n", r.dump().c_str());
+  if (!a.json.empty()) std::ofstream(a.json) << r.dump(2) << "\n";
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_train_step: %s\n", e.what());
+  return 1;
+}
