@@ -212,3 +212,15 @@ TEST(CompilerProgram, DumpListsNodesAndOutputs) {
   EXPECT_EQ(structural_hash(p), structural_hash(Program(g2, {exp(x2)})));
   EXPECT_NE(structural_hash(p), structural_hash(Program(g3, {exp(x3)})));
 }
+
+// Attributes added by later ops (linear_scan's reverse) must keep otherwise identical nodes
+// apart: a forward and a reverse scan of the same inputs are different values.
+TEST(CompilerCse, KeepsScansThatDifferOnlyInDirection) {
+  Graph g;
+  Var a = g.input("a", {5, 3, 2}), b = g.input("b", {5, 3, 2});
+  Var fwd = linear_scan(a * 0.5, b, 0), bwd = linear_scan(a * 0.5, b, 0, /*reverse=*/true);
+  Program p(g, {fwd, bwd});
+  Program q = common_subexpression_elimination(p);
+  EXPECT_EQ(live_op_count(q, Op::linear_scan), 2);
+  expect_same(p, q, {{"a", randn({5, 3, 2}, 4)}, {"b", randn({5, 3, 2}, 5)}});
+}

@@ -10,5 +10,9 @@ void add_lru_commands(CLI::App& app);        // bench-lru, plot-bench
 // `train --method lru|rnn`: sequence models take train's place (see lru_commands.cpp).
 bool is_sequence_train(int argc, char** argv);
 void add_sequence_train_command(CLI::App& app);
+// DDPM's train and sample, registered instead of the flow family when the command line
+// has --method ddpm or --run on a DDPM run folder.
+bool wants_ddpm(int argc, char** argv);
+void add_ddpm_commands(CLI::App& app);
 
 }  // namespace fx::cli

@@ -8,16 +8,22 @@
 int main(int argc, char** argv) {
   CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
   app.require_subcommand(1);
+  app.footer(
+      "DDPM on images: fluxion train --method ddpm --help, fluxion sample --method ddpm --help\n"
+      "Sequence models: fluxion train --method lru --help (also --method rnn)");
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
-  if (fx::cli::is_sequence_train(argc, argv))
-    fx::cli::add_sequence_train_command(app);
-  else
-    fx::cli::add_flow_commands(app);
-  fx::cli::add_lru_commands(app);
-  fx::cli::add_precision_commands(app);
   try {
+    // One family owns `train`/`sample`, chosen by --method (or the --run folder's kind).
+    if (fx::cli::wants_ddpm(argc, argv))
+      fx::cli::add_ddpm_commands(app);
+    else if (fx::cli::is_sequence_train(argc, argv))
+      fx::cli::add_sequence_train_command(app);
+    else
+      fx::cli::add_flow_commands(app);
+    fx::cli::add_lru_commands(app);
+    fx::cli::add_precision_commands(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

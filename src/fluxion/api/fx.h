@@ -3,6 +3,7 @@
 // Every function appends nodes to the graph its arguments live in; nothing runs until
 // an executor runs the graph. Shape and dtype errors are raised here, at trace time.
 #pragma once
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -118,5 +119,29 @@ Var one_hot(Var labels, int64_t classes, DType dtype = DType::f32);
 Var mse_loss(Var pred, Var target);         // mean over all elements
 Var cross_entropy(Var logits, Var labels);  // logits [N, C], labels i64 [N]; mean
 Var sum_to(Var x, const Shape& shape);      // reduces broadcast axes back
+
+// ---- images (NCHW): convolution primitives (ops/conv.cpp) and composites (api/image.cpp) ----
+struct ConvParams {
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> padding{0, 0};  // zeros on both sides
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t groups = 1;
+};
+// x [N, C, H, W], w [O, C/groups, KH, KW] (torch.nn.Conv2d layout) -> [N, O, OH, OW].
+Var conv2d(Var x, Var w, const ConvParams& p = {});
+Var conv2d_backward_data(Var g, Var w, const Shape& x_shape, const ConvParams& p);
+Var conv2d_backward_weights(Var x, Var g, const Shape& w_shape, const ConvParams& p);
+Shape conv2d_output_shape(const Shape& x, const Shape& w, const ConvParams& p);  // or throws
+Var upsample_nearest(Var x, int64_t factor);  // [N,C,H,W] -> [N,C,H*f,W*f]
+// Average over k x k windows (count_include_pad, as torch's default); stride defaults to k.
+Var avg_pool2d(Var x, int64_t kernel, int64_t stride = 0, int64_t padding = 0);
+// Inverted dropout: zero with probability p, scale survivors by 1/(1-p); key i64[2].
+Var dropout(Var x, double p, Var key);
+// x [N, C, ...] normalised over (C/groups, ...) per group; weight/bias [C].
+Var group_norm(Var x, int64_t groups, std::optional<Var> weight, std::optional<Var> bias,
+               double eps = 1e-5);
+// Multi-head self-attention over positions: q, k, v [B, C, P] (channels first, as a 1x1
+// conv gives them), heads split C; softmax(qᵀk / sqrt(C/heads)) per head -> [B, C, P].
+Var spatial_attention(Var q, Var k, Var v, int64_t heads = 1);
 
 }  // namespace fx

@@ -78,6 +78,7 @@ std::string node_str(const Graph& g, int id) {
   if (a.transpose_a) s += " transpose_a";
   if (a.transpose_b) s += " transpose_b";
   if (a.reverse) s += " reverse";
+  if (a.groups != 1) s += fmt::format(" groups={}", a.groups);
   if (n.op == Op::pad) s += fmt::format(" value={}", a.value);
   if (n.op == Op::constant && a.literal.numel() == 1)
     s += fmt::format(" value={}", a.literal.item());

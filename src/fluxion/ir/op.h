@@ -13,7 +13,8 @@ namespace fx {
 #define FX_OP_LIST(X)                                                                              \
   /* leaves */                                                                                     \
   X(input)                                                                                         \
-  X(constant) X(iota) X(random_uniform) X(random_normal) /* unary elementwise */                   \
+  X(constant)                                                                                      \
+  X(iota) X(random_uniform) X(random_normal) /* unary elementwise */                               \
       X(neg) X(exp) X(log) X(sin) X(cos) X(tanh) X(sqrt) X(rsqrt) X(abs) X(sign) X(sigmoid) X(erf) \
           X(floor) X(logical_not) /* binary elementwise, numpy broadcasting */                     \
       X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(lt) X(le) X(gt) X(ge) X(eq) X(ne) \
@@ -23,7 +24,8 @@ namespace fx {
       X(reduce_sum) X(reduce_max)      /* layout */                                                \
       X(broadcast_to) X(reshape) X(permute) X(slice) X(pad)                                        \
           X(concat) /* contraction and indexing */                                                 \
-      X(dot) X(gather) X(scatter_add) /* recurrences */ X(linear_scan)
+      X(dot) X(gather) X(scatter_add) /* recurrences */ X(linear_scan) /* convolution (NCHW, OIHW) */ \
+      X(conv2d) X(conv2d_backward_data) X(conv2d_backward_weights)
 
 enum class Op : uint16_t {
 #define FX_ENUM(name) name,
@@ -48,6 +50,8 @@ struct Attrs {
   bool transpose_a = false;     // dot: contract A's second-to-last axis instead of last
   bool transpose_b = false;     // dot: B given as [..., N, K]
   bool reverse = false;         // linear_scan: run from the last step to the first
+  int64_t groups = 1;           // conv2d*: channel groups (stride in steps, padding in
+                                // starts, dilation in limits, target shape in shape)
   std::string name;             // input: the feed's name (parameter names are safetensors keys)
   Tensor literal;               // constant
 };

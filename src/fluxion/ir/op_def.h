@@ -41,5 +41,6 @@ void register_layout_ops(OpTable&);
 void register_dot_op(OpTable&);
 void register_indexing_ops(OpTable&);
 void register_scan_op(OpTable&);
+void register_conv_ops(OpTable&);
 
 }  // namespace fx

@@ -22,6 +22,7 @@ const OpDef& op_def(Op op) {
     register_dot_op(t);
     register_indexing_ops(t);
     register_scan_op(t);
+    register_conv_ops(t);
     for (size_t i = 0; i < t.size(); ++i)
       if (!t[i].infer) fail("internal: op {} has no shape rule", op_name((Op)i));
     return t;

@@ -32,6 +32,7 @@ class CpuBackend final : public Backend {
     register_indexing(table_);
     register_leaves(table_);
     register_scan(table_);
+    register_conv(table_);
   }
   const char* name() const override { return "cpu"; }
   bool supports(const Node& n) const override { return table_[(int)n.op] != nullptr; }

@@ -21,6 +21,7 @@ void register_scan(KernelTable&);
 // dot into a caller's buffer (shape and dtype of node): the compiled executor's planned
 // memory. The dot kernel is this plus an allocation.
 void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out);
+void register_conv(KernelTable&);
 
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.

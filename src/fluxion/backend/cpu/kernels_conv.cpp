@@ -1,0 +1,297 @@
+// conv2d and its two transposes. f32 through oneDNN's convolution primitives (forward,
+// backward-data, backward-weights; the library picks its blocked layouts and we reorder
+// from/to plain NCHW/OIHW); f64 through a direct loop that serves as the reference; bf16
+// and f16 compute in f32 and round once. Primitives are cached by problem.
+#include <array>
+#include <cstdlib>
+#include <dnnl.hpp>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "fluxion/backend/cpu/kernels.h"
+#include "fluxion/core/error.h"
+
+namespace fx::cpu {
+
+namespace {
+
+using dnnl::memory;
+
+enum class Kind { fwd, bwd_data, bwd_weights };
+
+struct Geom {
+  int64_t N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G;
+  std::array<int64_t, 16> key() const {  // by value: a cache key must not hold references
+    return {N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G};
+  }
+};
+
+Geom geometry(const Shape& x, const Shape& w, const Shape& y, const Attrs& a) {
+  return {x[0],        x[1],        x[2],        x[3],       w[0],       w[2],
+          w[3],        y[2],        y[3],        a.steps[0], a.steps[1], a.starts[0],
+          a.starts[1], a.limits[0], a.limits[1], a.groups};
+}
+
+// ---- f64 reference: the definition, loop by loop ----
+
+template <typename T>
+void ref_forward(const Geom& g, const T* x, const T* w, T* y) {
+  int64_t Cg = g.C / g.G, Og = g.O / g.G;
+  parallel_range(g.N * g.O, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t no = lo; no < hi; ++no) {
+      int64_t n = no / g.O, o = no % g.O, grp = o / Og;
+      T* out = y + no * g.OH * g.OW;
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          T acc = 0;
+          for (int64_t c = 0; c < Cg; ++c) {
+            const T* xp = x + (n * g.C + grp * Cg + c) * g.H * g.W;
+            const T* wp = w + (o * Cg + c) * g.KH * g.KW;
+            for (int64_t kh = 0; kh < g.KH; ++kh) {
+              int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+              if (ih < 0 || ih >= g.H) continue;
+              for (int64_t kw = 0; kw < g.KW; ++kw) {
+                int64_t iw = ow * g.sw - g.pw + kw * g.dw;
+                if (iw < 0 || iw >= g.W) continue;
+                acc += xp[ih * g.W + iw] * wp[kh * g.KW + kw];
+              }
+            }
+          }
+          out[oh * g.OW + ow] = acc;
+        }
+    }
+  });
+}
+
+template <typename T>
+void ref_backward_data(const Geom& g, const T* gy, const T* w, T* dx) {
+  int64_t Cg = g.C / g.G, Og = g.O / g.G;
+  parallel_range(g.N * g.C, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t nc = lo; nc < hi; ++nc) {
+      int64_t n = nc / g.C, ci = nc % g.C, grp = ci / Cg, c = ci % Cg;
+      T* out = dx + nc * g.H * g.W;
+      for (int64_t i = 0; i < g.H * g.W; ++i) out[i] = 0;
+      for (int64_t o = grp * Og; o < (grp + 1) * Og; ++o) {
+        const T* gp = gy + (n * g.O + o) * g.OH * g.OW;
+        const T* wp = w + (o * Cg + c) * g.KH * g.KW;
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          for (int64_t ow = 0; ow < g.OW; ++ow)
+            for (int64_t kh = 0; kh < g.KH; ++kh) {
+              int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+              if (ih < 0 || ih >= g.H) continue;
+              for (int64_t kw = 0; kw < g.KW; ++kw) {
+                int64_t iw = ow * g.sw - g.pw + kw * g.dw;
+                if (iw < 0 || iw >= g.W) continue;
+                out[ih * g.W + iw] += gp[oh * g.OW + ow] * wp[kh * g.KW + kw];
+              }
+            }
+      }
+    }
+  });
+}
+
+template <typename T>
+void ref_backward_weights(const Geom& g, const T* x, const T* gy, T* dw) {
+  int64_t Cg = g.C / g.G, Og = g.O / g.G;
+  parallel_range(g.O, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t o = lo; o < hi; ++o) {
+      int64_t grp = o / Og;
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t kh = 0; kh < g.KH; ++kh)
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            T acc = 0;
+            for (int64_t n = 0; n < g.N; ++n) {
+              const T* xp = x + (n * g.C + grp * Cg + c) * g.H * g.W;
+              const T* gp = gy + (n * g.O + o) * g.OH * g.OW;
+              for (int64_t oh = 0; oh < g.OH; ++oh) {
+                int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+                if (ih < 0 || ih >= g.H) continue;
+                for (int64_t ow = 0; ow < g.OW; ++ow) {
+                  int64_t iw = ow * g.sw - g.pw + kw * g.dw;
+                  if (iw < 0 || iw >= g.W) continue;
+                  acc += xp[ih * g.W + iw] * gp[oh * g.OW + ow];
+                }
+              }
+            }
+            dw[((o * Cg + c) * g.KH + kh) * g.KW + kw] = acc;
+          }
+    }
+  });
+}
+
+// ---- oneDNN (f32) ----
+
+struct Prim {
+  dnnl::primitive prim;
+  memory::desc src, weights, dst;  // the layouts the primitive wants (diff_* for backward)
+};
+
+struct ConvCache {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::mutex mu;
+  std::map<std::pair<int, std::array<int64_t, 16>>, Prim> prims;
+};
+
+ConvCache& cache() {
+  static ConvCache c;
+  return c;
+}
+
+memory::desc plain_src(const Geom& g) {
+  return {{g.N, g.C, g.H, g.W}, memory::data_type::f32, memory::format_tag::nchw};
+}
+memory::desc plain_dst(const Geom& g) {
+  return {{g.N, g.O, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nchw};
+}
+memory::desc plain_weights(const Geom& g) {
+  if (g.G == 1) return {{g.O, g.C, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::oihw};
+  return {
+      {g.G, g.O / g.G, g.C / g.G, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::goihw};
+}
+
+Prim build(Kind kind, const Geom& g, const dnnl::engine& eng) {
+  // Layouts: forward and backward-data run on NCHW/OIHW as given (oneDNN's GEMM-based
+  // kernels, no reorders); backward-weights lets oneDNN choose blocked layouts, where its
+  // plain-layout kernel was 6x slower. Measured on the U-Net (bench/RESULTS_ddpm.md);
+  // FLUXION_CONV_LAYOUT=plain or =blocked forces one choice for all three.
+  static const std::string forced = [] {
+    const char* e = std::getenv("FLUXION_CONV_LAYOUT");
+    return std::string(e ? e : "");
+  }();
+  bool plain = forced.empty() ? kind != Kind::bwd_weights : forced == "plain";
+  auto any = [plain](const memory::desc& d) {
+    if (plain) return d;
+    return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
+  };
+  memory::desc src = any(plain_src(g)), wei = any(plain_weights(g)), dst = any(plain_dst(g));
+  memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
+  auto alg = dnnl::algorithm::convolution_direct;
+  dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, alg, src, wei, dst, strides,
+                                     dil, pad, pad);
+  dnnl::convolution_forward::primitive_desc fpd(fd, eng);
+  if (kind == Kind::fwd)
+    return {dnnl::convolution_forward(fpd), fpd.src_desc(), fpd.weights_desc(), fpd.dst_desc()};
+  if (kind == Kind::bwd_data) {
+    dnnl::convolution_backward_data::desc bd(alg, src, wei, dst, strides, dil, pad, pad);
+    dnnl::convolution_backward_data::primitive_desc pd(bd, eng, fpd);
+    return {dnnl::convolution_backward_data(pd), pd.diff_src_desc(), pd.weights_desc(),
+            pd.diff_dst_desc()};
+  }
+  dnnl::convolution_backward_weights::desc bd(alg, src, wei, dst, strides, dil, pad, pad);
+  dnnl::convolution_backward_weights::primitive_desc pd(bd, eng, fpd);
+  return {dnnl::convolution_backward_weights(pd), pd.src_desc(), pd.diff_weights_desc(),
+          pd.diff_dst_desc()};
+}
+
+const Prim& get_prim(Kind kind, const Geom& g) {
+  ConvCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto key = std::make_pair((int)kind, g.key());
+  auto it = c.prims.find(key);
+  if (it != c.prims.end()) return it->second;
+  try {
+    return c.prims.emplace(key, build(kind, g, c.engine)).first->second;
+  } catch (const dnnl::error& e) {
+    fail("conv2d: oneDNN has no f32 convolution for this problem ({})", e.what());
+  }
+}
+
+// Wraps a plain buffer; when the primitive wants another layout, returns a reordered copy
+// (inputs) or a scratch buffer to be reordered back after execution (outputs).
+struct Arg {
+  memory user, used;
+};
+Arg input_arg(const memory::desc& want, const memory::desc& plain, const void* data,
+              dnnl::stream& s, const dnnl::engine& eng) {
+  memory user(plain, eng, const_cast<void*>(data));
+  if (want == plain) return {user, user};
+  memory used(want, eng);
+  dnnl::reorder(user, used).execute(s, user, used);
+  return {user, used};
+}
+Arg output_arg(const memory::desc& want, const memory::desc& plain, void* data,
+               const dnnl::engine& eng) {
+  memory user(plain, eng, data);
+  if (want == plain) return {user, user};
+  return {user, memory(want, eng)};
+}
+
+void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float* out) {
+  const Prim& p = get_prim(kind, g);
+  const dnnl::engine& eng = cache().engine;
+  dnnl::stream s(eng);
+  if (kind == Kind::fwd) {
+    Arg x = input_arg(p.src, plain_src(g), a, s, eng);
+    Arg w = input_arg(p.weights, plain_weights(g), b, s, eng);
+    Arg y = output_arg(p.dst, plain_dst(g), out, eng);
+    p.prim.execute(s, {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DST, y.used}});
+    if (y.used != y.user) dnnl::reorder(y.used, y.user).execute(s, y.used, y.user);
+  } else if (kind == Kind::bwd_data) {
+    Arg gy = input_arg(p.dst, plain_dst(g), a, s, eng);
+    Arg w = input_arg(p.weights, plain_weights(g), b, s, eng);
+    Arg dx = output_arg(p.src, plain_src(g), out, eng);
+    p.prim.execute(
+        s,
+        {{DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DIFF_SRC, dx.used}});
+    if (dx.used != dx.user) dnnl::reorder(dx.used, dx.user).execute(s, dx.used, dx.user);
+  } else {
+    Arg x = input_arg(p.src, plain_src(g), a, s, eng);
+    Arg gy = input_arg(p.dst, plain_dst(g), b, s, eng);
+    Arg dw = output_arg(p.weights, plain_weights(g), out, eng);
+    p.prim.execute(
+        s,
+        {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_DIFF_WEIGHTS, dw.used}});
+    if (dw.used != dw.user) dnnl::reorder(dw.used, dw.user).execute(s, dw.used, dw.user);
+  }
+  s.wait();
+}
+
+template <Kind K>
+Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
+  const Shape& x = K == Kind::fwd        ? in[0].shape()
+                   : K == Kind::bwd_data ? node.shape
+                                         : in[0].shape();
+  const Shape& w = K == Kind::fwd        ? in[1].shape()
+                   : K == Kind::bwd_data ? in[1].shape()
+                                         : node.shape;
+  const Shape& y = K == Kind::fwd ? node.shape : in[K == Kind::bwd_data ? 0 : 1].shape();
+  Geom g = geometry(x, w, y, node.attrs);
+  Tensor out(node.shape, node.dtype);
+  if (out.numel() == 0) return out;
+  if (in[0].numel() == 0 || in[1].numel() == 0) return Tensor::zeros(node.shape, node.dtype);
+  if (node.dtype == DType::f64) {
+    const double *a = in[0].data<double>(), *b = in[1].data<double>();
+    double* o = out.data<double>();
+    if (K == Kind::fwd) ref_forward(g, a, b, o);
+    if (K == Kind::bwd_data) ref_backward_data(g, a, b, o);
+    if (K == Kind::bwd_weights) ref_backward_weights(g, a, b, o);
+    return out;
+  }
+  if (node.dtype != DType::f32) {
+    Node wide = node;
+    wide.dtype = DType::f32;
+    Tensor ins[2] = {in[0].to(DType::f32), in[1].to(DType::f32)};
+    return conv_kernel<K>(wide, ins).to(node.dtype);
+  }
+  try {
+    onednn_conv(K, g, in[0].data<float>(), in[1].data<float>(), out.data<float>());
+  } catch (const dnnl::error& e) {
+    fail(
+        "{}: oneDNN failed on x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
+        "dilation {}x{} groups {}: {}",
+        op_name(node.op), g.N, g.C, g.H, g.W, g.O, g.C / g.G, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw,
+        g.dh, g.dw, g.G, e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_conv(KernelTable& t) {
+  t[(int)Op::conv2d] = conv_kernel<Kind::fwd>;
+  t[(int)Op::conv2d_backward_data] = conv_kernel<Kind::bwd_data>;
+  t[(int)Op::conv2d_backward_weights] = conv_kernel<Kind::bwd_weights>;
+}
+
+}  // namespace fx::cpu

@@ -1,0 +1,68 @@
+// DDPM (Ho, Jain & Abbeel 2020, arXiv 2006.11239) and DDIM (Song, Meng & Ermon 2021):
+//   q(x_t | x_0) = N(sqrt(ā_t) x_0, (1 − ā_t) I),  ā_t = Π_{s<=t} (1 − β_s),  t = 0..T−1.
+// The U-Net predicts ε (L_simple = ‖ε − ε_θ(x_t, t)‖²) or v = sqrt(ā) ε − sqrt(1−ā) x_0
+// (Salimans & Ho 2022). Ancestral sampling uses σ_t² = β_t ("fixedlarge") or
+// β̃_t = β_t (1−ā_{t−1})/(1−ā_t) ("fixedsmall"); the predicted x_0 is clipped to [−1, 1]
+// as in diffusion_utils_2.py; no noise is added at the last step. DDIM walks a
+// subsequence of the T steps with η ∈ [0, 1] (η = 0: deterministic).
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fluxion/exec/interpreter.h"
+#include "fluxion/nn/unet.h"
+
+namespace fx::gen {
+
+struct DdpmSchedule {
+  std::string name;
+  std::vector<double> betas, abar;  // length T
+  int64_t T() const { return (int64_t)betas.size(); }
+};
+
+// "linear": β from beta_start to beta_end (the paper: 1e-4..0.02, T = 1000).
+// "cosine": ā_t = f(t)/f(0), f(t) = cos²(((t/T) + s)/(1 + s) · π/2), s = 0.008, β clipped
+// to 0.999 (Nichol & Dhariwal 2021).
+DdpmSchedule make_schedule(const std::string& name, int64_t T = 1000, double beta_start = 1e-4,
+                           double beta_end = 0.02);
+
+enum class Prediction { eps, v };
+Prediction prediction_from_name(const std::string& name);  // "eps" or "v"
+
+// Mean-squared error of the model's prediction on x_t for t ~ U{0..T−1} and ε ~ N(0, I)
+// drawn in the graph from `key` (a third stream of it feeds the U-Net's dropout);
+// x0 [B, C, H, W] in [−1, 1].
+Var ddpm_loss(const nn::UNet& model, const DdpmSchedule& s, Var x0, Var key, Prediction pred);
+
+enum class Variance { beta, beta_tilde };
+Variance variance_from_name(const std::string& name);  // "beta" (fixedlarge) / "beta-tilde"
+
+struct SamplerOptions {
+  std::string method = "ddim";  // "ancestral" or "ddim"
+  int64_t steps = 50;           // DDIM steps (ancestral always uses all T)
+  double eta = 0.0;             // DDIM
+  Variance variance = Variance::beta;
+  uint64_t seed = 0;
+  int64_t batch = 64;  // images per network call
+};
+
+// Network output (ε or v) for a batch x at integer timestep t.
+using Predictor = std::function<Tensor(const Tensor& x, int64_t t)>;
+using ProgressFn = std::function<void(int64_t done, int64_t total)>;
+
+// Draws n images of shape [n, batch_shape[1:]] in chunks of batch_shape[0]; the sampler
+// itself, independent of the network (tests drive it with closed-form predictors).
+Tensor ddpm_sample(const Predictor& f, const Shape& batch_shape, const DdpmSchedule& s,
+                   Prediction pred, int64_t n, const SamplerOptions& o,
+                   const ProgressFn& progress = nullptr);
+
+// Draws n images [n, C, S, S] in [−1, 1] with the given weights (e.g. the EMA weights).
+// `progress` (optional) is told the number of network calls done out of the total.
+Tensor ddpm_sample(nn::UNet& model, const std::map<std::string, Tensor>& weights,
+                   const DdpmSchedule& s, Prediction pred, int64_t n, const SamplerOptions& o,
+                   const ProgressFn& progress = nullptr);
+
+}  // namespace fx::gen
