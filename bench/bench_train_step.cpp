@@ -2,7 +2,8 @@
 // same RESULT_JSON line they print (median ms/step after warm-up), so bench/run_all.sh can put
 // the two side by side. Each timed step includes drawing the batch, as the peer's does.
 //
-//   bench_train_step --workload mlp --steps 300 --threads 2 [--precision bf16] [--json out.json]
+//   bench_train_step --workload mlp --steps 300 --threads 2 [--compile] [--precision bf16]
+//                    [--json out.json]
 //
 // mlp: rectified flow, 8 Gaussians -> moons, MLP [x,t] -> 3x256 SiLU -> 2, batch 1024, Adam
 //      1e-3: shared/peer/rectified_flow_2d.py.
@@ -29,7 +30,8 @@ struct Args {
   int64_t batch = 1024, hidden = 256;
   std::string json;
   std::string precision = "fp32";
-  bool measure = true;  // the precision pass keeps f32 where it is faster here
+  bool measure = true;   // the precision pass keeps f32 where it is faster here
+  bool compile = false;  // run the step compiled (fused kernels) instead of interpreted
 };
 
 Args parse(int argc, char** argv) {
@@ -54,6 +56,8 @@ Args parse(int argc, char** argv) {
       a.hidden = std::stoll(value());
     else if (k == "--json")
       a.json = value();
+    else if (k == "--compile")
+      a.compile = true;
     else if (k == "--precision")
       a.precision = value();
     else if (k == "--precision-measure")
@@ -85,6 +89,7 @@ int main(int argc, char** argv) try {
   opts.schedule = {1e-3, 0, 0, 0.0};
   opts.precision.precision = fx::amp::precision_from_name(a.precision);
   opts.precision.measure = a.measure;
+  opts.compile = a.compile;
   fx::optim::Trainer trainer(
       model, fx::optim::adam(),
       [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
@@ -107,7 +112,7 @@ int main(int argc, char** argv) try {
   const double fwd = 2.0 * B * (3 * H + 2 * H * H + H * 2);
   const double flops = 3 * fwd - 2.0 * B * 3 * H;
   nlohmann::json r = {{"script", "fluxion_" + a.workload},
-                      {"executor", "interpreter"},
+                      {"executor", a.compile ? "compiled" : "interpreter"},
                       {"precision", a.precision},
                       {"precision_measure", a.measure},
                       {"threads", a.threads},

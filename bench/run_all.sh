@@ -297,6 +297,10 @@ EOF
         --steps "$steps" $fargs
       measured "$name/fluxion_amp/r$r" fluxion_step "$dir/fluxion_amp_r$r.json" \
         --steps "$steps" --precision bf16 $fargs
+      measured "$name/fluxion_compiled/r$r" fluxion_step "$dir/fluxion_compiled_r$r.json" \
+        --steps "$steps" --compile $fargs
+      measured "$name/fluxion_amp_compiled/r$r" fluxion_step \
+        "$dir/fluxion_amp_compiled_r$r.json" --steps "$steps" --compile --precision bf16 $fargs
       measured "$name/torch_fp32/r$r" peer_step "$script" fp32 "$dir/torch_fp32_r$r.json" \
         --steps "$steps" $pargs
     else
@@ -304,6 +308,10 @@ EOF
         --steps "$steps" $pargs
       measured "$name/fluxion_amp/r$r" fluxion_step "$dir/fluxion_amp_r$r.json" \
         --steps "$steps" --precision bf16 $fargs
+      measured "$name/fluxion_compiled/r$r" fluxion_step "$dir/fluxion_compiled_r$r.json" \
+        --steps "$steps" --compile $fargs
+      measured "$name/fluxion_amp_compiled/r$r" fluxion_step \
+        "$dir/fluxion_amp_compiled_r$r.json" --steps "$steps" --compile --precision bf16 $fargs
       measured "$name/fluxion_interp/r$r" fluxion_step "$dir/fluxion_interp_r$r.json" \
         --steps "$steps" $fargs
     fi

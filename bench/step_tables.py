@@ -18,6 +18,7 @@ VARIANT_NAMES = {
     'fluxion_interp': 'fluxion, interpreter, fp32',
     'fluxion_amp': 'fluxion, interpreter, `--precision bf16` (measured policy)',
     'fluxion_compiled': 'fluxion, compiled, fp32',
+    'fluxion_amp_compiled': 'fluxion, compiled, `--precision bf16` (measured policy)',
     'torch_fp32': 'PyTorch fp32',
     'torch_bf16': 'PyTorch bf16 autocast',
 }
