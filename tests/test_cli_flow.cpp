@@ -10,26 +10,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cli_test_util.h"
 #include "fluxion/io/atomic_file.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct CliResult {
-  int code;
-  std::string output;
-};
-
-CliResult run_cli(const std::string& args) {
-  std::string cmd = std::string(FLUXION_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
 
 class CliFlow : public ::testing::Test {
  protected:
