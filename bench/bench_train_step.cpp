@@ -5,21 +5,28 @@
 //   bench_train_step --workload mlp --steps 300 --threads 2 [--compile] [--precision bf16]
 //                    [--json out.json]
 //
-// mlp: rectified flow, 8 Gaussians -> moons, MLP [x,t] -> 3x256 SiLU -> 2, batch 1024, Adam
-//      1e-3: shared/peer/rectified_flow_2d.py.
+// mlp:  rectified flow, 8 Gaussians -> moons, MLP [x,t] -> 3x256 SiLU -> 2, batch 1024, Adam
+//       1e-3: shared/peer/rectified_flow_2d.py.
+// unet: DDPM eps-prediction on Fashion-MNIST, U-Net base 32, mult 1,2,2, attention at 7x7,
+//       batch 64 (--batch), Adam 2e-4: shared/peer/ddpm_unet.py.
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "fluxion/core/error.h"
+#include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/toy2d.h"
+#include "fluxion/gen/ddpm.h"
 #include "fluxion/gen/rectified_flow.h"
+#include "fluxion/nn/unet.h"
 #include "fluxion/optim/trainer.h"
 
 namespace {
@@ -65,7 +72,8 @@ Args parse(int argc, char** argv) {
     else
       fx::fail("unknown flag '{}' (see the comment at the top of bench_train_step.cpp)", k);
   }
-  FX_CHECK(a.workload == "mlp", "unknown workload '{}' (known: mlp)", a.workload);
+  FX_CHECK(a.workload == "mlp" || a.workload == "unet", "unknown workload '{}' (known: mlp, unet)",
+           a.workload);
   FX_CHECK(a.steps > a.warmup, "--steps {} must exceed --warmup {}", a.steps, a.warmup);
   return a;
 }
@@ -82,50 +90,83 @@ int main(int argc, char** argv) try {
   const Args a = parse(argc, argv);
   omp_set_num_threads(a.threads);
   const int64_t B = a.batch, H = a.hidden;
-
-  fx::nn::InitRng init(0);
-  fx::gen::VelocityMLP model({2, H, 3, "silu"}, init);
   fx::optim::TrainerOptions opts;
-  opts.schedule = {1e-3, 0, 0, 0.0};
   opts.precision.precision = fx::amp::precision_from_name(a.precision);
   opts.precision.measure = a.measure;
   opts.compile = a.compile;
-  fx::optim::Trainer trainer(
-      model, fx::optim::adam(),
-      [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
-        return fx::gen::rectified_flow_loss(model, b.at("x0"), b.at("x1"), key);
-      },
-      {{"x0", {B, 2}}, {"x1", {B, 2}}}, opts);
+  fx::nn::InitRng init(0);
+  std::unique_ptr<fx::optim::Trainer> trainer;
+  std::function<fx::Feeds(int)> batch;  // the batch of step s
+  double flops = 0;                     // GEMM/conv FLOPs per step, when known
+
+  std::unique_ptr<fx::gen::VelocityMLP> mlp;
+  std::unique_ptr<fx::nn::UNet> unet;
+  fx::gen::DdpmSchedule sched;
+  fx::data::LabeledImages images;
+  if (a.workload == "mlp") {
+    mlp = std::make_unique<fx::gen::VelocityMLP>(fx::gen::VelocityConfig{2, H, 3, "silu"}, init);
+    opts.schedule = {1e-3, 0, 0, 0.0};
+    trainer = std::make_unique<fx::optim::Trainer>(
+        *mlp, fx::optim::adam(),
+        [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
+          return fx::gen::rectified_flow_loss(*mlp, b.at("x0"), b.at("x1"), key);
+        },
+        std::vector<fx::optim::BatchInput>{{"x0", {B, 2}}, {"x1", {B, 2}}}, opts);
+    batch = [B](int s) {
+      return fx::Feeds{{"x0", fx::data::sample_toy("8gaussians", B, 2 * uint64_t(s) + 1)},
+                       {"x1", fx::data::sample_toy("moons", B, 2 * uint64_t(s) + 2)}};
+    };
+    // As the peer counts: forward, weight grads, input grads but the first layer's.
+    const double fwd = 2.0 * B * (3 * H + 2 * H * H + H * 2);
+    flops = 3 * fwd - 2.0 * B * 3 * H;
+  } else {
+    unet = std::make_unique<fx::nn::UNet>(fx::nn::UNetConfig{}, init);
+    sched = fx::gen::make_schedule("linear");
+    opts.schedule = {2e-4, 0, 0, 0.0};
+    images = fx::data::load_fashion_mnist(fx::data::default_fashion_mnist_dir(), true, 64 * B);
+    trainer = std::make_unique<fx::optim::Trainer>(
+        *unet, fx::optim::adam(),
+        [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
+          return fx::gen::ddpm_loss(*unet, sched, b.at("x"), key, fx::gen::Prediction::eps);
+        },
+        std::vector<fx::optim::BatchInput>{{"x", {B, 1, 28, 28}}}, opts);
+    batch = [&images, B](int s) {
+      const int64_t n = images.images.dim(0), per = 28 * 28;
+      fx::Tensor x({B, 1, 28, 28}, fx::DType::f32);
+      const float* src = images.images.data<float>();
+      for (int64_t i = 0; i < B; ++i) {
+        const int64_t row = (int64_t(s) * B + i) % n;
+        for (int64_t k = 0; k < per; ++k) x.data<float>()[i * per + k] = src[row * per + k] * 2 - 1;
+      }
+      return fx::Feeds{{"x", x}};
+    };
+  }
 
   std::vector<double> ms, losses;
   for (int s = 0; s < a.steps; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
-    fx::Tensor x0 = fx::data::sample_toy("8gaussians", B, 2 * uint64_t(s) + 1);
-    fx::Tensor x1 = fx::data::sample_toy("moons", B, 2 * uint64_t(s) + 2);
-    losses.push_back(trainer.step({{"x0", x0}, {"x1", x1}}));
+    losses.push_back(trainer->step(batch(s)));
     ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   const std::vector<double> timed(ms.begin() + a.warmup, ms.end());
   const double med = median(timed);
-  // GEMM FLOPs as the peer counts them: forward, weight grads, input grads but the first layer's.
-  const double fwd = 2.0 * B * (3 * H + 2 * H * H + H * 2);
-  const double flops = 3 * fwd - 2.0 * B * 3 * H;
-  nlohmann::json r = {{"script", "fluxion_" + a.workload},
-                      {"executor", a.compile ? "compiled" : "interpreter"},
-                      {"precision", a.precision},
-                      {"precision_measure", a.measure},
-                      {"threads", a.threads},
-                      {"steps", a.steps},
-                      {"warmup", a.warmup},
-                      {"batch", B},
-                      {"ms_per_step_median", med},
-                      {"samples_per_s", B / med * 1e3},
-                      {"first_loss", losses.front()},
-                      {"final_loss", losses.back()},
-                      {"train_flops_per_step_est", flops},
-                      {"achieved_gflops", flops / med / 1e6},
-                      {"peak_bytes", trainer.peak_bytes()}};
+  nlohmann::json r = {
+      {"script", "fluxion_" + a.workload},
+      {"executor", a.compile ? "compiled" : "interpreter"},
+      {"precision", a.precision},
+      {"precision_measure", a.measure},
+      {"threads", a.threads},
+      {"steps", a.steps},
+      {"warmup", a.warmup},
+      {"batch", B},
+      {"ms_per_step_median", med},
+      {"samples_per_s", B / med * 1e3},
+      {"first_loss", losses.front()},
+      {"final_loss", losses.back()},
+      {"train_flops_per_step_est", flops > 0 ? nlohmann::json(flops) : nlohmann::json()},
+      {"achieved_gflops", flops > 0 ? nlohmann::json(flops / med / 1e6) : nlohmann::json()},
+      {"peak_bytes", trainer->peak_bytes()}};
   std::printf("[fluxion %s] median %.3f ms/step over %zu steps, %.1f GFLOP/s, loss %.4f -> %.4f\n",
               a.workload.c_str(), med, timed.size(), flops / med / 1e6, losses.front(),
               losses.back());

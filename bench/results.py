@@ -20,11 +20,11 @@ import statistics
 import sys
 
 # Sections in the order they appear in a fresh RESULTS.md; later benchmarks add theirs here.
-ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'conclusion']
+ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'unet', 'conclusion']
 PLACEHOLDER = {
     'conclusion': '## Conclusion\n\n_Hand-written; run_all.sh never overwrites this section._\n',
 }
-STEP_SECTIONS = ('mlp',)  # training-step tables, rendered by step_tables.py
+STEP_SECTIONS = ('mlp', 'unet')  # training-step tables, rendered by step_tables.py
 
 
 def load_json(path):

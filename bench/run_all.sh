@@ -4,7 +4,7 @@
 # that section of bench/RESULTS.md. Raw outputs stay in $BUILD_DIR/results/.
 #
 # Usage: bench/run_all.sh [--only SECTION[,SECTION...]] [--rounds N] [--quick]
-#   sections: peak coretype gemm mlp   (gemm and mlp reuse the last peak/coretype results, or
+#   sections: peak coretype gemm mlp unet   (gemm, mlp, unet reuse the last peak/coretype results, or
 #             run them)
 # Env:   PEER_DIR     peer scripts (default: <repo>/../shared/peer, beside the clone in CI)
 #        BUILD_DIR    default <repo>/build-bench
@@ -24,7 +24,7 @@ QUIET_WAIT_S=${QUIET_WAIT_S:-600}
 PY=/usr/bin/python3 # Debian's interpreter: the one that has python3-torch (peer README)
 RESULTS_MD=$REPO/bench/RESULTS.md
 RUN_DIR=$BUILD_DIR/results
-ALL_SECTIONS=(peak coretype gemm mlp)
+ALL_SECTIONS=(peak coretype gemm mlp unet)
 ROUNDS=3
 SIZES=256,512,1024,2048
 ONLY=""
@@ -326,6 +326,13 @@ section_mlp() {
   local steps=300
   [ -n "$QUICK" ] && steps=30
   train_step_section mlp "$steps" "--workload mlp" rectified_flow_2d.py "--batch 1024"
+}
+
+section_unet() { # about 2 minutes a round on 2 cores
+  local steps=12
+  [ -n "$QUICK" ] && steps=7
+  train_step_section unet "$steps" "--workload unet --batch 64 --warmup 2" ddpm_unet.py \
+    "--batch 64"
 }
 
 cpuinfo() { awk -F': ' -v k="$1" '$1 ~ "^"k"[ \t]*$" {print $2; exit}' /proc/cpuinfo; }

@@ -13,6 +13,11 @@ TITLES = {
     'mlp': ('MLP training step (rectified flow 2D) vs ../shared/peer/rectified_flow_2d.py',
             'MLP [x,t] → 3×256 SiLU → 2, batch 1024, Adam, 8 Gaussians → moons; each step '
             'includes drawing the batch, as in the peer.'),
+    'unet': ('DDPM U-Net training step vs ../shared/peer/ddpm_unet.py',
+             'U-Net base 32, mult (1,2,2), one ResBlock per level, attention at 7×7 (711,329 '
+             'parameters in both), ε-prediction, batch 64 of Fashion-MNIST, Adam 2e-4. Few '
+             'steps per run (a step is about a second): 2 warm-up steps for fluxion, 5 for '
+             'the peer. No FLOP count (the peer estimates it with hooks; fluxion does not).'),
 }
 VARIANT_NAMES = {
     'fluxion_interp': 'fluxion, interpreter, fp32',
