@@ -5,6 +5,7 @@
 #include <queue>
 
 #include "fluxion/core/error.h"
+#include "fluxion/ir/op_kind.h"
 
 namespace fx::compiler {
 
@@ -13,43 +14,8 @@ namespace {
 bool fusible_dtype(DType d) { return d == DType::f32 || d == DType::f64 || d == DType::boolean; }
 
 bool elementwise_op(Op op) {
-  switch (op) {
-    case Op::neg:
-    case Op::exp:
-    case Op::log:
-    case Op::sin:
-    case Op::cos:
-    case Op::tanh:
-    case Op::sqrt:
-    case Op::rsqrt:
-    case Op::abs:
-    case Op::sign:
-    case Op::sigmoid:
-    case Op::erf:
-    case Op::floor:
-    case Op::logical_not:
-    case Op::add:
-    case Op::sub:
-    case Op::mul:
-    case Op::div:
-    case Op::pow:
-    case Op::maximum:
-    case Op::minimum:
-    case Op::lt:
-    case Op::le:
-    case Op::gt:
-    case Op::ge:
-    case Op::eq:
-    case Op::ne:
-    case Op::logical_and:
-    case Op::logical_or:
-    case Op::where:
-    case Op::cast:
-    case Op::stop_gradient:
-      return true;
-    default:
-      return false;
-  }
+  return is_unary_elementwise(op) || is_broadcasting_elementwise(op) || op == Op::cast ||
+         op == Op::stop_gradient;
 }
 
 // A column sum the kernel can accumulate while it streams the rows: reduce_sum over axis 0

@@ -5,6 +5,7 @@
 
 #include "fluxion/api/fx.h"
 #include "fluxion/compiler/passes.h"
+#include "fluxion/ir/op_kind.h"
 
 namespace fx::compiler {
 
@@ -31,30 +32,6 @@ bool lossless(DType from, DType to) {
       return to == DType::f32 || to == DType::f64;
     case DType::i32:
       return to == DType::i64 || to == DType::f64;
-    default:
-      return false;
-  }
-}
-
-bool is_binary_elementwise(Op op) {
-  switch (op) {
-    case Op::add:
-    case Op::sub:
-    case Op::mul:
-    case Op::div:
-    case Op::pow:
-    case Op::maximum:
-    case Op::minimum:
-    case Op::lt:
-    case Op::le:
-    case Op::gt:
-    case Op::ge:
-    case Op::eq:
-    case Op::ne:
-    case Op::logical_and:
-    case Op::logical_or:
-    case Op::where:
-      return true;
     default:
       return false;
   }
@@ -135,7 +112,7 @@ Var simplify(const Node& n, const std::vector<Var>& in) {
     default:
       break;
   }
-  if (is_binary_elementwise(n.op)) {
+  if (is_broadcasting_elementwise(n.op)) {
     // Read broadcast operands at their own shape when broadcasting rebuilds the same result.
     std::vector<Var> args = in;
     bool changed = false;
