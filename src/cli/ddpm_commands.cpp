@@ -51,6 +51,16 @@ void add_train(CLI::App& app) {
   c->add_option("--batch", cfg->batch, "batch size")->capture_default_str();
   c->add_option("--lr", cfg->lr, "Adam learning rate")->capture_default_str();
   c->add_option("--warmup", cfg->warmup, "linear warm-up steps")->capture_default_str();
+  c->add_option("--lr-decay", cfg->lr_decay, "after warm-up: constant, or cosine to 0")
+      ->capture_default_str();
+  c->add_flag("--compile", cfg->compile,
+              "compile the training step (fused generated kernels; bit-identical results)");
+  c->add_option("--precision", cfg->precision,
+                "fp32, bf16 or fp16 products; f32 master weights (README: Mixed precision)")
+      ->capture_default_str();
+  c->add_option("--loss-scale", cfg->loss_scale,
+                "auto (dynamic for fp16), none, dynamic, or a fixed number")
+      ->capture_default_str();
   c->add_option("--clip", cfg->clip, "gradient-norm clip (0: off)")->capture_default_str();
   c->add_option("--ema", cfg->ema, "EMA decay of the sampling weights (0: off)")
       ->capture_default_str();

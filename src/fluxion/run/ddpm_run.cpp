@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fluxion/amp/loss_scaler.h"
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/image_folder.h"
@@ -32,6 +34,10 @@ json DdpmRunConfig::to_json() const {
           {"batch", batch},
           {"lr", lr},
           {"warmup", warmup},
+          {"lr_decay", lr_decay},
+          {"compile", compile},
+          {"precision", precision},
+          {"loss_scale", loss_scale},
           {"clip", clip},
           {"ema", ema},
           {"seed", seed},
@@ -65,6 +71,10 @@ DdpmRunConfig DdpmRunConfig::from_json(const json& j, const std::string& file) {
     c.batch = j.at("batch");
     c.lr = j.at("lr");
     c.warmup = j.at("warmup");
+    c.lr_decay = j.value("lr_decay", "constant");  // runs written before these fields existed
+    c.compile = j.value("compile", false);
+    c.precision = j.value("precision", "fp32");
+    c.loss_scale = j.value("loss_scale", "auto");
     c.clip = j.at("clip");
     c.ema = j.at("ema");
     c.seed = j.at("seed");
@@ -107,6 +117,10 @@ void validate(const DdpmRunConfig& c) {
   FX_CHECK(c.lr > 0, "--lr must be positive, got {}", c.lr);
   FX_CHECK(c.ema >= 0 && c.ema < 1, "--ema must be in [0, 1), got {}", c.ema);
   FX_CHECK(c.checkpoint_every >= 1, "checkpoint_every must be >= 1, got {}", c.checkpoint_every);
+  FX_CHECK(c.lr_decay == "cosine" || c.lr_decay == "constant",
+           "unknown --lr-decay '{}' (available: cosine, constant)", c.lr_decay);
+  amp::precision_from_name(c.precision);
+  if (c.loss_scale != "auto") amp::loss_scaling_from_string(c.loss_scale);
   gen::prediction_from_name(c.prediction);
   gen::make_schedule(c.schedule, c.timesteps);
   nn::validate(c.unet);
@@ -216,10 +230,14 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
   gen::DdpmSchedule sched = gen::make_schedule(cfg.schedule, cfg.timesteps);
   gen::Prediction pred = gen::prediction_from_name(cfg.prediction);
   optim::TrainerOptions opts;
-  opts.schedule = {cfg.lr, cfg.warmup, 0, 0.0};
+  opts.schedule = {cfg.lr, cfg.warmup, cfg.lr_decay == "cosine" ? cfg.steps : 0, 0.0};
   opts.max_grad_norm = cfg.clip;
   opts.ema_decay = cfg.ema;
   opts.seed = cfg.seed;
+  opts.compile = cfg.compile;
+  opts.precision.precision = amp::precision_from_name(cfg.precision);
+  opts.loss_scaling = amp::loss_scaling_from_string(
+      cfg.loss_scale != "auto" ? cfg.loss_scale : cfg.precision == "fp16" ? "dynamic" : "none");
   const nn::UNetConfig& u = cfg.unet;
   optim::Trainer tr(
       *r.model, optim::adam(),
@@ -233,9 +251,15 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
   if (resume) {
     DdpmRunConfig saved = DdpmRunConfig::from_json(json::parse(io::read_file(cfg_path)), cfg_path);
     json a = saved.to_json(), b = cfg.to_json();
-    a.erase("steps");
-    b.erase("steps");
-    FX_CHECK(a == b, "--resume: the options differ from {} (only --steps may change)", cfg_path);
+    for (const char* free_key : {"steps", "compile"}) {  // compiled steps are bit-identical
+      a.erase(free_key);
+      b.erase(free_key);
+    }
+    FX_CHECK(a == b, "--resume: the options differ from {} (only --steps and --compile may change)",
+             cfg_path);
+    FX_CHECK(saved.steps == cfg.steps || cfg.lr_decay != "cosine",
+             "--resume: --steps changed from {} to {}, but the cosine LR decay was planned for {}",
+             saved.steps, cfg.steps, saved.steps);
     std::string mp = (fs::path(dir) / "model.safetensors").string();
     std::string sp = (fs::path(dir) / "train_state.safetensors").string();
     auto mf = io::load_safetensors(mp);

@@ -22,6 +22,7 @@ struct DdpmRunConfig {
   int64_t batch = 64;
   double lr = 2e-4;
   int64_t warmup = 0;
+  std::string lr_decay = "constant";  // or "cosine" (to 0 at the last step)
   double clip = 1.0;   // global gradient-norm clip (0: off)
   double ema = 0.999;  // EMA decay of the sampling weights
   uint64_t seed = 0;
@@ -30,6 +31,9 @@ struct DdpmRunConfig {
   std::string prediction = "eps";
   nn::UNetConfig unet;
   int64_t checkpoint_every = 1000;
+  bool compile = false;             // run the step compiled (bit-identical, faster)
+  std::string precision = "fp32";   // fp32 | bf16 | fp16 products, f32 master weights
+  std::string loss_scale = "auto";  // auto (dynamic for fp16) | none | dynamic | a number
 
   nlohmann::json to_json() const;
   static DdpmRunConfig from_json(const nlohmann::json& j, const std::string& file);
