@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "cli_test_util.h"
 #include "fluxion/io/png.h"
@@ -64,7 +66,7 @@ TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
   EXPECT_NE(r.output.find("trained 4 steps"), std::string::npos) << r.output;
   r = run_cli(tiny("run", 6, 16) + " --resume --grid 0");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("only --steps may change"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("only --steps and --compile may change"), std::string::npos) << r.output;
   r = run_cli(tiny("run"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("already holds a run"), std::string::npos) << r.output;
@@ -103,4 +105,65 @@ TEST_F(CliDdpm, TrainsOnFashionMnist) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("16 training images [16, 1, 28, 28]"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(path("fm/samples.png")));
+  // eval samples the run and scores it against as many test images, beside the floor.
+  for (std::string sampler :
+       {"--sampler ddim --steps 2", "--sampler ode --solver heun --steps 2"}) {
+    r = run_cli("eval --run " + path("fm") + " -n 8 --batch 4 " + sampler);
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("FD-FMNIST"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("(floor "), std::string::npos) << r.output;
+  }
+  std::ifstream md(path("fm/eval.md"));
+  std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(table.find("| DDIM 2 steps, eta 0 |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| PF-ODE heun 2 steps |"), std::string::npos) << table;
+  EXPECT_TRUE(fs::exists(path("fm/eval_ode_heun2.png")));
+  r = run_cli("eval --run " + path("fm") + " -n 20000");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("-n 20000 must be in [4, 10000]"), std::string::npos) << r.output;
+  r = run_cli("eval --run " + path("fm") + " -n 8 --classifier " + path("none.safetensors"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find(path("none.safetensors")), std::string::npos) << r.output;
+}
+
+TEST_F(CliDdpm, CosineDecayAndPrecisionFlagsAreKeptInTheRun) {
+  auto r = run_cli(tiny("run") + " --lr-decay cosine --precision bf16 --grid 0");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream in(path("run/config.json"));
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(cfg.find("\"lr_decay\": \"cosine\""), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("\"precision\": \"bf16\""), std::string::npos) << cfg;
+  // The cosine schedule was planned for 2 steps: resuming to 3 would change its past.
+  r = run_cli(tiny("run", 3) + " --lr-decay cosine --precision bf16 --resume --grid 0");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("cosine LR decay was planned for 2"), std::string::npos) << r.output;
+  r = run_cli(tiny("bad") + " --lr-decay linear");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("unknown --lr-decay 'linear'"), std::string::npos) << r.output;
+  r = run_cli("sample --run " + path("run") + " --sampler ode --solver rk45 -n 2 --out " +
+              path("o.png"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("ode rk45"), std::string::npos) << r.output;
+}
+
+TEST_F(CliDdpm, EvalRejectsImagesThatAreNotFashionMnistShaped) {
+  auto r = run_cli(tiny("run") + " --grid 0");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = run_cli("eval --run " + path("run") + " -n 8");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("FD-FMNIST scores 1x28x28"), std::string::npos) << r.output;
+}
+
+TEST_F(CliDdpm, TrainClassifierWritesWeightsAndReportsTestAccuracy) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto r =
+      run_cli("train-classifier --limit 256 --epochs 1 --batch 64 --out " + path("c.safetensors"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("trained 4 steps"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("test accuracy 0."), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(path("c.safetensors")));
+  r = run_cli("train-classifier --epochs 0 --out " + path("d.safetensors"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("epochs 0"), std::string::npos) << r.output;
 }

@@ -10,6 +10,7 @@
 #include "fluxion/core/error.h"
 #include "fluxion/io/image_grid.h"
 #include "fluxion/io/png.h"
+#include "fluxion/run/ddpm_eval.h"
 #include "fluxion/run/ddpm_run.h"
 #include "fluxion/run/flow_run.h"
 
@@ -30,6 +31,27 @@ bool wants_ddpm(int argc, char** argv) {
 }
 
 namespace {
+
+void add_sampler_options(CLI::App* c, gen::SamplerOptions& o) {
+  c->add_option("--sampler", o.method,
+                "ancestral (all T steps), ddim, or ode (probability-flow ODE, --solver)")
+      ->capture_default_str();
+  c->add_option("--steps", o.steps, "DDIM steps, or ODE steps for a fixed-step --solver")
+      ->capture_default_str();
+  c->add_option("--solver", o.ode_solver, "--sampler ode: euler, heun, rk4 or rk45")
+      ->capture_default_str();
+  c->add_option("--rtol", o.rtol, "--solver rk45: relative tolerance")->capture_default_str();
+  c->add_option("--atol", o.atol, "--solver rk45: absolute tolerance")->capture_default_str();
+}
+
+std::string sampler_label(const gen::SamplerOptions& o, const run::DdpmRun& r,
+                          const std::string& variance) {
+  if (o.method == "ddim") return fmt::format("ddim {} steps eta {}", o.steps, o.eta);
+  if (o.method == "ode")
+    return o.ode_solver == "rk45" ? fmt::format("ode rk45 rtol {} atol {}", o.rtol, o.atol)
+                                  : fmt::format("ode {} {} steps", o.ode_solver, o.steps);
+  return fmt::format("ancestral {} steps, variance {}", r.cfg.timesteps, variance);
+}
 
 void add_train(CLI::App& app) {
   auto cfg = std::make_shared<run::DdpmRunConfig>();
@@ -120,9 +142,7 @@ void add_sample(CLI::App& app) {
   CLI::App* c = app.add_subcommand("sample", "sample images from a DDPM run into a PNG grid");
   c->add_option("--method", *method, "generative method")->check(CLI::IsMember({"ddpm"}));
   c->add_option("--run", *dir, "run folder")->required();
-  c->add_option("--sampler", opts->method, "ancestral (all T steps) or ddim")
-      ->capture_default_str();
-  c->add_option("--steps", opts->steps, "DDIM steps")->capture_default_str();
+  add_sampler_options(c, *opts);
   c->add_option("--eta", opts->eta, "DDIM eta (0: deterministic)")->capture_default_str();
   c->add_option("--variance", *variance, "ancestral variance: beta or beta-tilde")
       ->capture_default_str();
@@ -137,16 +157,53 @@ void add_sample(CLI::App& app) {
     opts->variance = gen::variance_from_name(*variance);
     run::DdpmRun r = run::load_ddpm(*dir);
     auto t0 = std::chrono::steady_clock::now();
-    Tensor x = run::sample_ddpm(r, *n, *opts, *raw);
+    gen::SampleStats st;
+    Tensor x = run::sample_ddpm(r, *n, *opts, *raw, &st);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     io::write_png(*out, io::image_grid(x));
-    std::printf("%lld images (%s%s, step %lld, %s weights) in %.1f s = %.3f images/s -> %s\n",
-                (long long)*n, opts->method.c_str(),
-                opts->method == "ddim"
-                    ? fmt::format(" {} steps eta {}", opts->steps, opts->eta).c_str()
-                    : fmt::format(" {} steps, variance {}", r.cfg.timesteps, *variance).c_str(),
-                (long long)r.step, run::uses_ema(r, *raw) ? "EMA" : "raw", secs, *n / secs,
-                out->c_str());
+    std::printf(
+        "%lld images (%s, %lld network calls, step %lld, %s weights) in %.1f s = %.3f "
+        "images/s -> %s\n",
+        (long long)*n, sampler_label(*opts, r, *variance).c_str(), (long long)st.network_calls,
+        (long long)r.step, run::uses_ema(r, *raw) ? "EMA" : "raw", secs, *n / secs, out->c_str());
+  });
+}
+
+void add_eval(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  auto method = std::make_shared<std::string>("ddpm");
+  auto o = std::make_shared<run::DdpmEvalOptions>();
+  o->sampler.seed = 1;
+  o->sampler.batch = 250;
+  CLI::App* c = app.add_subcommand(
+      "eval", "sample a DDPM run and score it: FD-FMNIST and k-NN precision/recall vs the floor");
+  c->add_option("--method", *method, "generative method")->check(CLI::IsMember({"ddpm"}));
+  c->add_option("--run", *dir, "run folder")->required();
+  add_sampler_options(c, o->sampler);
+  c->add_option("--eta", o->sampler.eta, "DDIM eta (0: deterministic)")->capture_default_str();
+  c->add_option("--variance", o->variance, "ancestral variance: beta or beta-tilde")
+      ->capture_default_str();
+  c->add_option("-n,--num", o->n, "images to generate and score (test images compared: as many)")
+      ->capture_default_str();
+  c->add_option("--batch", o->sampler.batch, "images per network call")->capture_default_str();
+  c->add_option("--seed", o->sampler.seed, "random seed")->capture_default_str();
+  c->add_option("--classifier", o->classifier, "feature network weights (safetensors)")
+      ->capture_default_str();
+  c->add_option("--data-dir", o->data_dir, "Fashion-MNIST folder (default as for train)");
+  c->callback([=] {
+    (void)method;
+    o->sampler.variance = gen::variance_from_name(o->variance);
+    run::DdpmRun r = run::load_ddpm(*dir);
+    run::DdpmEvalResult e = run::evaluate_ddpm(r, *dir, *o);
+    std::printf("%s, step %lld, %s weights, n = %lld, %lld network calls, %.2f images/s\n",
+                e.sampler.c_str(), (long long)r.step, run::uses_ema(r, false) ? "EMA" : "raw",
+                (long long)e.scores.n, (long long)e.network_calls, e.images_per_second);
+    std::printf(
+        "  FD-FMNIST %.3f (floor %.3f)  precision %.3f (floor %.3f)  recall %.3f "
+        "(floor %.3f)\n",
+        e.scores.fd, e.floor.fd, e.scores.precision, e.floor.precision, e.scores.recall,
+        e.floor.recall);
+    std::printf("  grid %s; table %s/eval.md\n", e.grid.c_str(), dir->c_str());
   });
 }
 
@@ -155,6 +212,7 @@ void add_sample(CLI::App& app) {
 void add_ddpm_commands(CLI::App& app) {
   add_train(app);
   add_sample(app);
+  add_eval(app);
 }
 
 }  // namespace fx::cli

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
   app.require_subcommand(1);
   app.footer(
-      "DDPM on images: fluxion train --method ddpm --help, fluxion sample --method ddpm --help\n"
+      "DDPM on images: fluxion train|sample|eval --method ddpm --help\n"
       "Sequence models: fluxion train --method lru --help (also --method rnn)");
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       fx::cli::add_flow_commands(app);
     fx::cli::add_lru_commands(app);
     fx::cli::add_precision_commands(app);
+    fx::cli::add_classifier_commands(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

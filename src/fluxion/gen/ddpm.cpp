@@ -96,9 +96,9 @@ class Denoiser {
     }
   }
   const Shape& shape() const { return shape_; }
-  Tensor operator()(const Tensor& x, int64_t t) {
+  Tensor operator()(const Tensor& x, double t) {
     feeds_["x"] = x;
-    feeds_["t"] = Tensor::full({batch_}, double(t));
+    feeds_["t"] = Tensor::full({batch_}, t);
     return exec_->run(feeds_)[0];
   }
 
@@ -137,14 +137,15 @@ void reverse_step(float* x, const float* out, const float* z, int64_t n, double 
 }  // namespace
 
 Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSchedule& s,
-                   Prediction pred, int64_t n, const SamplerOptions& o,
-                   const ProgressFn& progress) {
+                   Prediction pred, int64_t n, const SamplerOptions& o, const ProgressFn& progress,
+                   SampleStats* stats) {
+  if (o.method == "ode") return ddpm_sample_ode(net, batch_shape, s, pred, n, o, progress, stats);
   FX_CHECK(n > 0, "DDPM sampling: number of images {} must be positive", n);
   FX_CHECK(!batch_shape.empty() && batch_shape[0] > 0, "DDPM sampling: bad batch shape {}",
            shape_str(batch_shape));
   bool ddim = o.method == "ddim";
   FX_CHECK(ddim || o.method == "ancestral",
-           "unknown DDPM sampler '{}' (expected ancestral or ddim)", o.method);
+           "unknown DDPM sampler '{}' (expected ancestral, ddim or ode)", o.method);
   int64_t T = s.T();
   std::vector<int64_t> taus;
   if (ddim) {
@@ -177,7 +178,7 @@ Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSch
         double var = o.variance == Variance::beta ? beta : beta * (1.0 - ab_prev) / (1.0 - ab);
         sigma = std::sqrt(var);
       }
-      Tensor out = net(x, t);
+      Tensor out = net(x, double(t));
       FX_CHECK(out.shape() == one && out.dtype() == DType::f32,
                "DDPM sampling: predictor returned {}{} for a batch {}", dtype_name(out.dtype()),
                shape_str(out.shape()), shape_str(one));
@@ -194,16 +195,17 @@ Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSch
     std::memcpy(result.data<float>() + c * batch * per, x.data<float>(),
                 keep * per * sizeof(float));
   }
+  if (stats) stats->network_calls += calls;
   return result;
 }
 
 Tensor ddpm_sample(nn::UNet& model, const std::map<std::string, Tensor>& weights,
                    const DdpmSchedule& s, Prediction pred, int64_t n, const SamplerOptions& o,
-                   const ProgressFn& progress) {
+                   const ProgressFn& progress, SampleStats* stats) {
   FX_CHECK(o.batch > 0, "DDPM sampling: batch {} must be positive", o.batch);
   Denoiser net(model, weights, std::min(n, o.batch));
-  return ddpm_sample([&](const Tensor& x, int64_t t) { return net(x, t); }, net.shape(), s, pred, n,
-                     o, progress);
+  return ddpm_sample([&](const Tensor& x, double t) { return net(x, t); }, net.shape(), s, pred, n,
+                     o, progress, stats);
 }
 
 }  // namespace fx::gen

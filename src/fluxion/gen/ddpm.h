@@ -21,6 +21,9 @@ struct DdpmSchedule {
   std::string name;
   std::vector<double> betas, abar;  // length T
   int64_t T() const { return (int64_t)betas.size(); }
+  // ā at a real t in [0, T−1]: log((1−ā)/ā) interpolated linearly between integer steps
+  // (the continuous-time view the probability-flow ODE needs).
+  double abar_at(double t) const;
 };
 
 // "linear": β from beta_start to beta_end (the paper: 1e-4..0.02, T = 1000).
@@ -41,28 +44,43 @@ enum class Variance { beta, beta_tilde };
 Variance variance_from_name(const std::string& name);  // "beta" (fixedlarge) / "beta-tilde"
 
 struct SamplerOptions {
-  std::string method = "ddim";  // "ancestral" or "ddim"
-  int64_t steps = 50;           // DDIM steps (ancestral always uses all T)
+  std::string method = "ddim";  // "ancestral", "ddim" or "ode" (probability-flow ODE)
+  int64_t steps = 50;           // DDIM steps, or fixed-step ODE steps (ancestral uses all T)
   double eta = 0.0;             // DDIM
   Variance variance = Variance::beta;
   uint64_t seed = 0;
-  int64_t batch = 64;  // images per network call
+  int64_t batch = 64;               // images per network call
+  std::string ode_solver = "rk45";  // "ode": euler, heun, rk4 or rk45 (solvers/ode.h)
+  double rtol = 1e-3, atol = 1e-3;  // rk45
 };
 
-// Network output (ε or v) for a batch x at integer timestep t.
-using Predictor = std::function<Tensor(const Tensor& x, int64_t t)>;
+struct SampleStats {
+  int64_t network_calls = 0;  // per batch of images, summed over batches
+};
+
+// Network output (ε or v) for a batch x at timestep t (integer except on the ODE path).
+using Predictor = std::function<Tensor(const Tensor& x, double t)>;
 using ProgressFn = std::function<void(int64_t done, int64_t total)>;
 
 // Draws n images of shape [n, batch_shape[1:]] in chunks of batch_shape[0]; the sampler
 // itself, independent of the network (tests drive it with closed-form predictors).
 Tensor ddpm_sample(const Predictor& f, const Shape& batch_shape, const DdpmSchedule& s,
                    Prediction pred, int64_t n, const SamplerOptions& o,
-                   const ProgressFn& progress = nullptr);
+                   const ProgressFn& progress = nullptr, SampleStats* stats = nullptr);
+
+// The probability-flow ODE (Song et al. 2021) of the same model, in DDIM's variables
+// x̄ = x/√ā and σ = √((1−ā)/ā), where it reads dx̄/dσ = ε_θ(x̄/√(1+σ²), t(σ)); solved in
+// log σ from t = T−1 down to t = 0 by solvers/ode.h, then one last DDIM step to ā = 1.
+// Deterministic given the seed's starting noise. `progress` counts batches.
+Tensor ddpm_sample_ode(const Predictor& f, const Shape& batch_shape, const DdpmSchedule& s,
+                       Prediction pred, int64_t n, const SamplerOptions& o,
+                       const ProgressFn& progress = nullptr, SampleStats* stats = nullptr);
 
 // Draws n images [n, C, S, S] in [−1, 1] with the given weights (e.g. the EMA weights).
 // `progress` (optional) is told the number of network calls done out of the total.
+// o.method picks ddpm_sample or ddpm_sample_ode.
 Tensor ddpm_sample(nn::UNet& model, const std::map<std::string, Tensor>& weights,
                    const DdpmSchedule& s, Prediction pred, int64_t n, const SamplerOptions& o,
-                   const ProgressFn& progress = nullptr);
+                   const ProgressFn& progress = nullptr, SampleStats* stats = nullptr);
 
 }  // namespace fx::gen

@@ -15,6 +15,7 @@
 #include "fluxion/io/image_grid.h"
 #include "fluxion/io/plot.h"
 #include "fluxion/io/safetensors.h"
+#include "fluxion/nn/module_io.h"
 #include "fluxion/optim/trainer.h"
 #include "fluxion/util/progress.h"
 
@@ -164,25 +165,10 @@ int64_t step_of(const io::SafetensorsFile& f, const std::string& path) {
   }
 }
 
-void load_into(nn::Module& m, const io::SafetensorsFile& f, const std::string& path) {
-  for (auto& [name, p] : m.named_parameters()) {
-    auto it = f.tensors.find(name);
-    FX_CHECK(it != f.tensors.end(), "{}: missing tensor '{}'", path, name);
-    FX_CHECK(it->second.shape() == p->value.shape(), "{}: tensor '{}' is {}, the model needs {}",
-             path, name, shape_str(it->second.shape()), shape_str(p->value.shape()));
-    p->value = it->second.to(p->value.dtype());
-  }
-}
-
-std::map<std::string, Tensor> weights_of(nn::Module& m) {
-  std::map<std::string, Tensor> w;
-  for (auto& [name, p] : m.named_parameters()) w[name] = p->value;
-  return w;
-}
-
 void save_checkpoint(const std::string& dir, DdpmRun& r, const optim::Trainer& tr) {
   auto meta = metadata(r.cfg, r.step);
-  io::save_safetensors((fs::path(dir) / "model.safetensors").string(), weights_of(*r.model), meta);
+  io::save_safetensors((fs::path(dir) / "model.safetensors").string(),
+                       nn::parameter_tensors(*r.model), meta);
   r.ema = tr.ema_weights();
   if (!r.ema.empty())
     io::save_safetensors((fs::path(dir) / "ema.safetensors").string(), r.ema, meta);
@@ -236,8 +222,9 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
   opts.seed = cfg.seed;
   opts.compile = cfg.compile;
   opts.precision.precision = amp::precision_from_name(cfg.precision);
-  opts.loss_scaling = amp::loss_scaling_from_string(
-      cfg.loss_scale != "auto" ? cfg.loss_scale : cfg.precision == "fp16" ? "dynamic" : "none");
+  opts.loss_scaling = amp::loss_scaling_from_string(cfg.loss_scale != "auto"  ? cfg.loss_scale
+                                                    : cfg.precision == "fp16" ? "dynamic"
+                                                                              : "none");
   const nn::UNetConfig& u = cfg.unet;
   optim::Trainer tr(
       *r.model, optim::adam(),
@@ -264,7 +251,7 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
     std::string sp = (fs::path(dir) / "train_state.safetensors").string();
     auto mf = io::load_safetensors(mp);
     auto sf = io::load_safetensors(sp);
-    load_into(*r.model, mf, mp);
+    nn::load_parameters(*r.model, mf, mp);
     r.step = step_of(mf, mp);
     FX_CHECK(step_of(sf, sp) == r.step, "{} is at step {} but {} at step {}", mp, r.step, sp,
              step_of(sf, sp));
@@ -321,7 +308,7 @@ DdpmRun load_ddpm(const std::string& dir) {
   r.model = std::make_unique<nn::UNet>(r.cfg.unet, rng);
   std::string mp = (fs::path(dir) / "model.safetensors").string();
   auto mf = io::load_safetensors(mp);
-  load_into(*r.model, mf, mp);
+  nn::load_parameters(*r.model, mf, mp);
   r.step = step_of(mf, mp);
   std::string ep = (fs::path(dir) / "ema.safetensors").string();
   if (fs::is_regular_file(ep, ec)) {
@@ -340,16 +327,19 @@ bool uses_ema(const DdpmRun& r, bool raw) {
   return !raw && !r.ema.empty() && double(r.step) * (1.0 - r.cfg.ema) >= 5.0;
 }
 
-Tensor sample_ddpm(DdpmRun& r, int64_t n, const gen::SamplerOptions& o, bool raw) {
+Tensor sample_ddpm(DdpmRun& r, int64_t n, const gen::SamplerOptions& o, bool raw,
+                   gen::SampleStats* stats) {
   gen::DdpmSchedule sched = gen::make_schedule(r.cfg.schedule, r.cfg.timesteps);
-  std::map<std::string, Tensor> w = uses_ema(r, raw) ? r.ema : weights_of(*r.model);
+  std::map<std::string, Tensor> w = uses_ema(r, raw) ? r.ema : nn::parameter_tensors(*r.model);
   std::unique_ptr<util::Progress> bar;
-  return gen::ddpm_sample(*r.model, w, sched, gen::prediction_from_name(r.cfg.prediction), n, o,
-                          [&](int64_t done, int64_t total) {
-                            if (!bar) bar = std::make_unique<util::Progress>("sample", total);
-                            bar->update(done);
-                            if (done == total) bar->finish();
-                          });
+  return gen::ddpm_sample(
+      *r.model, w, sched, gen::prediction_from_name(r.cfg.prediction), n, o,
+      [&](int64_t done, int64_t total) {
+        if (!bar) bar = std::make_unique<util::Progress>("sample", total);
+        bar->update(done);
+        if (done == total) bar->finish();
+      },
+      stats);
 }
 
 }  // namespace fx::run

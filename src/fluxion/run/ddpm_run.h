@@ -23,8 +23,8 @@ struct DdpmRunConfig {
   double lr = 2e-4;
   int64_t warmup = 0;
   std::string lr_decay = "constant";  // or "cosine" (to 0 at the last step)
-  double clip = 1.0;   // global gradient-norm clip (0: off)
-  double ema = 0.999;  // EMA decay of the sampling weights
+  double clip = 1.0;                  // global gradient-norm clip (0: off)
+  double ema = 0.999;                 // EMA decay of the sampling weights
   uint64_t seed = 0;
   std::string schedule = "linear";
   int64_t timesteps = 1000;
@@ -56,7 +56,8 @@ DdpmRun load_ddpm(const std::string& dir);
 bool uses_ema(const DdpmRun& run, bool raw);
 // Samples with the weights uses_ema() picks and returns [n, C, S, S] in [-1, 1]; shows a
 // progress bar.
-Tensor sample_ddpm(DdpmRun& run, int64_t n, const gen::SamplerOptions& o, bool raw = false);
+Tensor sample_ddpm(DdpmRun& run, int64_t n, const gen::SamplerOptions& o, bool raw = false,
+                   gen::SampleStats* stats = nullptr);
 // True when dir/config.json names the ddpm method (for the CLI's dispatch).
 bool is_ddpm_run(const std::string& dir);
 
