@@ -17,20 +17,13 @@
 #include "fluxion/metrics/knn_precision_recall.h"
 #include "fluxion/metrics/symmetric_eigen.h"
 #include "fluxion/run/image_metrics.h"
+#include "op_test_util.h"
 
 using namespace fx;
 using ::testing::HasSubstr;
+using optest::error_of;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 Tensor rows_of(const nlohmann::json& j) {
   int64_t n = (int64_t)j.size(), d = (int64_t)j[0].size();
