@@ -200,6 +200,84 @@ Tensor scan_kernel(const Node& n, std::span<const Tensor> in) {
   return linear_scan_chunked(in[0], in[1], axis, rev, (L.T + 4 * threads - 1) / (4 * threads));
 }
 
+// scan_coefficient_grad: da = sum d_t * conj(h_prev(t)), h_prev the state one scan step
+// earlier (zero before the first). Per-step coefficients get the product itself; shared
+// ones its sum over rows (o, t), which threads split into contiguous row ranges, each
+// accumulated in f64 and then added in range order: the result depends only on the
+// shape and the thread count, as every reduction here.
+template <typename T>
+void coefficient_grad_per_step(const Layout& L, const T* d, const T* h, T* da) {
+  const int64_t rows = L.outer * L.T, n = L.inner;
+  const int64_t back = L.reverse ? -1 : 1;  // h_prev(t) = h_{t - back}
+  parallel_range(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t r = lo; r < hi; ++r) {
+                     int64_t t = r % L.T, tp = t - back;
+                     const T* dp = d + 2 * r * n;
+                     T* out = da + 2 * r * n;
+                     if (tp < 0 || tp >= L.T) {
+                       std::fill(out, out + 2 * n, T(0));
+                       continue;
+                     }
+                     const T* hp = h + 2 * (r - back) * n;
+                     for (int64_t j = 0; j < n; ++j) {
+                       T dr = dp[2 * j], di = dp[2 * j + 1], hr = hp[2 * j], hi_ = hp[2 * j + 1];
+                       out[2 * j] = dr * hr + di * hi_;
+                       out[2 * j + 1] = di * hr - dr * hi_;
+                     }
+                   }
+                 });
+}
+
+template <typename T>
+void coefficient_grad_shared(const Layout& L, const T* d, const T* h, T* da) {
+  const int64_t rows = L.outer * L.T, n = L.inner;
+  const int64_t back = L.reverse ? -1 : 1;
+  const int64_t parts =
+      std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), rows * n / 16384));
+  std::vector<double> acc((size_t)(parts * 2 * n), 0.0);
+  parallel_range(parts, 1, [&](int64_t plo, int64_t phi) {
+    for (int64_t p = plo; p < phi; ++p) {
+      double* a = acc.data() + p * 2 * n;
+      for (int64_t r = rows * p / parts; r < rows * (p + 1) / parts; ++r) {
+        int64_t tp = r % L.T - back;
+        if (tp < 0 || tp >= L.T) continue;
+        const T* dp = d + 2 * r * n;
+        const T* hp = h + 2 * (r - back) * n;
+        for (int64_t j = 0; j < n; ++j) {
+          T dr = dp[2 * j], di = dp[2 * j + 1], hr = hp[2 * j], hi_ = hp[2 * j + 1];
+          a[2 * j] += (double)(dr * hr + di * hi_);
+          a[2 * j + 1] += (double)(di * hr - dr * hi_);
+        }
+      }
+    }
+  });
+  for (int64_t j = 0; j < 2 * n; ++j) {
+    double s = 0;
+    for (int64_t p = 0; p < parts; ++p) s += acc[p * 2 * n + j];
+    da[j] = (T)s;
+  }
+}
+
+Tensor coefficient_grad_kernel(const Node& n, std::span<const Tensor> in) {
+  const Tensor &d = in[0], &h = in[1];
+  Tensor a_like(n.shape, d.dtype());  // the output doubles as the coefficient layout
+  Layout L = layout_of(a_like, d, (int)n.attrs.axes.at(0), n.attrs.reverse);
+  auto run = [&](auto* dp, auto* hp, auto* out) {
+    if (L.per_step)
+      coefficient_grad_per_step(L, dp, hp, out);
+    else
+      coefficient_grad_shared(L, dp, hp, out);
+  };
+  if (d.dtype() == DType::f32)
+    run(d.data<float>(), h.data<float>(), a_like.data<float>());
+  else if (d.dtype() == DType::f64)
+    run(d.data<double>(), h.data<double>(), a_like.data<double>());
+  else
+    fail("scan_coefficient_grad: unsupported dtype {}", dtype_name(d.dtype()));
+  return a_like;
+}
+
 }  // namespace
 
 void set_scan_chunk(int64_t chunk) { g_scan_chunk = chunk; }
@@ -219,6 +297,9 @@ Tensor linear_scan_chunked(const Tensor& a, const Tensor& b, int axis, bool reve
   });
 }
 
-void register_scan(KernelTable& t) { t[(int)Op::linear_scan] = scan_kernel; }
+void register_scan(KernelTable& t) {
+  t[(int)Op::linear_scan] = scan_kernel;
+  t[(int)Op::scan_coefficient_grad] = coefficient_grad_kernel;
+}
 
 }  // namespace fx::cpu
