@@ -1,6 +1,7 @@
 // The LRU layer and classifier: ring initialisation, finite-difference gradients of the
 // layer and of a residual block (f64), recurrent (step-by-step) inference equal to the
-// parallel scan, and the tanh RNN baseline's shapes and gradients.
+// parallel scan, compiled training steps equal to interpreted ones, and the tanh RNN
+// baseline's shapes and gradients.
 #include <cmath>
 
 #include "fluxion/api/complex.h"
