@@ -40,6 +40,7 @@ run sfmnist_lru --method lru --task sfmnist --steps 700 --batch 32 --lr 3e-3 --w
   --layers 2 --d-model 64 --d-state 64 --test-size 1000 --eval-every 100
 # The same model trained ~3 epochs with the faster compiled step, scored on all 10,000 test
 # images; one thread (the other core was busy): OMP_NUM_THREADS=1, nice -n 5.
+rm -rf runs/sfmnist_lru_long
 OMP_NUM_THREADS=1 nice -n 5 ./build/fluxion train --method lru --task sfmnist --steps 7500 \
   --batch 32 --lr 3e-3 --warmup 300 --layers 2 --d-model 64 --d-state 64 --test-size 10000 \
   --eval-every 2500 --log-every 50 --compile --out runs/sfmnist_lru_long
