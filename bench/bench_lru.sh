@@ -9,7 +9,11 @@
 # Usage: bench/bench_lru.sh [LENGTHS] [STEPS]      e.g. bench/bench_lru.sh 256,1024,4096 3
 # Env:   PEER_DIR (default <repo>/../shared/peer), FLUXION (default <repo>/build/fluxion),
 #        SKIP_SEQ_ABOVE: skip the sequential peer above this length (default: none),
-#        OUT_DIR (default <repo>/build/bench-lru)
+#        OUT_DIR (default <repo>/build/bench-lru),
+#        VARIANTS: fluxion execution modes timed at each length, space-separated, from
+#          interp (the interpreter, always the comparison row), compiled (fused kernels),
+#          bf16 (bf16 product policy, f32 where measured slower), compiled-bf16.
+#          Default "interp"; more than one adds an acceleration table to RESULTS_lru.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEER_DIR=${PEER_DIR:-$REPO/../shared/peer}
@@ -18,20 +22,35 @@ OUT_DIR=${OUT_DIR:-$REPO/build/bench-lru}
 LENGTHS=${1:-256,512,1024,2048,4096,8192,16384}
 STEPS=${2:-3}
 SKIP_SEQ_ABOVE=${SKIP_SEQ_ABOVE:-0}
+VARIANTS=${VARIANTS:-interp}
 PY=/usr/bin/python3
 export OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$OUT_DIR"
 JSONL=$OUT_DIR/lru_times.jsonl
 : > "$JSONL"
 COMMAND="bench/bench_lru.sh $LENGTHS $STEPS"
+[ "$VARIANTS" = interp ] || COMMAND="VARIANTS=\"$VARIANTS\" $COMMAND"
+variant_flags() {
+  case $1 in
+    interp) echo "" ;;
+    compiled) echo "--compile" ;;
+    bf16) echo "--precision bf16" ;;
+    compiled-bf16) echo "--compile --precision bf16" ;;
+    *) echo "unknown variant '$1' (interp, compiled, bf16, compiled-bf16)" >&2; exit 2 ;;
+  esac
+}
+for v in $VARIANTS; do variant_flags "$v" > /dev/null; done
 
 for L in ${LENGTHS//,/ }; do
   echo "== L=$L" >&2
   # All three under OMP_WAIT_POLICY=PASSIVE: on a shared, oversubscribed machine spinning
   # OpenMP threads wait for descheduled partners (measured: a 6-step LRU run took 20.9 s with
   # the default policy and 2.9 s with PASSIVE while other jobs held the cores).
-  "$FLUXION" bench-lru --seq-len "$L" --steps "$STEPS" --warmup 1 |
-    sed -n 's/^RESULT_JSON //p' >> "$JSONL"
+  for v in $VARIANTS; do
+    # shellcheck disable=SC2046  # the flags are separate words
+    "$FLUXION" bench-lru --seq-len "$L" --steps "$STEPS" --warmup 1 $(variant_flags "$v") |
+      sed -n 's/^RESULT_JSON //p' >> "$JSONL"
+  done
   # lru_seq.py always discards its first 5 steps as warm-up
   if [ "$SKIP_SEQ_ABOVE" -eq 0 ] || [ "$L" -le "$SKIP_SEQ_ABOVE" ]; then
     (cd "$PEER_DIR" && $PY lru_seq.py --task synth --seq_len "$L" --steps $((STEPS + 5)) --threads 2) |
@@ -70,6 +89,20 @@ if len(Ls) >= 2:
     a, b = Ls[0], Ls[-1]
     out += ["", "fluxion growth: %dx the length (%d -> %d) costs %.1fx the time (linear: %dx)."
             % (b // a, a, b, by[b][F] / by[a][F], b // a)]
+variants = sorted({r["impl"] for r in rows if r["impl"].startswith("fluxion") and r["impl"] != F})
+if variants:
+    out += ["", "## fluxion acceleration (same lengths, same run)", "",
+            "Step time of each execution mode and its speed-up over the interpreter (`fluxion`):"
+            " `compiled` = `--compile` (fused elementwise kernels, planned memory), `bf16` ="
+            " `--precision bf16` (bf16 products where this CPU runs them faster, f32 master weights).", "",
+            "| length | interpreter (ms) | " + " | ".join("%s (ms) | speed-up" % v for v in variants) + " |",
+            "|---:|---:|" + "---:|---:|" * len(variants)]
+    for L in sorted(by):
+        d = by[L]
+        cells = ["%d" % L, fmt(d.get(F))]
+        for v in variants:
+            cells += [fmt(d.get(v)), ratio(d.get(F), d.get(v))]
+        out.append("| " + " | ".join(cells) + " |")
 out += ["", "![step time vs length](lru_step_time.png)", ""]
 open(sys.argv[2], "w").write("\n".join(out))
 print("\n".join(out))

@@ -58,6 +58,42 @@ TEST(CliLru, BadOptionsAreNamed) {
   r = run_cli("bench-lru --seq-len 12,x");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("--seq-len"), std::string::npos) << r.output;
+  r = run_cli("train --method lru --task recall --precision bf17 --out " + d.string());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("unknown precision 'bf17'"), std::string::npos) << r.output;
+  r = run_cli("bench-lru --seq-len 8 --precision bf17");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("unknown precision 'bf17'"), std::string::npos) << r.output;
+  fs::remove_all(d);
+}
+
+// bench-lru times the compiled step with the bf16 policy and labels the row accordingly.
+TEST(CliLru, BenchTimesCompiledAndLowPrecisionSteps) {
+  CliResult r = run_cli(
+      "bench-lru --seq-len 8 --batch 2 --layers 1 --d-model 8 --d-state 4 --steps 1 --warmup 0"
+      " --compile --precision bf16");
+  ASSERT_EQ(r.code, 0) << r.output;
+  size_t at = r.output.find("RESULT_JSON ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  auto j = nlohmann::json::parse(r.output.substr(at + 12, r.output.find('\n', at) - at - 12));
+  EXPECT_EQ(j["impl"], "fluxion compiled bf16");
+  EXPECT_EQ(j["compile"], true);
+  EXPECT_EQ(j["precision"], "bf16");
+  EXPECT_GT(j["ms_per_step_median"].get<double>(), 0.0);
+}
+
+// A compiled training run records its execution options in config.json.
+TEST(CliLru, CompiledTrainingRecordsItsOptions) {
+  fs::path d = fresh_dir("compiled");
+  CliResult r = run_cli(
+      "train --method lru --task recall --length 8 --steps 4 --batch 8 --layers 1 --d-model 8"
+      " --d-state 4 --train-size 64 --test-size 16 --eval-every 4 --compile --out " +
+      d.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream f(d / "config.json");
+  auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["compile"], true);
+  EXPECT_EQ(j["precision"], "fp32");
   fs::remove_all(d);
 }
 

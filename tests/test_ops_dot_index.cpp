@@ -76,12 +76,25 @@ TEST(OpsDotIndex, LargerProductsMatchDoubleLoop) {
     Shape a, b;
     bool ta, tb;
   };
-  const P cases[] = {{{37, 65}, {65, 19}, false, false},      {{65, 37}, {65, 19}, true, false},
-                     {{37, 65}, {19, 65}, false, true},       {{65, 37}, {19, 65}, true, true},
-                     {{3, 17, 33}, {3, 33, 9}, false, false}, {{3, 33, 17}, {3, 9, 33}, true, true},
-                     {{4, 17, 33}, {33, 9}, false, false},    {{4, 33, 17}, {33, 9}, true, false},
-                     {{2, 3, 17, 33}, {9, 33}, false, true},  {{1, 1}, {1, 1}, false, false},
-                     {{1, 129}, {129, 1}, false, false},      {{129, 1}, {1, 129}, false, false}};
+  const P cases[] = {{{37, 65}, {65, 19}, false, false},
+                     {{65, 37}, {65, 19}, true, false},
+                     {{37, 65}, {19, 65}, false, true},
+                     {{65, 37}, {19, 65}, true, true},
+                     {{3, 17, 33}, {3, 33, 9}, false, false},
+                     {{3, 33, 17}, {3, 9, 33}, true, true},
+                     {{4, 17, 33}, {33, 9}, false, false},
+                     {{4, 33, 17}, {33, 9}, true, false},
+                     {{2, 3, 17, 33}, {9, 33}, false, true},
+                     {{1, 1}, {1, 1}, false, false},
+                     {{1, 129}, {129, 1}, false, false},
+                     {{129, 1}, {1, 129}, false, false},
+                     // K <= 4: the small-K loop (every flag, and a shared B over a batch)
+                     {{37, 2}, {2, 19}, false, false},
+                     {{3, 37}, {3, 19}, true, false},
+                     {{37, 4}, {19, 4}, false, true},
+                     {{1, 37}, {19, 1}, true, true},
+                     {{4, 17, 2}, {9, 2}, false, true},
+                     {{4, 17, 3}, {3, 9}, false, false}};
   uint64_t seed = 100;
   for (const P& p : cases) {
     for (DType d : {DType::f32, DType::f64}) {

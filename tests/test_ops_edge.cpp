@@ -149,7 +149,8 @@ double ulp_f32(double r) {
 
 // Every f32 unary kernel, at every length, against the double-precision function of the
 // same f32 inputs: within 3 ulp (the fast exp/log/tanh/sigmoid are within 2.15 ulp, see
-// test_ops_vector_math.cpp; the rest are correctly rounded or within 1.5 ulp).
+// test_ops_vector_math.cpp; the rest are correctly rounded or within 1.5 ulp), except the
+// rational fast_erf: within 8 ulp (7.53 measured there, 4e-7 absolute).
 TEST(OpsEdge, UnaryF32AllLengths) {
   struct U {
     const char* name;
@@ -183,7 +184,7 @@ TEST(OpsEdge, UnaryF32AllLengths) {
       for (int64_t i = 0; i < n; ++i) {
         double r = op.ref(xs[i]), u = std::fabs(y[i] - r) / ulp_f32(r);
         worst = std::max(worst, u);
-        bad += !(u <= 3.0);
+        bad += !(u <= (std::string(op.name) == "erf" ? 8.0 : 3.0));
       }
       EXPECT_EQ(bad, 0) << op.name << " n=" << n << " worst " << worst << " ulp";
     }

@@ -150,6 +150,73 @@ TEST(OpsScanGrad, ComplexHelpers) {
             0);
 }
 
+// scan_coefficient_grad against its definition written out with loops: da = sum over the
+// rows (o, t) not in a's shape of d_t * conj(h_prev(t)), h_prev(t) = h_{t-1} (h_{t+1}
+// when reverse), zero before the first step.
+Tensor coefficient_grad_by_definition(const Tensor& d, const Tensor& h, const Shape& a_shape,
+                                      int axis, bool rev) {
+  const Shape& s = d.shape();
+  int64_t outer = 1, T = s[axis], inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= s[i];
+  for (int i = axis + 1; i + 1 < (int)s.size(); ++i) inner *= s[i];
+  bool per_step = a_shape == s;
+  std::vector<double> dv = d.to_vector(), hv = h.to_vector(), out((size_t)numel(a_shape), 0.0);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t tp = rev ? t + 1 : t - 1;
+      if (tp < 0 || tp >= T) continue;
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t k = (o * T + t) * inner + i, kp = (o * T + tp) * inner + i;
+        double dr = dv[2 * k], di = dv[2 * k + 1], hr = hv[2 * kp], hi = hv[2 * kp + 1];
+        int64_t at = per_step ? k : i;
+        out[2 * at] += dr * hr + di * hi;
+        out[2 * at + 1] += di * hr - dr * hi;
+      }
+    }
+  return make(out, a_shape, d.dtype());
+}
+
+TEST(OpsScanCoefficientGrad, MatchesDefinition) {
+  uint64_t seed = 1300;
+  for (DType dt : {DType::f64, DType::f32}) {
+    Tol tol = dt == DType::f64 ? Tol{1e-12, 1e-12} : Tol{1e-5, 1e-5};
+    for (const ScanCase& c : kCases) {
+      for (bool rev : {false, true}) {
+        SCOPED_TRACE(shape_str(c.b) + (rev ? " reverse " : " ") + std::string(dtype_name(dt)));
+        Tensor d = random_tensor(c.b, seed++, dt), h = random_tensor(c.b, seed++, dt);
+        Shape a_shape = coefficients(c, 0.5, 0.9, seed++, dt).shape();
+        Graph g;
+        Var dv = g.input("d", c.b, dt), hv = g.input("h", c.b, dt);
+        Tensor got =
+            evaluate(scan_coefficient_grad(dv, hv, a_shape, c.axis, rev), {{"d", d}, {"h", h}});
+        EXPECT_EQ(got.shape(), a_shape);
+        EXPECT_TRUE(
+            all_close(got, coefficient_grad_by_definition(d, h, a_shape, c.axis, rev), tol));
+      }
+    }
+  }
+}
+
+// Its own VJP (grad of grad of linear_scan goes through it) against finite differences.
+TEST(OpsScanCoefficientGrad, GradientsMatchFiniteDifferences) {
+  uint64_t seed = 1500;
+  const ScanCase small[] = {
+      {{2, 5, 3, 2}, 1, true}, {{2, 5, 3, 2}, 1, false}, {{7, 2, 2}, 0, false}};
+  for (const ScanCase& c : small) {
+    for (bool rev : {false, true}) {
+      SCOPED_TRACE(shape_str(c.b) + (rev ? " reverse" : ""));
+      Shape a_shape = coefficients(c, 0.5, 0.9, seed++, DType::f64).shape();
+      Builder f = [c, rev, a_shape](const Args& x) {
+        return scan_coefficient_grad(x["d"], x["h"], a_shape, c.axis, rev);
+      };
+      EXPECT_GT(
+          check_grad_fd(f, {{"d", random_tensor(c.b, seed++)}, {"h", random_tensor(c.b, seed++)}},
+                        seed++),
+          0);
+    }
+  }
+}
+
 TEST(OpsScanErrors, ClearMessages) {
   Graph g;
   Var b = g.input("b", {2, 5, 3, 2});
@@ -169,6 +236,14 @@ TEST(OpsScanErrors, ClearMessages) {
                 linear_scan(g.input("a4", {3, 2}, DType::f64), b, 1);
               }),
               HasSubstr("dtypes differ"));
+  EXPECT_THAT(error_of([&] {
+                scan_coefficient_grad(b, b, {4, 2}, 1, false);
+              }),
+              HasSubstr("must equal d"));
+  EXPECT_THAT(error_of([&] {
+                scan_coefficient_grad(b, g.input("h5", {2, 5, 3, 2}, DType::f64), {3, 2}, 1, false);
+              }),
+              HasSubstr("one shape and dtype"));
 }
 
 }  // namespace

@@ -16,4 +16,8 @@ void add_sequence_train_command(CLI::App& app);
 bool wants_ddpm(int argc, char** argv);
 void add_ddpm_commands(CLI::App& app);
 
+// Freed tensor memory stays in the process heap for reuse (memory_reuse.cpp); main() calls
+// it first.
+void keep_freed_memory_for_reuse();
+
 }  // namespace fx::cli

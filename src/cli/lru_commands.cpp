@@ -13,7 +13,10 @@
 #include <sstream>
 
 #include "commands.h"
+#include "fluxion/amp/loss_scaler.h"
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/api/fx.h"
+#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/sequence_set.h"
 #include "fluxion/io/plot.h"
@@ -57,6 +60,9 @@ void add_sequence_train_options(CLI::App* c, run::LruRunConfig& cfg) {
       ->capture_default_str();
   c->add_option("--eval-every", cfg.eval_every, "steps between evaluations")->capture_default_str();
   c->add_option("--log-every", cfg.log_every, "steps between metrics lines")->capture_default_str();
+  c->add_flag("--compile", cfg.compile, "run the step and evaluation compiled (fused kernels)");
+  c->add_option("--precision", cfg.precision, "fp32, bf16 or fp16 products; f32 master weights")
+      ->capture_default_str();
 }
 
 std::vector<int64_t> parse_int_list(const std::string& s, const char* what) {
@@ -80,7 +86,18 @@ struct BenchOptions {
   std::string seq_lens = "256,1024,4096";
   int64_t batch = 32, layers = 4, d_model = 128, d_state = 256, steps = 5, warmup = 1;
   uint64_t seed = 0;
+  bool compile = false;            // time the compiled step instead of the interpreted one
+  std::string precision = "fp32";  // fp32 | bf16 | fp16 products (amp policy)
+  bool precision_measure = true;   // keep f32 where this CPU's low-precision product is slower
 };
+
+// "fluxion", "fluxion compiled", "fluxion bf16", "fluxion compiled bf16": the row label.
+std::string bench_impl_name(const BenchOptions& o) {
+  std::string s = "fluxion";
+  if (o.compile) s += " compiled";
+  if (o.precision != "fp32") s += " " + o.precision;
+  return s;
+}
 
 // The peer's synthetic task (lru_seq.py --task synth): d_in 2, 2 classes, Adam step.
 void bench_lru(const BenchOptions& o) {
@@ -97,8 +114,15 @@ void bench_lru(const BenchOptions& o) {
     optim::LossFn loss_fn = [&mr](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
       return cross_entropy(mr(b.at("x")), b.at("y"));
     };
+    optim::TrainerOptions topts;
+    topts.compile = o.compile;
+    topts.precision.precision = amp::precision_from_name(o.precision);
+    topts.precision.measure = o.precision_measure;
+    if (o.precision == "fp16") topts.loss_scaling = amp::loss_scaling_from_string("dynamic");
     optim::Trainer tr(model, optim::adam(), loss_fn,
-                      {{"x", {o.batch, L, 2}}, {"y", {o.batch}, DType::i64}}, {});
+                      {{"x", {o.batch, L, 2}}, {"y", {o.batch}, DType::i64}}, topts);
+    if (tr.executable()) std::fprintf(stderr, "  %s\n", tr.executable()->stats().summary().c_str());
+    if (!tr.precision_report().empty()) std::fprintf(stderr, "%s\n", tr.precision_report().c_str());
     data::SeqRng r(o.seed + 1);
     std::vector<double> times;
     for (int64_t s = 0; s < o.warmup + o.steps; ++s) {
@@ -124,7 +148,9 @@ void bench_lru(const BenchOptions& o) {
     std::sort(times.begin(), times.end());
     double med = times[times.size() / 2];
     if (times.size() % 2 == 0) med = 0.5 * (times[times.size() / 2 - 1] + med);
-    nlohmann::json j = {{"impl", "fluxion"},
+    nlohmann::json j = {{"impl", bench_impl_name(o)},
+                        {"compile", o.compile},
+                        {"precision", o.precision},
                         {"seq_len", L},
                         {"batch", o.batch},
                         {"layers", o.layers},
@@ -212,7 +238,16 @@ void add_lru_commands(CLI::App& app) {
     c->add_option("--d-state", o->d_state, "state size")->capture_default_str();
     c->add_option("--steps", o->steps, "timed steps (median reported)")->capture_default_str();
     c->add_option("--warmup", o->warmup, "untimed first steps")->capture_default_str();
-    c->callback([o] { bench_lru(*o); });
+    c->add_flag("--compile", o->compile, "time the compiled step (fused kernels)");
+    c->add_option("--precision", o->precision, "fp32, bf16 or fp16 products; f32 master weights")
+        ->capture_default_str();
+    c->add_option("--precision-measure", o->precision_measure,
+                  "true: a product stays f32 where its low-precision kernel is slower on this CPU")
+        ->capture_default_str();
+    c->callback([o] {
+      amp::precision_from_name(o->precision);  // a bad name fails before any work
+      bench_lru(*o);
+    });
   }
   {
     auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();

@@ -6,6 +6,7 @@
 #include "fluxion/core/error.h"
 
 int main(int argc, char** argv) {
+  fx::cli::keep_freed_memory_for_reuse();
   CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
   app.require_subcommand(1);
   app.footer(

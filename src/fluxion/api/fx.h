@@ -76,6 +76,11 @@ Var scatter_add(Var operand, Var indices, Var updates, int64_t axis = 0);
 // a_t * h_{t+1} + b_t, h_T = 0). b is [..., T, ..., 2]; a is b's shape (per-step
 // coefficients) or b.shape[axis+1:] (one coefficient per channel, as the LRU's λ).
 Var linear_scan(Var a, Var b, int64_t axis, bool reverse = false);
+// The gradient of linear_scan's coefficients in one pass: sum of d_t * conj(h_prev(t))
+// reduced to a_shape (b's shape, or b.shape[axis+1:] for shared coefficients), where h is
+// the scan's output, d its adjoint (the cotangent of b) and h_prev(t) the state a_t
+// multiplied: h_{t-1} (h_{t+1} when reverse), zero before the first step.
+Var scan_coefficient_grad(Var d, Var h, const Shape& a_shape, int64_t axis, bool reverse);
 
 Var iota(Graph& g, Shape shape, int64_t axis, DType dtype = DType::i64);
 // key: i64[2] = (seed, offset). Counter-based (Philox): value i depends only on key and i.

@@ -92,7 +92,7 @@ std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_d
       e = "std::cos(" + a[0] + ")";
       break;
     case Op::erf:
-      e = "std::erf(" + a[0] + ")";
+      e = (f32 ? "fast_erf(" : "std::erf(") + a[0] + ")";
       break;
     case Op::floor:
       e = "std::floor(" + a[0] + ")";

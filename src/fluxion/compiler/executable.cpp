@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "fluxion/backend/cpu/kernels.h"
+#include "fluxion/backend/cpu/kernels_scan.h"
 #include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 
@@ -33,6 +34,8 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 bool is_alias(Op op) { return op == Op::reshape || op == Op::stop_gradient; }
+// Library ops whose kernels write into a given buffer, so their results join the memory plan.
+bool writes_into_buffer(Op op) { return op == Op::dot || op == Op::linear_scan; }
 
 bool log_enabled() {
   const char* v = std::getenv("FLUXION_COMPILER_LOG");
@@ -189,15 +192,15 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       ex->free_after_[last[i]].push_back(i);
 
   // Memory plan over the values the executor writes itself: fused-kernel outputs and
-  // matmul results (oneDNN writes into a given buffer). Outputs are fresh every run: the
-  // caller keeps them (a trainer feeds new weights back in as the next step's inputs).
+  // matmul and scan results (their kernels write into a given buffer). Outputs are fresh every run:
+  // the caller keeps them (a trainer feeds new weights back in as the next step's inputs).
   std::vector<Lifetime> lifetimes;
   auto plannable = [&](int id) { return last[id] != INT_MAX && last[id] >= 0; };
   if (options.plan_memory) {
     for (int s = 0; s < S; ++s) {
       const Step& stp = plan.schedule[s];
       std::vector<int> written;
-      if (stp.node >= 0 && p.node(stp.node).op == Op::dot) written.push_back(stp.node);
+      if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op)) written.push_back(stp.node);
       if (stp.kernel >= 0 && ex->fns_[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
       for (int id : written)
         if (plannable(id)) {
@@ -328,9 +331,12 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
       } else {
         args.clear();
         for (int in : n.inputs) args.push_back(values[in]);
-        if (n.op == Op::dot && mem_.slot_of[id] >= 0) {
+        if (writes_into_buffer(n.op) && mem_.slot_of[id] >= 0) {
           values[id] = output_buffer(id);
-          cpu::dot_into(n, args, values[id]);
+          if (n.op == Op::dot)
+            cpu::dot_into(n, args, values[id]);
+          else
+            cpu::linear_scan_into(n, args, values[id]);
         } else {
           values[id] = be.execute(n, args);
           count(id);

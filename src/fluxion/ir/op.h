@@ -24,7 +24,8 @@ namespace fx {
       X(reduce_sum) X(reduce_max)      /* layout */                                                \
       X(broadcast_to) X(reshape) X(permute) X(slice) X(pad)                                        \
           X(concat) /* contraction and indexing */                                                 \
-      X(dot) X(gather) X(scatter_add) /* recurrences */ X(linear_scan) /* convolution (NCHW, OIHW) */ \
+      X(dot) X(gather) X(scatter_add) /* recurrences */                                            \
+      X(linear_scan) X(scan_coefficient_grad) /* convolution (NCHW, OIHW) */                       \
       X(conv2d) X(conv2d_backward_data) X(conv2d_backward_weights)
 
 enum class Op : uint16_t {
@@ -43,13 +44,15 @@ struct Attrs {
   std::vector<int64_t> starts;  // slice start; pad low
   std::vector<int64_t> limits;  // slice limit; pad high
   std::vector<int64_t> steps;   // slice step; pad interior (step - 1)
-  Shape shape;                  // broadcast_to/reshape/iota/random target shape
+  Shape shape;                  // broadcast_to/reshape/iota/random target shape;
+                                // scan_coefficient_grad: the coefficients' shape
   double value = 0.0;           // pad value
   DType dtype = DType::f32;     // cast/iota/random target dtype
   bool keepdims = false;        // reductions
   bool transpose_a = false;     // dot: contract A's second-to-last axis instead of last
   bool transpose_b = false;     // dot: B given as [..., N, K]
-  bool reverse = false;         // linear_scan: run from the last step to the first
+  bool reverse = false;         // linear_scan (and its coefficient gradient): run from the
+                                // last step to the first
   int64_t groups = 1;           // conv2d*: channel groups (stride in steps, padding in
                                 // starts, dilation in limits, target shape in shape)
   std::string name;             // input: the feed's name (parameter names are safetensors keys)

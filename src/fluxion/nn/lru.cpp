@@ -92,9 +92,15 @@ LRUBlock::LRUBlock(const LRUConfig& c, InitRng& rng) {
 }
 
 Var LRUBlock::mix(Var h) const {
-  Var z = (*glu_)(gelu(h));
-  int64_t H = h.dim(-1);
-  return slice_axis(z, -1, 0, H) * sigmoid(slice_axis(z, -1, H, 2 * H));
+  // The two GLU halves slice the [2H, H] weight rather than the [..., 2H] product: the
+  // backward pass then pads two weight-sized gradients instead of two activation-sized ones.
+  Var x = gelu(h);
+  const int64_t H = h.dim(-1);
+  Var w = glu_->weight().var, b = glu_->bias()->var;
+  auto half = [&](int64_t lo) {
+    return dot(x, slice_axis(w, 0, lo, lo + H), false, true) + slice_axis(b, 0, lo, lo + H);
+  };
+  return half(0) * sigmoid(half(H));
 }
 
 Var LRUBlock::operator()(Var x) const { return x + mix((*lru_)((*norm_)(x))); }

@@ -43,9 +43,18 @@ V dot_vjp(const VjpArgs& x) {
   Var dA = !ta        ? dot(g, B, false, !tb)
            : shared_b ? transpose(dot(g, B, false, !tb))
                       : dot(B, g, tb, true);
-  Var dB = tb ? dot(g, A, true, ta) : dot(A, g, !ta, false);
-  // B shared across batches: its cotangent sums over the batch axes.
-  if (shared_b) dB = sum_to(dB, B.shape());
+  Var dB;
+  if (shared_b && !ta && A.dim(-1) > 0 && g.dim(-1) > 0) {
+    // B shared across batches: its cotangent sums over the batch axes. With A's rows
+    // contiguous, that sum is one 2-D product over all rows, instead of a product per
+    // batch and a reduction of the [batch, K, N] stack.
+    Var A2 = reshape(A, {A.numel() / A.dim(-1), A.dim(-1)});
+    Var g2 = reshape(g, {g.numel() / g.dim(-1), g.dim(-1)});
+    dB = tb ? dot(g2, A2, true, false) : dot(A2, g2, true, false);
+  } else {
+    dB = tb ? dot(g, A, true, ta) : dot(A, g, !ta, false);
+    if (shared_b) dB = sum_to(dB, B.shape());
+  }
   return {dA, dB};
 }
 }  // namespace

@@ -7,7 +7,10 @@
 #include <fstream>
 #include <memory>
 
+#include "fluxion/amp/loss_scaler.h"
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/api/fx.h"
+#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/listops.h"
@@ -47,7 +50,9 @@ json LruRunConfig::to_json() const {
           {"train_size", train_size},
           {"test_size", test_size},
           {"eval_every", eval_every},
-          {"log_every", log_every}};
+          {"log_every", log_every},
+          {"compile", compile},
+          {"precision", precision}};
 }
 
 LruRunConfig LruRunConfig::from_json(const json& j, const std::string& where) {
@@ -74,6 +79,8 @@ LruRunConfig LruRunConfig::from_json(const json& j, const std::string& where) {
     j.at("test_size").get_to(c.test_size);
     j.at("eval_every").get_to(c.eval_every);
     j.at("log_every").get_to(c.log_every);
+    c.compile = j.value("compile", false);  // absent in configs written before these options
+    c.precision = j.value("precision", "fp32");
   } catch (const json::exception& e) {
     fail("{}: bad LRU run config: {}", where, e.what());
   }
@@ -95,6 +102,7 @@ void validate_lru_config(const LruRunConfig& c) {
            c.layers, c.d_model, c.d_state, c.rnn_hidden);
   FX_CHECK(c.pooling.empty() || c.pooling == "mean" || c.pooling == "last",
            "--pooling: unknown '{}' (expected mean or last)", c.pooling);
+  amp::precision_from_name(c.precision);  // throws naming the accepted values
 }
 
 namespace {
@@ -167,11 +175,16 @@ struct Score {
 };
 class Evaluator {
  public:
-  Evaluator(nn::SequenceClassifier& model, const data::SequenceSet& set, int64_t chunk)
+  Evaluator(nn::SequenceClassifier& model, const data::SequenceSet& set, int64_t chunk,
+            bool compile)
       : model_(model), set_(set), chunk_(std::min(chunk, set.size())) {
     model_.bind(g_);
     Var x = g_.input("x", batch_shape(set, chunk_), set.x.dtype());
-    exec_ = std::make_unique<Interpreter>(g_, std::vector<Var>{log_softmax(model_(x), -1)});
+    std::vector<Var> outs{log_softmax(model_(x), -1)};
+    if (compile)
+      compiled_ = compiler::global_cache().get(g_, outs);
+    else
+      exec_ = std::make_unique<Interpreter>(g_, outs);
   }
   Score run() {
     Feeds feeds;
@@ -183,7 +196,8 @@ class Evaluator {
       for (int64_t i = 0; i < chunk_; ++i) idx[i] = lo + i < n ? lo + i : 0;
       data::SequenceSet part = data::take(set_, idx);
       feeds["x"] = part.x;
-      std::vector<float> lp = exec_->run(feeds)[0].to_f32_vector();
+      std::vector<float> lp =
+          (compiled_ ? compiled_->run(feeds) : exec_->run(feeds))[0].to_f32_vector();
       for (int64_t i = 0; i < chunk_ && lo + i < n; ++i) {
         const float* row = lp.data() + i * C;
         int64_t best = std::max_element(row, row + C) - row, y = part.y.data<int64_t>()[i];
@@ -202,6 +216,7 @@ class Evaluator {
   int64_t chunk_;
   Graph g_;
   std::unique_ptr<Interpreter> exec_;
+  std::shared_ptr<compiler::Executable> compiled_;
 };
 
 void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, const Task& t,
@@ -251,6 +266,9 @@ LruRunResult train_sequence_model(const LruRunConfig& c, const std::string& dir,
   opts.schedule = {c.lr, c.warmup, c.steps, 0.0};
   opts.max_grad_norm = c.max_grad_norm;
   opts.seed = c.seed;
+  opts.compile = c.compile;
+  opts.precision.precision = amp::precision_from_name(c.precision);
+  if (c.precision == "fp16") opts.loss_scaling = amp::loss_scaling_from_string("dynamic");
   nn::SequenceClassifier& m = *model;
   optim::LossFn loss_fn = [&m](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
     return cross_entropy(m(b.at("x")), b.at("y"));
@@ -259,7 +277,7 @@ LruRunResult train_sequence_model(const LruRunConfig& c, const std::string& dir,
       m, optim::adam(), loss_fn,
       {{"x", batch_shape(task.train, c.batch), task.train.x.dtype()}, {"y", {c.batch}, DType::i64}},
       opts);
-  Evaluator eval(m, task.test, std::max<int64_t>(c.batch, 100));
+  Evaluator eval(m, task.test, std::max<int64_t>(c.batch, 100), c.compile);
 
   LruRunResult r;
   r.parameters = m.parameter_count();

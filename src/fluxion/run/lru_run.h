@@ -36,6 +36,9 @@ struct LruRunConfig {
   int64_t test_size = 1000;  // held-out examples scored at each evaluation
   int64_t eval_every = 100;
   int64_t log_every = 10;
+  // execution
+  bool compile = false;            // run the training step and evaluation compiled
+  std::string precision = "fp32";  // fp32 | bf16 | fp16 products, f32 master weights
 
   nlohmann::json to_json() const;
   static LruRunConfig from_json(const nlohmann::json& j, const std::string& where);

@@ -145,6 +145,9 @@ FX_CLONES void unary_f32(Op op, const float* __restrict x, float* __restrict y, 
     case Op::tanh:
       for (int64_t i = 0; i < n; ++i) y[i] = fast_tanh(x[i]);
       return;
+    case Op::erf:
+      for (int64_t i = 0; i < n; ++i) y[i] = fast_erf(x[i]);
+      return;
     case Op::neg:
       for (int64_t i = 0; i < n; ++i) y[i] = -x[i];
       return;

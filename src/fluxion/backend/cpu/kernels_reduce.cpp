@@ -3,6 +3,7 @@
 // result does not depend on the thread split (and is more accurate than PyTorch's).
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/core/error.h"
@@ -10,6 +11,21 @@
 namespace fx::cpu {
 
 namespace {
+
+// Sum of n values in f64 as four partial sums (i mod 4), added pairwise at the end.
+template <typename T>
+double sum_row4(const T* x, int64_t n) {
+  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    a0 += x[j];
+    a1 += x[j + 1];
+    a2 += x[j + 2];
+    a3 += x[j + 3];
+  }
+  for (; j < n; ++j) a0 += x[j];
+  return (a0 + a1) + (a2 + a3);
+}
 
 template <typename T, typename Acc, bool IsMax>
 Tensor reduce_axis(const Tensor& x, int axis) {
@@ -22,7 +38,15 @@ Tensor reduce_axis(const Tensor& x, int axis) {
   Tensor out(os, x.dtype());
   const T* xp = x.data<T>();
   T* op = out.data<T>();
-  if (inner == 1) {
+  if (inner == 1 && !IsMax && outer > 1 && std::is_floating_point_v<T>) {
+    // Sums along contiguous rows (LayerNorm's mean over features): four interleaved partial
+    // sums, so the adds do not wait on one another. (outer == 1, a whole vector, keeps the
+    // row order that the compiled executor's fused column sums reproduce.)
+    parallel_range(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(r, 1)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t o = lo; o < hi; ++o) op[o] = (T)sum_row4<T>(xp + o * r, r);
+                   });
+  } else if (inner == 1) {
     parallel_range(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(r, 1)),
                    [&](int64_t lo, int64_t hi) {
                      for (int64_t o = lo; o < hi; ++o) {
