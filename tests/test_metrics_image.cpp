@@ -146,7 +146,10 @@ TEST(FmnistFeatures, ShippedClassifierIsAccurateAndTheFloorIsLow) {
   EXPECT_GT(bad.fd, 10 * floor.fd);
   EXPECT_GT(floor.precision, 0.6);
   EXPECT_GT(floor.recall, 0.6);
-  EXPECT_LT(bad.precision, 0.05);
+  // Noise collapses to a few feature values, so it covers almost none of the test images.
+  // (Its precision is not a reliable signal: one outlier test image with a wide k-NN ball can
+  // contain the whole collapsed cloud, a known weakness of k-NN precision.)
+  EXPECT_LT(bad.recall, 0.05) << "precision " << bad.precision;
 }
 
 TEST(FmnistFeatures, BadClassifierFileNamesTheFile) {
