@@ -143,7 +143,7 @@ TEST_F(CliDdpm, CosineDecayAndPrecisionFlagsAreKeptInTheRun) {
   r = run_cli("sample --run " + path("run") + " --sampler ode --solver rk45 -n 2 --out " +
               path("o.png"));
   ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("ode rk45"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("PF-ODE RK45"), std::string::npos) << r.output;
 }
 
 TEST_F(CliDdpm, EvalRejectsImagesThatAreNotFashionMnistShaped) {

@@ -20,8 +20,8 @@
 #include "op_test_util.h"
 
 using namespace fx;
-using ::testing::HasSubstr;
 using optest::error_of;
+using ::testing::HasSubstr;
 
 namespace {
 

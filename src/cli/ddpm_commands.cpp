@@ -44,15 +44,6 @@ void add_sampler_options(CLI::App* c, gen::SamplerOptions& o) {
   c->add_option("--atol", o.atol, "--solver rk45: absolute tolerance")->capture_default_str();
 }
 
-std::string sampler_label(const gen::SamplerOptions& o, const run::DdpmRun& r,
-                          const std::string& variance) {
-  if (o.method == "ddim") return fmt::format("ddim {} steps eta {}", o.steps, o.eta);
-  if (o.method == "ode")
-    return o.ode_solver == "rk45" ? fmt::format("ode rk45 rtol {} atol {}", o.rtol, o.atol)
-                                  : fmt::format("ode {} {} steps", o.ode_solver, o.steps);
-  return fmt::format("ancestral {} steps, variance {}", r.cfg.timesteps, variance);
-}
-
 void add_train(CLI::App& app) {
   auto cfg = std::make_shared<run::DdpmRunConfig>();
   auto out = std::make_shared<std::string>("runs/ddpm");
@@ -164,7 +155,7 @@ void add_sample(CLI::App& app) {
     std::printf(
         "%lld images (%s, %lld network calls, step %lld, %s weights) in %.1f s = %.3f "
         "images/s -> %s\n",
-        (long long)*n, sampler_label(*opts, r, *variance).c_str(), (long long)st.network_calls,
+        (long long)*n, run::sampler_label(*opts, r, *variance).c_str(), (long long)st.network_calls,
         (long long)r.step, run::uses_ema(r, *raw) ? "EMA" : "raw", secs, *n / secs, out->c_str());
   });
 }

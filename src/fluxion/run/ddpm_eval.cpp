@@ -15,14 +15,16 @@ namespace fx::run {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-namespace {
-std::string label_of(const gen::SamplerOptions& o, const DdpmRun& r, const std::string& variance) {
+std::string sampler_label(const gen::SamplerOptions& o, const DdpmRun& r,
+                          const std::string& variance) {
   if (o.method == "ddim") return fmt::format("DDIM {} steps, eta {}", o.steps, o.eta);
   if (o.method == "ode")
     return o.ode_solver == "rk45" ? fmt::format("PF-ODE RK45 (rtol {}, atol {})", o.rtol, o.atol)
                                   : fmt::format("PF-ODE {} {} steps", o.ode_solver, o.steps);
   return fmt::format("ancestral {} steps, variance {}", r.cfg.timesteps, variance);
 }
+
+namespace {
 
 std::string slug_of(const gen::SamplerOptions& o) {
   if (o.method == "ddim") return fmt::format("ddim{}", o.steps);
@@ -85,7 +87,7 @@ DdpmEvalResult evaluate_ddpm(DdpmRun& r, const std::string& dir, const DdpmEvalO
            o.n);
   FmnistFeatures features(o.classifier);  // fails early on a bad classifier file
   DdpmEvalResult res;
-  res.sampler = label_of(o.sampler, r, o.variance);
+  res.sampler = sampler_label(o.sampler, r, o.variance);
   gen::SampleStats st;
   auto t0 = std::chrono::steady_clock::now();
   Tensor x = sample_ddpm(r, o.n, o.sampler, false, &st);

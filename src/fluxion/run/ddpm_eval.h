@@ -28,6 +28,10 @@ struct DdpmEvalResult {
   nlohmann::json to_json(const DdpmRun& r) const;
 };
 
+// "DDIM 50 steps, eta 0", "PF-ODE RK45 (rtol 0.001, atol 0.001)", "ancestral 1000 steps, ...".
+std::string sampler_label(const gen::SamplerOptions& o, const DdpmRun& r,
+                          const std::string& variance);
+
 DdpmEvalResult evaluate_ddpm(DdpmRun& run, const std::string& dir, const DdpmEvalOptions& o);
 
 }  // namespace fx::run
