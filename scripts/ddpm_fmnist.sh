@@ -14,8 +14,8 @@ $F train --method ddpm --data fashion-mnist --steps 3600 --batch 64 --lr 5e-4 --
   --lr-decay cosine --ema 0.998 --compile --checkpoint-every 300 --grid 64 --out "$OUT" \
   ${RESUME:+--resume}
 # n images per sampler, scored against as many test images; the floor uses the same n.
-$F eval --run "$OUT" --sampler ddim --steps 50 -n 1000
-$F eval --run "$OUT" --sampler ddim --steps 20 -n 1000
-$F eval --run "$OUT" --sampler ode --solver rk45 -n 500
-$F eval --run "$OUT" --sampler ancestral -n 200 --batch 200
+$F eval --run "$OUT" --sampler ddim --steps 50 -n 1000 --batch 250
+$F eval --run "$OUT" --sampler ddim --steps 20 -n 1000 --batch 250
+$F eval --run "$OUT" --sampler ode --solver rk45 -n 250 --batch 250
+$F eval --run "$OUT" --sampler ancestral -n 128 --batch 128
 cat "$OUT/eval.md"
