@@ -71,11 +71,13 @@ ClassifierTrainResult train_fmnist_classifier(const ClassifierTrainConfig& c,
   ClassifierTrainResult r;
   r.steps = step;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  io::save_safetensors(out_path, nn::parameter_tensors(model), {});
-  FmnistFeatures eval(out_path);
+  // Evaluated from memory, so the file is written once, with the accuracy in its metadata.
+  io::SafetensorsFile trained;
+  trained.tensors = nn::parameter_tensors(model);
+  FmnistFeatures eval(trained, "the trained classifier");
   data::LabeledImages test = data::load_fashion_mnist(dir, false);
   r.test_accuracy = eval.accuracy(test.images, test.labels);
-  io::save_safetensors(out_path, nn::parameter_tensors(model),
+  io::save_safetensors(out_path, trained.tensors,
                        {{"test_accuracy", fmt::format("{:.4f}", r.test_accuracy)},
                         {"epochs", std::to_string(c.epochs)},
                         {"batch", std::to_string(B)},

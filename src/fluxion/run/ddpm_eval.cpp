@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/atomic_file.h"
@@ -99,8 +100,7 @@ DdpmEvalResult evaluate_ddpm(DdpmRun& r, const std::string& dir, const DdpmEvalO
     float& v = x01.data<float>()[i];
     v = (v + 1.0f) * 0.5f;
   }
-  res.scores = score_against_test(features, x01, o.data_dir);
-  res.floor = fmnist_floor(features, o.n, o.data_dir);
+  std::tie(res.scores, res.floor) = score_with_floor(features, x01, o.data_dir);
   int64_t show = std::min<int64_t>(64, o.n);
   Tensor first({show, 1, 28, 28}, DType::f32);
   std::memcpy(first.data<float>(), x.data<float>(), first.nbytes());

@@ -22,9 +22,13 @@ std::string default_classifier_path() {
 }
 
 FmnistFeatures::FmnistFeatures(const std::string& path, int64_t batch)
+    : FmnistFeatures(io::load_safetensors(path), path, batch) {}
+
+FmnistFeatures::FmnistFeatures(const io::SafetensorsFile& weights, const std::string& name,
+                               int64_t batch)
     : batch_(batch), model_(rng_) {
   FX_CHECK(batch >= 1, "FmnistFeatures: batch {} must be positive", batch);
-  nn::load_parameters(model_, io::load_safetensors(path), path);
+  nn::load_parameters(model_, weights, name);
   model_.bind(graph_);
   Var x = graph_.input("x", {batch, 1, 28, 28});
   Var f = model_.features(x);
@@ -84,23 +88,30 @@ ImageScores score_features(const Tensor& reference, const Tensor& generated) {
 }
 
 namespace {
-Tensor test_features(FmnistFeatures& f, int64_t n, const std::string& data_dir) {
+// Features of the first n images of the train or test split.
+Tensor split_features(FmnistFeatures& f, bool train, int64_t n, const std::string& data_dir) {
   FX_CHECK(n >= 4 && n <= 10000, "FD-FMNIST: {} images; need 4..10,000 (the test split's size)", n);
   std::string dir = data_dir.empty() ? data::default_fashion_mnist_dir() : data_dir;
-  return f.features(data::load_fashion_mnist(dir, false, n).images);
+  return f.features(data::load_fashion_mnist(dir, train, n).images);
 }
 }  // namespace
 
 ImageScores fmnist_floor(FmnistFeatures& f, int64_t n, const std::string& data_dir) {
-  std::string dir = data_dir.empty() ? data::default_fashion_mnist_dir() : data_dir;
-  Tensor train = f.features(data::load_fashion_mnist(dir, true, n).images);
-  return score_features(test_features(f, n, data_dir), train);
+  return score_features(split_features(f, false, n, data_dir),
+                        split_features(f, true, n, data_dir));
 }
 
 ImageScores score_against_test(FmnistFeatures& f, const Tensor& generated01,
                                const std::string& data_dir) {
-  Tensor gen = f.features(generated01);
-  return score_features(test_features(f, generated01.dim(0), data_dir), gen);
+  return score_with_floor(f, generated01, data_dir).first;
+}
+
+std::pair<ImageScores, ImageScores> score_with_floor(FmnistFeatures& f, const Tensor& generated01,
+                                                     const std::string& data_dir) {
+  const int64_t n = generated01.dim(0);
+  Tensor test = split_features(f, false, n, data_dir);
+  return {score_features(test, f.features(generated01)),
+          score_features(test, split_features(f, true, n, data_dir))};
 }
 
 }  // namespace fx::run

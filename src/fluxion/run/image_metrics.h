@@ -5,8 +5,10 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "fluxion/exec/interpreter.h"
+#include "fluxion/io/safetensors.h"
 #include "fluxion/nn/fmnist_classifier.h"
 
 namespace fx::run {
@@ -19,6 +21,8 @@ class FmnistFeatures {
  public:
   explicit FmnistFeatures(const std::string& weights_path = default_classifier_path(),
                           int64_t batch = 250);
+  // Weights already in memory; `name` is how errors refer to them.
+  FmnistFeatures(const io::SafetensorsFile& weights, const std::string& name, int64_t batch = 250);
   ~FmnistFeatures();
   // images f32 [N, 1, 28, 28] in [0, 1] -> features f32 [N, 64]
   Tensor features(const Tensor& images01);
@@ -48,5 +52,8 @@ ImageScores fmnist_floor(FmnistFeatures& f, int64_t n, const std::string& data_d
 // Generated images [n, 1, 28, 28] in [0, 1] against the first n test images.
 ImageScores score_against_test(FmnistFeatures& f, const Tensor& generated01,
                                const std::string& data_dir = "");
+// {score_against_test, fmnist_floor for the same n}, reading the test images once.
+std::pair<ImageScores, ImageScores> score_with_floor(FmnistFeatures& f, const Tensor& generated01,
+                                                     const std::string& data_dir = "");
 
 }  // namespace fx::run
