@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "fluxion/amp/loss_scaler.h"
 #include "fluxion/amp/precision_policy.h"
@@ -114,6 +115,49 @@ TEST(PrecisionPass, Bf16ProductsF32ReductionsAndOutputs) {
     EXPECT_LT(max_rel_diff(got[i], ref[i]), 0.05) << "output " << i;  // bf16: 8-bit mantissa
     EXPECT_GT(max_rel_diff(got[i], ref[i]), 0.0) << "output " << i << " was not lowered";
   }
+}
+
+TEST(PrecisionPass, ConvolutionsAndTheirGradientsRunInLowPrecision) {
+  // conv -> silu -> conv, loss and gradients: all three conv ops are on the allow list.
+  Graph g;
+  Var x = g.input("x", {2, 3, 8, 8}), w1 = g.input("w1", {4, 3, 3, 3});
+  Var w2 = g.input("w2", {4, 4, 3, 3});
+  ConvParams pad1;
+  pad1.padding = {1, 1};
+  ConvParams down = pad1;
+  down.stride = {2, 2};
+  Var h = silu(conv2d(x, w1, pad1));
+  Var loss = mean(square(conv2d(h, w2, down)));
+  std::vector<Var> outputs = grad(loss, {x, w1, w2});
+  outputs.insert(outputs.begin(), loss);
+  Feeds feeds{{"x", random_tensor({2, 3, 8, 8}, 1)},
+              {"w1", random_tensor({4, 3, 3, 3}, 2, 0.5)},
+              {"w2", random_tensor({4, 4, 3, 3}, 3, 0.5)}};
+  auto ref = Interpreter(g, outputs).run(feeds);
+  for (amp::Precision prec : {amp::Precision::bf16, amp::Precision::fp16}) {
+    amp::PrecisionPolicy p;
+    p.precision = prec;
+    p.measure = false;
+    amp::PrecisionResult r = amp::apply_precision(g, outputs, p);
+    std::map<Op, int> low;
+    for (const Node& n : r.graph->nodes())
+      if (n.dtype == amp::compute_dtype(prec)) ++low[n.op];
+    EXPECT_EQ(low[Op::conv2d], 2);
+    EXPECT_EQ(low[Op::conv2d_backward_data], 2);     // into h and into x
+    EXPECT_EQ(low[Op::conv2d_backward_weights], 2);  // both weights
+    auto got = Interpreter(*r.graph, r.outputs).run(feeds);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      EXPECT_EQ(got[i].dtype(), DType::f32);
+      EXPECT_LT(max_rel_diff(got[i], ref[i]), prec == amp::Precision::bf16 ? 0.05 : 0.01) << i;
+      EXPECT_GT(max_rel_diff(got[i], ref[i]), 0.0) << "output " << i << " was not lowered";
+    }
+  }
+  // The stride-2 convolution's signature differs from a stride-1 one on the same operands.
+  amp::PrecisionPolicy p;
+  p.precision = amp::Precision::bf16;
+  p.measure = false;
+  std::string report = amp::apply_precision(g, outputs, p).report();
+  EXPECT_NE(report.find("-> [2, 4, 4, 4]"), std::string::npos) << report;
 }
 
 TEST(PrecisionPass, ModuleOverrideAndMeasuredFallback) {

@@ -146,6 +146,30 @@ TEST_F(CliDdpm, CosineDecayAndPrecisionFlagsAreKeptInTheRun) {
   EXPECT_NE(r.output.find("PF-ODE RK45"), std::string::npos) << r.output;
 }
 
+TEST_F(CliDdpm, Fp16RunLogsLossScaleAndPrecisionDecisions) {
+  auto r = run_cli(tiny("run", 2) + " --precision fp16 --precision-measure false --grid 0");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 steps skipped"), std::string::npos) << r.output;
+  std::ifstream csv(path("run/loss.csv"));
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  EXPECT_EQ(header, "step,loss,loss_scale,skipped_steps");
+  EXPECT_NE(row.find(",65536,0"), std::string::npos) << row;  // PyTorch's initial scale
+  std::ifstream dec(path("run/precision.txt"));
+  std::string decisions((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
+  EXPECT_NE(decisions.find("conv2d"), std::string::npos) << decisions;
+  EXPECT_NE(decisions.find("-> f16"), std::string::npos) << decisions;
+  // A damaged loss.csv is named with its line when the run is resumed.
+  {
+    std::ofstream bad(path("run/loss.csv"));
+    bad << "step,loss,loss_scale,skipped_steps\n2,0.5,x,0\n";
+  }
+  r = run_cli(tiny("run", 3) + " --precision fp16 --precision-measure false --resume --grid 0");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("loss.csv: line 2 is not numbers"), std::string::npos) << r.output;
+}
+
 TEST_F(CliDdpm, EvalRejectsImagesThatAreNotFashionMnistShaped) {
   auto r = run_cli(tiny("run") + " --grid 0");
   ASSERT_EQ(r.code, 0) << r.output;

@@ -71,6 +71,10 @@ void add_train(CLI::App& app) {
   c->add_option("--precision", cfg->precision,
                 "fp32, bf16 or fp16 products; f32 master weights (README: Mixed precision)")
       ->capture_default_str();
+  c->add_option("--precision-measure", cfg->precision_measure,
+                "true: a product stays f32 where its low-precision kernel is slower on this CPU; "
+                "false: always low precision")
+      ->capture_default_str();
   c->add_option("--loss-scale", cfg->loss_scale,
                 "auto (dynamic for fp16), none, dynamic, or a fixed number")
       ->capture_default_str();

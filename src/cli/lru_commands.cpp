@@ -38,6 +38,12 @@ void add_sequence_train_options(CLI::App* c, run::LruRunConfig& cfg) {
   c->add_option("--warmup", cfg.warmup, "linear warm-up steps")->capture_default_str();
   c->add_option("--clip", cfg.max_grad_norm, "global gradient-norm clip (0: off)")
       ->capture_default_str();
+  c->add_option("--weight-decay", cfg.weight_decay,
+                "AdamW decoupled weight decay (0: Adam); never on nu, theta, gamma, norms, biases")
+      ->capture_default_str();
+  c->add_option("--recurrent-lr-scale", cfg.recurrent_lr_scale,
+                "learning-rate factor for the LRU recurrence nu, theta, gamma (paper: 0.5)")
+      ->capture_default_str();
   c->add_option("--seed", cfg.seed, "seed for data, initialisation and batches")
       ->capture_default_str();
   c->add_option("--layers", cfg.layers, "LRU blocks")->capture_default_str();

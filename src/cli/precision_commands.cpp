@@ -1,6 +1,7 @@
 // `fluxion compare-precision`: the same rectified-flow run in fp32, bf16 and fp16 (same seed,
 // data and steps), with loss curves overlaid in one picture and a table of final loss and
 // sample quality beside fp32's — the evidence that mixed precision tracks full precision.
+// `--method ddpm` does the same for the Fashion-MNIST DDPM (precision_ddpm.cpp).
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/plot.h"
 #include "fluxion/run/flow_run.h"
+#include "precision_compare.h"
 
 namespace fx::cli {
 namespace {
@@ -24,14 +26,6 @@ struct PrecisionRow {
   double seconds = 0;
   std::string decisions;
 };
-
-double tail_mean(const std::vector<double>& v) {
-  FX_CHECK(!v.empty(), "no losses were logged");
-  size_t from = v.size() - std::max<size_t>(1, v.size() / 4);
-  double s = 0;
-  for (size_t i = from; i < v.size(); ++i) s += v[i];
-  return s / double(v.size() - from);
-}
 
 void compare_precision(const run::FlowRunConfig& base, const std::string& out,
                        const std::vector<std::string>& precisions) {
@@ -106,8 +100,9 @@ void add_precision_commands(CLI::App& app) {
   c->add_option("--data", cfg->data, "target: built-in 2-D set or a .csv/.npy file")
       ->capture_default_str();
   c->add_option("--source", cfg->source, "x0 distribution")->capture_default_str();
-  c->add_option("--steps", cfg->steps, "training steps per run")->capture_default_str();
-  c->add_option("--batch", cfg->batch, "batch size")->capture_default_str();
+  c->add_option("--steps", cfg->steps, "training steps per run (ddpm: default 800)")
+      ->capture_default_str();
+  c->add_option("--batch", cfg->batch, "batch size (ddpm: default 64)")->capture_default_str();
   c->add_option("--seed", cfg->seed, "random seed (the same for every run)")->capture_default_str();
   c->add_option("--precisions", *precisions, "runs to compare; the first is the reference")
       ->delimiter(',')
@@ -118,10 +113,40 @@ void add_precision_commands(CLI::App& app) {
                 "false (default here): every product really runs in low precision, to compare "
                 "the arithmetic; true: keep f32 where it is faster on this CPU")
       ->capture_default_str();
+  // --method ddpm: the U-Net of `train --method ddpm` with the schedule of
+  // scripts/ddpm_fmnist.sh, scored with DDIM after training.
+  auto method = std::make_shared<std::string>("rectified-flow");
+  auto ddpm = std::make_shared<run::DdpmRunConfig>();
+  ddpm->lr = 5e-4;
+  ddpm->warmup = 100;
+  ddpm->lr_decay = "cosine";
+  ddpm->ema = 0.99;
+  ddpm->checkpoint_every = 1000000;  // the comparison does not resume
+  auto ddpm_opts = std::make_shared<DdpmPrecisionOptions>();
+  c->add_option("--method", *method, "rectified-flow, or ddpm (Fashion-MNIST U-Net)")
+      ->check(CLI::IsMember({"rectified-flow", "ddpm"}))
+      ->capture_default_str();
+  c->add_option("--lr", ddpm->lr, "ddpm: Adam learning rate")->capture_default_str();
+  c->add_option("--warmup", ddpm->warmup, "ddpm: linear warm-up steps")->capture_default_str();
+  c->add_option("--ema", ddpm->ema, "ddpm: EMA decay of the sampling weights")
+      ->capture_default_str();
+  c->add_flag("--compile", ddpm->compile, "ddpm: run the training step compiled");
+  c->add_option("--data-dir", ddpm->data_dir, "ddpm: Fashion-MNIST folder");
+  c->add_option("--eval-n", ddpm_opts->eval_n, "ddpm: images sampled and scored per precision")
+      ->capture_default_str();
+  c->add_option("--eval-steps", ddpm_opts->eval_steps, "ddpm: DDIM steps of the scored samples")
+      ->capture_default_str();
   c->callback([=] {
     FX_CHECK(!precisions->empty(), "--precisions is empty");
     for (const std::string& p : *precisions) amp::precision_from_name(p);
-    compare_precision(*cfg, *out, *precisions);
+    if (*method == "rectified-flow") return compare_precision(*cfg, *out, *precisions);
+    FX_CHECK(ddpm_opts->eval_n >= 2, "--eval-n must be at least 2, got {}", ddpm_opts->eval_n);
+    run::DdpmRunConfig d = *ddpm;
+    d.steps = c->count("--steps") ? cfg->steps : 800;
+    d.batch = c->count("--batch") ? cfg->batch : 64;
+    d.seed = cfg->seed;
+    d.precision_measure = cfg->precision_measure;
+    compare_precision_ddpm(d, *out, *precisions, *ddpm_opts);
   });
 }
 

@@ -49,7 +49,7 @@ std::string signature(const Graph& g, const Node& n) {
   }
   if (n.attrs.transpose_a) s += " ^Ta";
   if (n.attrs.transpose_b) s += " ^Tb";
-  return s;
+  return s + " -> " + shape_str(n.shape);  // convolutions differing only in stride differ here
 }
 
 // Median wall time of the node alone on random operands, in f32 or with its float operands
@@ -249,7 +249,8 @@ PrecisionResult apply_precision(const Graph& g, const std::vector<Var>& outputs,
     if (run_low) {
       for (size_t i = 0; i < ins.size(); ++i)
         if (lowerable(i)) ins[i] = as_dtype(ins[i], low);
-    } else if (contains(policy.fp32_ops, n.op) || n.op == Op::dot) {
+    } else if (contains(policy.fp32_ops, n.op) || contains(policy.low_precision_ops, n.op)) {
+      // A product kept in f32 (measured slower, module override) takes f32 operands.
       for (size_t i = 0; i < ins.size(); ++i)
         if (lowerable(i)) ins[i] = as_dtype(ins[i], DType::f32);
     } else {

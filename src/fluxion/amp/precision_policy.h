@@ -1,6 +1,7 @@
 // Mixed precision as a graph pass, in the manner of PyTorch's autocast allow/deny lists, but
 // applied to a whole traced step (forward, backward and optimizer update) after grad():
-//   - allow list (matmul): inputs cast to bf16/f16, product in low precision;
+//   - allow list (matmul, convolution and its two transposes): inputs cast to bf16/f16,
+//     product in low precision (f32 accumulation inside the kernel);
 //   - deny list (reductions, exp/log/pow/div/sqrt...): inputs cast up to f32 — softmax,
 //     norm statistics, losses and everything numerically delicate stay in f32;
 //   - every other op runs in the widest float dtype among its inputs, so an f32 parameter
@@ -27,7 +28,8 @@ DType compute_dtype(Precision p);  // f32, bf16 or f16
 
 struct PrecisionPolicy {
   Precision precision = Precision::fp32;
-  std::vector<Op> low_precision_ops = {Op::dot};
+  std::vector<Op> low_precision_ops = {Op::dot, Op::conv2d, Op::conv2d_backward_data,
+                                       Op::conv2d_backward_weights};
   std::vector<Op> fp32_ops = {Op::reduce_sum, Op::reduce_max, Op::exp, Op::log, Op::pow, Op::div,
                               Op::sqrt,       Op::rsqrt,      Op::erf, Op::sin, Op::cos};
   // Parameter-name prefixes (e.g. "net.layers.3") whose products stay in f32.

@@ -19,7 +19,8 @@ class SGD final : public Optimizer {
     return {"momentum_buffer"};
   }
   Var update(Var p, Var g, std::vector<Var>& slots, const StepScalars& s) const override {
-    if (o_.weight_decay != 0.0) g = g + p * o_.weight_decay;
+    const double wd = o_.weight_decay * s.weight_decay_scale;
+    if (wd != 0.0) g = g + p * wd;
     Var step = g;
     if (o_.momentum != 0.0) {
       Var buf = slots[0] * o_.momentum + g;
@@ -42,11 +43,12 @@ class Adam final : public Optimizer {
   std::string name() const override { return o_.decoupled ? "adamw" : "adam"; }
   std::vector<std::string> slot_names() const override { return {"exp_avg", "exp_avg_sq"}; }
   Var update(Var p, Var g, std::vector<Var>& slots, const StepScalars& s) const override {
-    if (o_.weight_decay != 0.0) {
+    const double wd = o_.weight_decay * s.weight_decay_scale;
+    if (wd != 0.0) {
       if (o_.decoupled)
-        p = p * (1.0 - s.lr * o_.weight_decay);
+        p = p * (1.0 - s.lr * wd);
       else
-        g = g + p * o_.weight_decay;
+        g = g + p * wd;
     }
     Var m = slots[0] * o_.beta1 + g * (1.0 - o_.beta1);
     Var v = slots[1] * o_.beta2 + g * g * (1.0 - o_.beta2);
@@ -71,6 +73,25 @@ std::unique_ptr<Optimizer> adam(AdamOptions o) { return std::make_unique<Adam>(o
 std::unique_ptr<Optimizer> adamw(AdamOptions o) {
   o.decoupled = true;
   return std::make_unique<Adam>(o);
+}
+
+bool matches(const ParamGroup& g, const std::string& name) {
+  for (const std::string& p : g.patterns) {
+    if (p.empty()) continue;
+    if (name == p) return true;
+    if (name.size() > p.size() && name.compare(0, p.size(), p) == 0 && name[p.size()] == '.')
+      return true;
+    if (name.size() > p.size() && name.compare(name.size() - p.size(), p.size(), p) == 0 &&
+        name[name.size() - p.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
+const ParamGroup* group_of(const std::vector<ParamGroup>& groups, const std::string& name) {
+  for (const ParamGroup& g : groups)
+    if (matches(g, name)) return &g;
+  return nullptr;
 }
 
 Var clip_by_global_norm(std::vector<Var>& grads, double max_norm) {

@@ -13,10 +13,24 @@ namespace fx::optim {
 
 // Per-step scalar inputs, fed by the trainer under these names.
 struct StepScalars {
-  Var lr;
-  Var bias_correction1;       // 1 - beta1^t (Adam)
-  Var sqrt_bias_correction2;  // sqrt(1 - beta2^t) (Adam)
+  Var lr;                           // already multiplied by the parameter group's lr_scale
+  Var bias_correction1;             // 1 - beta1^t (Adam)
+  Var sqrt_bias_correction2;        // sqrt(1 - beta2^t) (Adam)
+  double weight_decay_scale = 1.0;  // the parameter group's factor on weight decay (0: none)
 };
+
+// Per-parameter hyperparameters, as torch.optim's parameter groups: the LRU paper, for one,
+// trains its recurrence (nu, theta, gamma) with half the learning rate and no weight decay.
+// A pattern matches a parameter name exactly, as a leading module path ("blocks.0") or as
+// a trailing component path ("nu_log" matches "blocks.0.lru.nu_log").
+struct ParamGroup {
+  std::vector<std::string> patterns;
+  double lr_scale = 1.0;
+  double weight_decay_scale = 1.0;
+};
+bool matches(const ParamGroup& g, const std::string& param_name);
+// The first group that matches, or nullptr (the optimizer's own settings).
+const ParamGroup* group_of(const std::vector<ParamGroup>& groups, const std::string& param_name);
 
 class Optimizer {
  public:

@@ -67,7 +67,12 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
       slots.push_back(graph_.input(slots_.back().name, p->value.shape(), p->value.dtype()));
     }
     std::vector<Var> old_slots = slots;
-    Var new_p = keep_if_overflow(opt_->update(p->var, grads[i], slots, sc), p->var);
+    StepScalars psc = sc;
+    if (const ParamGroup* pg = group_of(options_.param_groups, name)) {
+      if (pg->lr_scale != 1.0) psc.lr = sc.lr * pg->lr_scale;
+      psc.weight_decay_scale = pg->weight_decay_scale;
+    }
+    Var new_p = keep_if_overflow(opt_->update(p->var, grads[i], slots, psc), p->var);
     outputs_.push_back(new_p);
     for (size_t k = 0; k < slots.size(); ++k)
       new_slots.push_back(keep_if_overflow(slots[k], old_slots[k]));

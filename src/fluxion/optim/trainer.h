@@ -45,6 +45,7 @@ struct TrainerOptions {
   amp::PrecisionPolicy precision;  // bf16/f16 products, f32 master weights (amp/)
   amp::LossScaling loss_scaling;   // scale the loss, skip steps whose gradients overflow
   bool compile = false;            // run the step compiled (fused kernels) instead of interpreted
+  std::vector<ParamGroup> param_groups;  // per-parameter lr / weight-decay factors
 };
 
 class Trainer {

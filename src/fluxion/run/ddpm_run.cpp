@@ -38,6 +38,7 @@ json DdpmRunConfig::to_json() const {
           {"lr_decay", lr_decay},
           {"compile", compile},
           {"precision", precision},
+          {"precision_measure", precision_measure},
           {"loss_scale", loss_scale},
           {"clip", clip},
           {"ema", ema},
@@ -75,6 +76,7 @@ DdpmRunConfig DdpmRunConfig::from_json(const json& j, const std::string& file) {
     c.lr_decay = j.value("lr_decay", "constant");  // runs written before these fields existed
     c.compile = j.value("compile", false);
     c.precision = j.value("precision", "fp32");
+    c.precision_measure = j.value("precision_measure", true);
     c.loss_scale = j.value("loss_scale", "auto");
     c.clip = j.at("clip");
     c.ema = j.at("ema");
@@ -175,13 +177,20 @@ void save_checkpoint(const std::string& dir, DdpmRun& r, const optim::Trainer& t
   io::save_safetensors((fs::path(dir) / "train_state.safetensors").string(), tr.state(), meta);
 }
 
-void write_loss(const std::string& dir, const std::vector<std::pair<int64_t, double>>& rows) {
-  std::string csv = "step,loss\n";
+// One row per 50 steps: the mean loss, and the loss scale and steps skipped so far (fp16).
+struct LossRow {
+  int64_t step = 0;
+  double loss = 0, loss_scale = 1;
+  int64_t skipped_steps = 0;
+};
+
+void write_loss(const std::string& dir, const std::vector<LossRow>& rows) {
+  std::string csv = "step,loss,loss_scale,skipped_steps\n";
   std::vector<double> xs, ys;
-  for (auto [s, l] : rows) {
-    csv += fmt::format("{},{}\n", s, l);
-    xs.push_back((double)s);
-    ys.push_back(l);
+  for (const LossRow& r : rows) {
+    csv += fmt::format("{},{},{},{}\n", r.step, r.loss, r.loss_scale, r.skipped_steps);
+    xs.push_back((double)r.step);
+    ys.push_back(r.loss);
   }
   io::write_file_atomic((fs::path(dir) / "loss.csv").string(), csv);
   io::LinePanel p{"DDPM training loss", "step", "loss (mean over 50 steps)", {}, true};
@@ -189,15 +198,35 @@ void write_loss(const std::string& dir, const std::vector<std::pair<int64_t, dou
   io::save_figure((fs::path(dir) / "loss.png").string(), {p}, 640, 360);
 }
 
-std::vector<std::pair<int64_t, double>> read_loss(const std::string& dir) {
-  std::vector<std::pair<int64_t, double>> rows;
-  std::ifstream in((fs::path(dir) / "loss.csv").string());
+// Reads what write_loss wrote (runs from before the scale columns have two).
+std::vector<LossRow> read_loss(const std::string& dir) {
+  std::vector<LossRow> rows;
+  const std::string path = (fs::path(dir) / "loss.csv").string();
+  std::ifstream in(path);
   std::string line;
   std::getline(in, line);
-  while (std::getline(in, line)) {
-    auto comma = line.find(',');
-    if (comma == std::string::npos) continue;
-    rows.emplace_back(std::stoll(line.substr(0, comma)), std::stod(line.substr(comma + 1)));
+  for (int n = 2; std::getline(in, line); ++n) {
+    std::vector<std::string> cells;
+    for (size_t from = 0;;) {
+      size_t comma = line.find(',', from);
+      cells.push_back(line.substr(from, comma - from));
+      if (comma == std::string::npos) break;
+      from = comma + 1;
+    }
+    FX_CHECK(cells.size() == 2 || cells.size() == 4, "{}: line {} has {} fields, not 2 or 4", path,
+             n, cells.size());
+    LossRow r;
+    try {
+      r.step = std::stoll(cells[0]);
+      r.loss = std::stod(cells[1]);
+      if (cells.size() == 4) {
+        r.loss_scale = std::stod(cells[2]);
+        r.skipped_steps = std::stoll(cells[3]);
+      }
+    } catch (const std::exception&) {
+      fail("{}: line {} is not numbers: '{}'", path, n, line);
+    }
+    rows.push_back(r);
   }
   return rows;
 }
@@ -222,6 +251,7 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
   opts.seed = cfg.seed;
   opts.compile = cfg.compile;
   opts.precision.precision = amp::precision_from_name(cfg.precision);
+  opts.precision.measure = cfg.precision_measure;
   opts.loss_scaling = amp::loss_scaling_from_string(cfg.loss_scale != "auto"  ? cfg.loss_scale
                                                     : cfg.precision == "fp16" ? "dynamic"
                                                                               : "none");
@@ -234,7 +264,7 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
       {{"x", {cfg.batch, u.in_channels, u.image_size, u.image_size}}}, opts);
 
   std::string cfg_path = (fs::path(dir) / "config.json").string();
-  std::vector<std::pair<int64_t, double>> losses;
+  std::vector<LossRow> losses;
   if (resume) {
     DdpmRunConfig saved = DdpmRunConfig::from_json(json::parse(io::read_file(cfg_path)), cfg_path);
     json a = saved.to_json(), b = cfg.to_json();
@@ -276,12 +306,18 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
     r.step = s;
     sum += loss;
     ++since;
+    const amp::LossScaler& scaler = tr.loss_scaler();
     if (s % 50 == 0 || s == cfg.steps) {
-      losses.emplace_back(s, sum / since);
+      losses.push_back({s, sum / since, scaler.scale(), scaler.skipped_steps()});
       sum = 0;
       since = 0;
     }
-    bar.update(s, {{"loss", loss}});
+    if (scaler.enabled())
+      bar.update(
+          s,
+          {{"loss", loss}, {"scale", scaler.scale()}, {"skipped", double(scaler.skipped_steps())}});
+    else
+      bar.update(s, {{"loss", loss}});
     if (s % cfg.checkpoint_every == 0 || s == cfg.steps) {
       save_checkpoint(dir, r, tr);
       write_loss(dir, losses);
@@ -294,6 +330,13 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
     std::fprintf(stderr, "ddpm: train step median %.1f ms (p10 %.1f, p90 %.1f) over %zu steps\n",
                  t[t.size() / 2], t[t.size() / 10], t[t.size() * 9 / 10], t.size());
   }
+  if (tr.loss_scaler().enabled())
+    std::fprintf(stderr, "ddpm: loss scale %g, %lld steps skipped for Inf/NaN gradients\n",
+                 tr.loss_scaler().scale(), (long long)tr.loss_scaler().skipped_steps());
+  r.skipped_steps = tr.loss_scaler().skipped_steps();
+  r.precision_report = tr.precision_report();
+  if (!r.precision_report.empty())  // one line per product: dtype chosen and why
+    io::write_file_atomic((fs::path(dir) / "precision.txt").string(), r.precision_report);
   if (r.ema.empty()) r.ema = tr.ema_weights();
   return r;
 }

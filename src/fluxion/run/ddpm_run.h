@@ -1,6 +1,8 @@
 // A DDPM run folder: config.json, model.safetensors (weights), ema.safetensors (EMA weights,
-// used for sampling), train_state.safetensors (optimizer state, for --resume), loss.csv,
-// loss.png and samples.png. What `fluxion train/sample --method ddpm` are made of.
+// used for sampling), train_state.safetensors (optimizer state, for --resume), loss.csv
+// (mean loss per 50 steps, loss scale, skipped steps), loss.png, samples.png and, for
+// --precision bf16|fp16, precision.txt (the precision pass's decision for each product). What
+// `fluxion train/sample --method ddpm` are made of.
 #pragma once
 #include <map>
 #include <memory>
@@ -33,6 +35,7 @@ struct DdpmRunConfig {
   int64_t checkpoint_every = 1000;
   bool compile = false;             // run the step compiled (bit-identical, faster)
   std::string precision = "fp32";   // fp32 | bf16 | fp16 products, f32 master weights
+  bool precision_measure = true;    // keep f32 where the low-precision kernel is slower here
   std::string loss_scale = "auto";  // auto (dynamic for fp16) | none | dynamic | a number
 
   nlohmann::json to_json() const;
@@ -44,6 +47,10 @@ struct DdpmRun {
   std::unique_ptr<nn::UNet> model;
   std::map<std::string, Tensor> ema;  // empty when trained without EMA
   int64_t step = 0;
+  // Set by train_ddpm: steps skipped for Inf/NaN gradients (loss scaling) and what the
+  // precision pass chose for each product ("" in fp32).
+  int64_t skipped_steps = 0;
+  std::string precision_report;
 };
 
 // Trains (or resumes) the run in dir; writes checkpoints, loss.csv/png and a sample grid.

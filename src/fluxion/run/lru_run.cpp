@@ -37,6 +37,8 @@ json LruRunConfig::to_json() const {
           {"lr", lr},
           {"warmup", warmup},
           {"max_grad_norm", max_grad_norm},
+          {"weight_decay", weight_decay},
+          {"recurrent_lr_scale", recurrent_lr_scale},
           {"seed", seed},
           {"layers", layers},
           {"d_model", d_model},
@@ -81,6 +83,8 @@ LruRunConfig LruRunConfig::from_json(const json& j, const std::string& where) {
     j.at("log_every").get_to(c.log_every);
     c.compile = j.value("compile", false);  // absent in configs written before these options
     c.precision = j.value("precision", "fp32");
+    c.weight_decay = j.value("weight_decay", 0.0);
+    c.recurrent_lr_scale = j.value("recurrent_lr_scale", 1.0);
   } catch (const json::exception& e) {
     fail("{}: bad LRU run config: {}", where, e.what());
   }
@@ -95,6 +99,10 @@ void validate_lru_config(const LruRunConfig& c) {
   FX_CHECK(c.steps > 0 && c.batch > 0, "--steps {} and --batch {} must be positive", c.steps,
            c.batch);
   FX_CHECK(c.lr > 0 && std::isfinite(c.lr), "--lr must be positive, got {}", c.lr);
+  FX_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay),
+           "--weight-decay must be >= 0, got {}", c.weight_decay);
+  FX_CHECK(c.recurrent_lr_scale > 0 && std::isfinite(c.recurrent_lr_scale),
+           "--recurrent-lr-scale must be positive, got {}", c.recurrent_lr_scale);
   FX_CHECK(c.test_size > 0 && c.eval_every > 0 && c.log_every > 0,
            "--test-size, --eval-every and --log-every must be positive");
   FX_CHECK(c.layers > 0 && c.d_model > 0 && c.d_state > 0 && c.rnn_hidden > 0,
@@ -103,6 +111,11 @@ void validate_lru_config(const LruRunConfig& c) {
   FX_CHECK(c.pooling.empty() || c.pooling == "mean" || c.pooling == "last",
            "--pooling: unknown '{}' (expected mean or last)", c.pooling);
   amp::precision_from_name(c.precision);  // throws naming the accepted values
+}
+
+std::vector<optim::ParamGroup> lru_param_groups(const LruRunConfig& c) {
+  return {{{"nu_log", "theta_log", "gamma_log"}, c.recurrent_lr_scale, 0.0},
+          {{"norm.weight", "bias"}, 1.0, 0.0}};
 }
 
 namespace {
@@ -269,12 +282,14 @@ LruRunResult train_sequence_model(const LruRunConfig& c, const std::string& dir,
   opts.compile = c.compile;
   opts.precision.precision = amp::precision_from_name(c.precision);
   if (c.precision == "fp16") opts.loss_scaling = amp::loss_scaling_from_string("dynamic");
+  opts.param_groups = lru_param_groups(c);
   nn::SequenceClassifier& m = *model;
   optim::LossFn loss_fn = [&m](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
     return cross_entropy(m(b.at("x")), b.at("y"));
   };
   optim::Trainer trainer(
-      m, optim::adam(), loss_fn,
+      m, c.weight_decay > 0 ? optim::adamw({.weight_decay = c.weight_decay}) : optim::adam(),
+      loss_fn,
       {{"x", batch_shape(task.train, c.batch), task.train.x.dtype()}, {"y", {c.batch}, DType::i64}},
       opts);
   Evaluator eval(m, task.test, std::max<int64_t>(c.batch, 100), c.compile);

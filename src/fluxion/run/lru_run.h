@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "fluxion/optim/optimizer.h"
 
 namespace fx::run {
 
@@ -21,6 +24,10 @@ struct LruRunConfig {
   double lr = 1e-3;
   int64_t warmup = 100;
   double max_grad_norm = 1.0;
+  // AdamW's decoupled weight decay (0: plain Adam). Never applied to the recurrence
+  // (nu, theta, gamma), norms or biases, as in the LRU paper.
+  double weight_decay = 0.0;
+  double recurrent_lr_scale = 1.0;  // learning-rate factor of nu, theta, gamma (paper: 0.5)
   uint64_t seed = 0;
   // model
   int64_t layers = 4;
@@ -43,6 +50,10 @@ struct LruRunConfig {
   nlohmann::json to_json() const;
   static LruRunConfig from_json(const nlohmann::json& j, const std::string& where);
 };
+
+// The optimizer's parameter groups for `c` (optim::ParamGroup): the recurrence with
+// recurrent_lr_scale and no decay, then norms and biases with no decay.
+std::vector<optim::ParamGroup> lru_param_groups(const LruRunConfig& c);
 
 struct LruRunResult {
   int64_t steps = 0;
