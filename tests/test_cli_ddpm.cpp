@@ -144,6 +144,14 @@ TEST_F(CliDdpm, CosineDecayAndPrecisionFlagsAreKeptInTheRun) {
               path("o.png"));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("PF-ODE RK45"), std::string::npos) << r.output;
+  // Sampling in low precision (weights stay f32): the label says so.
+  r = run_cli("sample --run " + path("run") +
+              " --steps 4 --precision fp16 --precision-measure false -n 2 --out " + path("h.png"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("DDIM 4 steps, eta 0, fp16 products"), std::string::npos) << r.output;
+  r = run_cli("sample --run " + path("run") + " --precision fp8 -n 2 --out " + path("h.png"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("unknown precision 'fp8'"), std::string::npos) << r.output;
 }
 
 TEST_F(CliDdpm, Fp16RunLogsLossScaleAndPrecisionDecisions) {

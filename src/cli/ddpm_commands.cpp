@@ -32,7 +32,22 @@ bool wants_ddpm(int argc, char** argv) {
 
 namespace {
 
-void add_sampler_options(CLI::App* c, gen::SamplerOptions& o) {
+// --precision on sample/eval: the network's products in bf16/fp16 (weights stay f32).
+struct SamplePrecision {
+  std::string precision = "fp32";
+  bool measure = true;
+  void apply(gen::SamplerOptions& o) const {
+    o.precision.precision = amp::precision_from_name(precision);
+    o.precision.measure = measure;
+  }
+};
+
+void add_sampler_options(CLI::App* c, gen::SamplerOptions& o, SamplePrecision& p) {
+  c->add_option("--precision", p.precision, "the network's products: fp32, bf16 or fp16")
+      ->capture_default_str();
+  c->add_option("--precision-measure", p.measure,
+                "true: a product stays f32 where its low-precision kernel is slower on this CPU")
+      ->capture_default_str();
   c->add_option("--sampler", o.method,
                 "ancestral (all T steps), ddim, or ode (probability-flow ODE, --solver)")
       ->capture_default_str();
@@ -129,6 +144,7 @@ void add_sample(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   auto method = std::make_shared<std::string>("ddpm");
   auto opts = std::make_shared<gen::SamplerOptions>();
+  auto precision = std::make_shared<SamplePrecision>();
   auto variance = std::make_shared<std::string>("beta");
   auto n = std::make_shared<int64_t>(64);
   auto out = std::make_shared<std::string>("samples.png");
@@ -137,7 +153,7 @@ void add_sample(CLI::App& app) {
   CLI::App* c = app.add_subcommand("sample", "sample images from a DDPM run into a PNG grid");
   c->add_option("--method", *method, "generative method")->check(CLI::IsMember({"ddpm"}));
   c->add_option("--run", *dir, "run folder")->required();
-  add_sampler_options(c, *opts);
+  add_sampler_options(c, *opts, *precision);
   c->add_option("--eta", opts->eta, "DDIM eta (0: deterministic)")->capture_default_str();
   c->add_option("--variance", *variance, "ancestral variance: beta or beta-tilde")
       ->capture_default_str();
@@ -150,6 +166,7 @@ void add_sample(CLI::App& app) {
   c->callback([=] {
     (void)method;  // the option writes into *method: keep it alive with the callback
     opts->variance = gen::variance_from_name(*variance);
+    precision->apply(*opts);
     run::DdpmRun r = run::load_ddpm(*dir);
     auto t0 = std::chrono::steady_clock::now();
     gen::SampleStats st;
@@ -174,7 +191,8 @@ void add_eval(CLI::App& app) {
       "eval", "sample a DDPM run and score it: FD-FMNIST and k-NN precision/recall vs the floor");
   c->add_option("--method", *method, "generative method")->check(CLI::IsMember({"ddpm"}));
   c->add_option("--run", *dir, "run folder")->required();
-  add_sampler_options(c, o->sampler);
+  auto precision = std::make_shared<SamplePrecision>();
+  add_sampler_options(c, o->sampler, *precision);
   c->add_option("--eta", o->sampler.eta, "DDIM eta (0: deterministic)")->capture_default_str();
   c->add_option("--variance", o->variance, "ancestral variance: beta or beta-tilde")
       ->capture_default_str();
@@ -188,6 +206,7 @@ void add_eval(CLI::App& app) {
   c->callback([=] {
     (void)method;
     o->sampler.variance = gen::variance_from_name(o->variance);
+    precision->apply(o->sampler);
     run::DdpmRun r = run::load_ddpm(*dir);
     run::DdpmEvalResult e = run::evaluate_ddpm(r, *dir, *o);
     std::printf("%s, step %lld, %s weights, n = %lld, %lld network calls, %.2f images/s\n",

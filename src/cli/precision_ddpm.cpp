@@ -87,6 +87,8 @@ void compare_precision_ddpm(const run::DdpmRunConfig& base, const std::string& o
     eo.sampler.steps = o.eval_steps;
     eo.sampler.batch = std::min<int64_t>(250, o.eval_n);
     eo.data_dir = cfg.data_dir;
+    eo.sampler.precision.precision = amp::precision_from_name(p);  // sampled as trained
+    eo.sampler.precision.measure = cfg.precision_measure;
     std::fprintf(stderr, "[%s] scoring %lld DDIM-%lld samples\n", p.c_str(), (long long)o.eval_n,
                  (long long)o.eval_steps);
     row.eval = run::evaluate_ddpm(r, dir, eo);
@@ -114,7 +116,8 @@ void compare_precision_ddpm(const run::DdpmRunConfig& base, const std::string& o
   const std::string report = fmt::format(
       "# Mixed precision: DDPM on Fashion-MNIST, {} steps of batch {}, same seed\n\n{}\n"
       "\"final loss\" is the mean of the last quarter of the logged losses (each a mean over 50 "
-      "steps). Scores: {} DDIM-{} samples (eta 0, {} weights) against {} test images; the floor is "
+      "steps). Scores: {} DDIM-{} samples (eta 0, {} weights, drawn in the run's own precision) "
+      "against {} test images; the floor is "
       "{} training images scored the same way. Products {} in low precision.\n\n"
       "![](loss_curves.png)\n\n## What the precision pass chose\n\n{}",
       base.steps, base.batch, t.str(), o.eval_n, o.eval_steps, ref.weights, o.eval_n, o.eval_n,

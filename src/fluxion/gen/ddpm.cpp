@@ -79,17 +79,26 @@ Var ddpm_loss(const nn::UNet& model, const DdpmSchedule& s, Var x0, Var key, Pre
 
 namespace {
 
-// The model traced once for a fixed batch; weights are fed on every call.
+// The model traced once for a fixed batch, through the precision pass unless fp32; weights
+// are fed on every call.
 class Denoiser {
  public:
-  Denoiser(nn::UNet& model, const std::map<std::string, Tensor>& weights, int64_t batch)
+  Denoiser(nn::UNet& model, const std::map<std::string, Tensor>& weights, int64_t batch,
+           const amp::PrecisionPolicy& precision)
       : batch_(batch) {
     model.bind(graph_);
     const nn::UNetConfig& c = model.config();
     shape_ = {batch, c.in_channels, c.image_size, c.image_size};
     Var x = graph_.input("x", shape_);
     Var t = graph_.input("t", {batch});
-    exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{model(x, t)});
+    Var out = model(x, t);
+    if (precision.precision == amp::Precision::fp32) {
+      exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{out});
+    } else {
+      amp::PrecisionResult pr = amp::apply_precision(graph_, {out}, precision);
+      precision_graph_ = std::move(pr.graph);
+      exec_ = std::make_unique<Interpreter>(*precision_graph_, pr.outputs);
+    }
     for (auto& [name, p] : model.named_parameters()) {
       auto it = weights.find(name);
       feeds_[name] = it != weights.end() ? it->second : p->value;
@@ -106,6 +115,7 @@ class Denoiser {
   int64_t batch_;
   Shape shape_;
   Graph graph_;
+  std::unique_ptr<Graph> precision_graph_;  // graph_ after the precision pass (non-fp32)
   std::unique_ptr<Interpreter> exec_;
   Feeds feeds_;
 };
@@ -203,7 +213,7 @@ Tensor ddpm_sample(nn::UNet& model, const std::map<std::string, Tensor>& weights
                    const DdpmSchedule& s, Prediction pred, int64_t n, const SamplerOptions& o,
                    const ProgressFn& progress, SampleStats* stats) {
   FX_CHECK(o.batch > 0, "DDPM sampling: batch {} must be positive", o.batch);
-  Denoiser net(model, weights, std::min(n, o.batch));
+  Denoiser net(model, weights, std::min(n, o.batch), o.precision);
   return ddpm_sample([&](const Tensor& x, double t) { return net(x, t); }, net.shape(), s, pred, n,
                      o, progress, stats);
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/nn/unet.h"
 
@@ -52,6 +53,7 @@ struct SamplerOptions {
   int64_t batch = 64;               // images per network call
   std::string ode_solver = "rk45";  // "ode": euler, heun, rk4 or rk45 (solvers/ode.h)
   double rtol = 1e-3, atol = 1e-3;  // rk45
+  amp::PrecisionPolicy precision;   // the network's products (fp32, or bf16/fp16 per policy)
 };
 
 struct SampleStats {

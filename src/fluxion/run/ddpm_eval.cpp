@@ -18,20 +18,29 @@ using json = nlohmann::json;
 
 std::string sampler_label(const gen::SamplerOptions& o, const DdpmRun& r,
                           const std::string& variance) {
-  if (o.method == "ddim") return fmt::format("DDIM {} steps, eta {}", o.steps, o.eta);
-  if (o.method == "ode")
-    return o.ode_solver == "rk45" ? fmt::format("PF-ODE RK45 (rtol {}, atol {})", o.rtol, o.atol)
-                                  : fmt::format("PF-ODE {} {} steps", o.ode_solver, o.steps);
-  return fmt::format("ancestral {} steps, variance {}", r.cfg.timesteps, variance);
+  std::string label =
+      o.method == "ddim" ? fmt::format("DDIM {} steps, eta {}", o.steps, o.eta)
+      : o.method == "ode"
+          ? (o.ode_solver == "rk45" ? fmt::format("PF-ODE RK45 (rtol {}, atol {})", o.rtol, o.atol)
+                                    : fmt::format("PF-ODE {} {} steps", o.ode_solver, o.steps))
+          : fmt::format("ancestral {} steps, variance {}", r.cfg.timesteps, variance);
+  if (o.precision.precision != amp::Precision::fp32)
+    label += fmt::format(", {} products{}", amp::precision_name(o.precision.precision),
+                         o.precision.measure ? " where faster" : "");
+  return label;
 }
 
 namespace {
 
 std::string slug_of(const gen::SamplerOptions& o) {
-  if (o.method == "ddim") return fmt::format("ddim{}", o.steps);
+  const std::string low = o.precision.precision == amp::Precision::fp32
+                              ? ""
+                              : std::string("_") + amp::precision_name(o.precision.precision);
+  if (o.method == "ddim") return fmt::format("ddim{}{}", o.steps, low);
   if (o.method == "ode")
-    return o.ode_solver == "rk45" ? "ode_rk45" : fmt::format("ode_{}{}", o.ode_solver, o.steps);
-  return "ancestral";
+    return (o.ode_solver == "rk45" ? "ode_rk45" : fmt::format("ode_{}{}", o.ode_solver, o.steps)) +
+           low;
+  return "ancestral" + low;
 }
 
 void write_report(const std::string& dir) {
