@@ -97,4 +97,27 @@ TEST(CliLru, CompiledTrainingRecordsItsOptions) {
   fs::remove_all(d);
 }
 
+// The paper's optimizer: AdamW with weight decay off the recurrence, which learns at a
+// lower rate; both are recorded, and bad values are named.
+TEST(CliLru, WeightDecayAndRecurrentLrScaleAreOptions) {
+  fs::path d = fresh_dir("wd");
+  const std::string base =
+      "train --method lru --task recall --length 8 --steps 4 --batch 8 --layers 1 --d-model 8"
+      " --d-state 4 --train-size 64 --test-size 16 --eval-every 4 --out " +
+      d.string();
+  CliResult r = run_cli(base + " --weight-decay 0.05 --recurrent-lr-scale 0.5");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream f(d / "config.json");
+  auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["weight_decay"], 0.05);
+  EXPECT_EQ(j["recurrent_lr_scale"], 0.5);
+  r = run_cli(base + " --weight-decay -1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--weight-decay must be >= 0, got -1"), std::string::npos) << r.output;
+  r = run_cli(base + " --recurrent-lr-scale 0");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--recurrent-lr-scale must be positive"), std::string::npos) << r.output;
+  fs::remove_all(d);
+}
+
 }  // namespace
