@@ -26,28 +26,6 @@ struct DdpmPrecisionRow {
   std::string weights;  // "EMA" or "raw": what the samples were drawn with
 };
 
-std::vector<double> column(const std::vector<std::vector<double>>& rows, size_t c) {
-  std::vector<double> v;
-  for (const auto& r : rows) v.push_back(r.at(c));
-  return v;
-}
-
-// loss.csv of a DDPM run: step, mean loss over 50 steps, loss scale, skipped steps.
-std::vector<std::vector<double>> read_csv_numbers(const std::string& path) {
-  std::vector<std::vector<double>> rows;
-  std::istringstream in(io::read_file(path));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<double> row;
-    std::istringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');) row.push_back(std::stod(cell));
-    if (!row.empty()) rows.push_back(row);
-  }
-  FX_CHECK(!rows.empty(), "{}: no rows", path);
-  return rows;
-}
-
 std::string pct(double v, double ref) { return fmt::format("{:+.1f}%", 100 * (v / ref - 1)); }
 
 }  // namespace
@@ -77,10 +55,13 @@ void compare_precision_ddpm(const run::DdpmRunConfig& base, const std::string& o
     DdpmPrecisionRow row{p};
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     row.skipped = r.skipped_steps;
-    auto csv = read_csv_numbers((fs::path(dir) / "loss.csv").string());
-    std::vector<double> losses = column(csv, 1);
+    std::vector<double> steps, losses;
+    for (const run::DdpmLossRow& l : run::read_ddpm_loss(dir)) {
+      steps.push_back(double(l.step));
+      losses.push_back(l.loss);
+    }
     row.final_loss = tail_mean(losses);
-    curves.curves.push_back({losses, column(csv, 0), p});
+    curves.curves.push_back({losses, steps, p});
     run::DdpmEvalOptions eo;
     eo.n = o.eval_n;
     eo.sampler.method = "ddim";

@@ -177,17 +177,10 @@ void save_checkpoint(const std::string& dir, DdpmRun& r, const optim::Trainer& t
   io::save_safetensors((fs::path(dir) / "train_state.safetensors").string(), tr.state(), meta);
 }
 
-// One row per 50 steps: the mean loss, and the loss scale and steps skipped so far (fp16).
-struct LossRow {
-  int64_t step = 0;
-  double loss = 0, loss_scale = 1;
-  int64_t skipped_steps = 0;
-};
-
-void write_loss(const std::string& dir, const std::vector<LossRow>& rows) {
+void write_loss(const std::string& dir, const std::vector<DdpmLossRow>& rows) {
   std::string csv = "step,loss,loss_scale,skipped_steps\n";
   std::vector<double> xs, ys;
-  for (const LossRow& r : rows) {
+  for (const DdpmLossRow& r : rows) {
     csv += fmt::format("{},{},{},{}\n", r.step, r.loss, r.loss_scale, r.skipped_steps);
     xs.push_back((double)r.step);
     ys.push_back(r.loss);
@@ -198,9 +191,10 @@ void write_loss(const std::string& dir, const std::vector<LossRow>& rows) {
   io::save_figure((fs::path(dir) / "loss.png").string(), {p}, 640, 360);
 }
 
-// Reads what write_loss wrote (runs from before the scale columns have two).
-std::vector<LossRow> read_loss(const std::string& dir) {
-  std::vector<LossRow> rows;
+}  // namespace
+
+std::vector<DdpmLossRow> read_ddpm_loss(const std::string& dir) {
+  std::vector<DdpmLossRow> rows;
   const std::string path = (fs::path(dir) / "loss.csv").string();
   std::ifstream in(path);
   std::string line;
@@ -215,7 +209,7 @@ std::vector<LossRow> read_loss(const std::string& dir) {
     }
     FX_CHECK(cells.size() == 2 || cells.size() == 4, "{}: line {} has {} fields, not 2 or 4", path,
              n, cells.size());
-    LossRow r;
+    DdpmLossRow r;
     try {
       r.step = std::stoll(cells[0]);
       r.loss = std::stod(cells[1]);
@@ -230,8 +224,6 @@ std::vector<LossRow> read_loss(const std::string& dir) {
   }
   return rows;
 }
-
-}  // namespace
 
 DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume) {
   validate(cfg);
@@ -264,7 +256,7 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
       {{"x", {cfg.batch, u.in_channels, u.image_size, u.image_size}}}, opts);
 
   std::string cfg_path = (fs::path(dir) / "config.json").string();
-  std::vector<LossRow> losses;
+  std::vector<DdpmLossRow> losses;
   if (resume) {
     DdpmRunConfig saved = DdpmRunConfig::from_json(json::parse(io::read_file(cfg_path)), cfg_path);
     json a = saved.to_json(), b = cfg.to_json();
@@ -287,7 +279,7 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
              step_of(sf, sp));
     tr.set_state(sf.tensors);
     tr.set_steps_done(r.step);
-    losses = read_loss(dir);
+    losses = read_ddpm_loss(dir);
   }
   io::write_file_atomic(cfg_path, cfg.to_json().dump(2) + "\n");
   std::fprintf(stderr, "ddpm: U-Net with %lld parameters, batch %lld, %lld steps\n",

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "fluxion/gen/ddpm.h"
 
@@ -52,6 +53,16 @@ struct DdpmRun {
   int64_t skipped_steps = 0;
   std::string precision_report;
 };
+
+// One row of loss.csv, every 50 steps: the mean loss since the last row, and the loss
+// scale and steps skipped so far (fp16 loss scaling; 1 and 0 otherwise).
+struct DdpmLossRow {
+  int64_t step = 0;
+  double loss = 0, loss_scale = 1;
+  int64_t skipped_steps = 0;
+};
+// Reads dir/loss.csv (runs from before the scale columns have two); errors name the line.
+std::vector<DdpmLossRow> read_ddpm_loss(const std::string& dir);
 
 // Trains (or resumes) the run in dir; writes checkpoints, loss.csv/png and a sample grid.
 DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume);
