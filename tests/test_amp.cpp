@@ -183,7 +183,7 @@ TEST(PrecisionPass, ModuleOverrideAndMeasuredFallback) {
     EXPECT_GT(d.ms_f32, 0.0) << d.signature;
     EXPECT_GT(d.ms_low, 0.0) << d.signature;
     // Whatever this CPU prefers, the choice follows the measurement.
-    EXPECT_EQ(d.chosen == DType::f16, d.ms_low < d.ms_f32) << d.signature;
+    EXPECT_EQ(d.chosen == DType::f16, d.ms_low * p.min_speedup <= d.ms_f32) << d.signature;
   }
   EXPECT_NE(m.report().find("measured"), std::string::npos);
 }
@@ -203,6 +203,17 @@ TEST(PrecisionPolicy, JsonRoundTripAndErrors) {
               amp::PrecisionPolicy::from_json({{"low_precision_ops", {"conv3d"}}}, "p.json");
             }).find("low_precision_ops: unknown op 'conv3d'"),
             std::string::npos);
+  EXPECT_NE(error_of([] {
+              amp::PrecisionPolicy::from_json({{"min_speedup", -1}}, "p.json");
+            }).find("p.json: min_speedup must be a positive number, got -1"),
+            std::string::npos);
+  // An impossible margin keeps every measured product in f32.
+  LossAndGrads c;
+  amp::PrecisionPolicy strict;
+  strict.precision = amp::Precision::bf16;
+  strict.min_speedup = 1e9;
+  for (const auto& d : amp::apply_precision(c.g, c.outputs, strict).decisions)
+    EXPECT_EQ(d.chosen, DType::f32) << d.signature << " " << d.reason;
   EXPECT_NE(error_of([] {
               amp::precision_from_name("fp8");
             }).find("unknown precision 'fp8' (available: fp32, bf16, fp16)"),

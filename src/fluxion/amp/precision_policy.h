@@ -37,9 +37,14 @@ struct PrecisionPolicy {
   // Time each allow-listed op's distinct shape in f32 and in low precision on this CPU, and
   // keep f32 where it is faster.
   bool measure = true;
+  // Low precision is adopted only when measured at least this much faster: a 5% margin
+  // keeps timing noise on a busy machine from flipping a product that is really no faster
+  // (which would change the arithmetic for nothing and break "never slower than fp32").
+  double min_speedup = 1.05;
 
   nlohmann::json to_json() const;
-  // Fields: precision, low_precision_ops, fp32_ops, fp32_modules, measure. Errors name `file`,
+  // Fields: precision, low_precision_ops, fp32_ops, fp32_modules, measure, min_speedup. Errors
+  // name `file`,
   // the field and the value.
   static PrecisionPolicy from_json(const nlohmann::json& j, const std::string& file);
 };
