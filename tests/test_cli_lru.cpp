@@ -111,6 +111,16 @@ TEST(CliLru, WeightDecayAndRecurrentLrScaleAreOptions) {
   auto j = nlohmann::json::parse(f);
   EXPECT_EQ(j["weight_decay"], 0.05);
   EXPECT_EQ(j["recurrent_lr_scale"], 0.5);
+  // fp16 runs log the dynamic loss scale and the steps it skipped.
+  fs::path d16 = fresh_dir("wd16");
+  r = run_cli(base.substr(0, base.find(" --out ")) + " --precision fp16 --out " + d16.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream m(d16 / "metrics.jsonl");
+  std::string first;
+  std::getline(m, first);
+  auto line = nlohmann::json::parse(first);
+  EXPECT_EQ(line["loss_scale"], 65536.0) << first;
+  EXPECT_EQ(line["skipped_steps"], 0) << first;
   r = run_cli(base + " --weight-decay -1");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("--weight-decay must be >= 0, got -1"), std::string::npos) << r.output;

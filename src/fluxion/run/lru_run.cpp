@@ -319,6 +319,10 @@ LruRunResult train_sequence_model(const LruRunConfig& c, const std::string& dir,
               {"loss", loss_sum / since},
               {"lr", opts.schedule.lr_at(s)},
               {"elapsed_s", secs}};
+      if (trainer.loss_scaler().enabled()) {  // fp16: the scale and the steps it skipped
+        line["loss_scale"] = trainer.loss_scaler().scale();
+        line["skipped_steps"] = trainer.loss_scaler().skipped_steps();
+      }
       loss_x.push_back((double)s);
       loss_y.push_back(loss_sum / since);
       loss_sum = 0;

@@ -1,7 +1,8 @@
 // Training runs of sequence classifiers (the LRU, or the tanh RNN baseline) on the built-in
 // long-sequence tasks, written into a run folder:
 //   config.json     the options
-//   metrics.jsonl   one JSON line per log interval (step, loss, lr, elapsed_s) and, at
+//   metrics.jsonl   one JSON line per log interval (step, loss, lr, elapsed_s; with fp16
+//                   also loss_scale and skipped_steps) and, at
 //                   evaluation steps, held-out accuracy (test_acc) and loss (test_loss)
 //   model.safetensors
 //   curves.png      training loss and held-out accuracy against steps
