@@ -14,6 +14,10 @@ run() { local name=$1; shift; rm -rf "runs/$name"; $F "$@" --out "runs/$name"; }
 run recall_lru_256 --method lru --task recall --length 256 --steps 600 --batch 32 --lr 2e-3 \
   --warmup 60 --layers 2 --d-model 64 --d-state 64 --r-min 0.99 --r-max 0.999 \
   --train-size 10000 --test-size 500 --eval-every 100
+# The same LRU with the paper's optimizer: AdamW 0.05, no decay and half the lr on nu/theta/gamma.
+run recall_lru_256_adamw --method lru --task recall --length 256 --steps 600 --batch 32 --lr 2e-3 \
+  --warmup 60 --layers 2 --d-model 64 --d-state 64 --r-min 0.99 --weight-decay 0.05 \
+  --recurrent-lr-scale 0.5
 run recall_rnn_256 --method rnn --task recall --length 256 --steps 600 --batch 32 --lr 2e-3 \
   --warmup 60 --rnn-hidden 128 --train-size 10000 --test-size 500 --eval-every 100
 # The RNN with as many parameters as the LRU (hidden 224: 56K vs 52K).
