@@ -294,6 +294,19 @@ PrecisionResult apply_precision(const Graph& g, const std::vector<Var>& outputs,
   return res;
 }
 
+PrecisionInterpreter interpret_with_precision(const Graph& g, const std::vector<Var>& outputs,
+                                              const PrecisionPolicy& policy) {
+  PrecisionInterpreter r;
+  if (policy.precision == Precision::fp32) {
+    r.exec = std::make_unique<Interpreter>(g, outputs);
+  } else {
+    PrecisionResult pr = apply_precision(g, outputs, policy);
+    r.graph = std::move(pr.graph);
+    r.exec = std::make_unique<Interpreter>(*r.graph, pr.outputs);
+  }
+  return r;
+}
+
 double finite_max(DType d) {
   switch (d) {
     case DType::f16:

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fluxion/exec/interpreter.h"
 #include "fluxion/ir/graph.h"
 
 namespace fx::amp {
@@ -70,6 +71,15 @@ struct PrecisionResult {
 // needed part of the graph. Graph outputs keep their original dtypes (casts are appended).
 PrecisionResult apply_precision(const Graph& g, const std::vector<Var>& outputs,
                                 const PrecisionPolicy& policy);
+
+// An interpreter of `outputs` under `policy` for inference (samplers): on `g` itself in fp32,
+// else on the rewritten graph, which it owns. Keep `g` alive as long as the result.
+struct PrecisionInterpreter {
+  std::unique_ptr<Graph> graph;  // the precision pass's graph (null in fp32)
+  std::unique_ptr<Interpreter> exec;
+};
+PrecisionInterpreter interpret_with_precision(const Graph& g, const std::vector<Var>& outputs,
+                                              const PrecisionPolicy& policy);
 
 // Largest finite value and smallest positive normal of a float dtype: constants such as a
 // masking "-infinity" or an epsilon must be chosen per dtype (1e12 overflows f16; 1e-8

@@ -91,14 +91,7 @@ class Denoiser {
     shape_ = {batch, c.in_channels, c.image_size, c.image_size};
     Var x = graph_.input("x", shape_);
     Var t = graph_.input("t", {batch});
-    Var out = model(x, t);
-    if (precision.precision == amp::Precision::fp32) {
-      exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{out});
-    } else {
-      amp::PrecisionResult pr = amp::apply_precision(graph_, {out}, precision);
-      precision_graph_ = std::move(pr.graph);
-      exec_ = std::make_unique<Interpreter>(*precision_graph_, pr.outputs);
-    }
+    exec_ = amp::interpret_with_precision(graph_, {model(x, t)}, precision);
     for (auto& [name, p] : model.named_parameters()) {
       auto it = weights.find(name);
       feeds_[name] = it != weights.end() ? it->second : p->value;
@@ -108,15 +101,14 @@ class Denoiser {
   Tensor operator()(const Tensor& x, double t) {
     feeds_["x"] = x;
     feeds_["t"] = Tensor::full({batch_}, t);
-    return exec_->run(feeds_)[0];
+    return exec_.exec->run(feeds_)[0];
   }
 
  private:
   int64_t batch_;
   Shape shape_;
   Graph graph_;
-  std::unique_ptr<Graph> precision_graph_;  // graph_ after the precision pass (non-fp32)
-  std::unique_ptr<Interpreter> exec_;
+  amp::PrecisionInterpreter exec_;  // on graph_, or on its precision-pass rewrite
   Feeds feeds_;
 };
 

@@ -33,13 +33,7 @@ VelocityEvaluator::VelocityEvaluator(VelocityMLP& model, int64_t batch,
   Var x = graph_.input("x", {batch, d});
   Var t = graph_.input("t", {batch, 1});
   Var v = model_(x, t);
-  if (precision.precision == amp::Precision::fp32) {
-    exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{v});
-  } else {
-    amp::PrecisionResult pr = amp::apply_precision(graph_, {v}, precision);
-    precision_graph_ = std::move(pr.graph);
-    exec_ = std::make_unique<Interpreter>(*precision_graph_, pr.outputs);
-  }
+  exec_ = amp::interpret_with_precision(graph_, {v}, precision);
 }
 
 Tensor VelocityEvaluator::operator()(const Tensor& x, double t) {
@@ -47,7 +41,7 @@ Tensor VelocityEvaluator::operator()(const Tensor& x, double t) {
   for (auto& [name, p] : model_.named_parameters()) f[name] = p->value;
   f["x"] = x;
   f["t"] = Tensor::full({batch_, 1}, t);
-  return exec_->run(f)[0];
+  return exec_.exec->run(f)[0];
 }
 
 solvers::VelocityFn VelocityEvaluator::fn() {

@@ -50,8 +50,7 @@ class VelocityEvaluator {
   VelocityMLP& model_;
   int64_t batch_;
   Graph graph_;
-  std::unique_ptr<Graph> precision_graph_;  // graph_ after the precision pass (non-fp32)
-  std::unique_ptr<Interpreter> exec_;
+  amp::PrecisionInterpreter exec_;  // on graph_, or on its precision-pass rewrite
 };
 
 // Integrates x0 from t = 0 to 1 in chunks of the evaluator's batch size.
