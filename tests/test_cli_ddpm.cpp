@@ -178,6 +178,28 @@ TEST_F(CliDdpm, Fp16RunLogsLossScaleAndPrecisionDecisions) {
   EXPECT_NE(r.output.find("loss.csv: line 2 is not numbers"), std::string::npos) << r.output;
 }
 
+// compare-precision --method ddpm: one run per precision, scored, curves overlaid.
+TEST_F(CliDdpm, ComparePrecisionTrainsAndScoresEachPrecision) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto r = run_cli(
+      "compare-precision --method ddpm --steps 2 --batch 4 --eval-n 8 --eval-steps 2 "
+      "--precisions fp32,fp16 --out " +
+      path("cmp"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"cmp/report.md", "cmp/loss_curves.png", "cmp/fp32/loss.csv",
+                        "cmp/fp16/precision.txt", "cmp/fp16/eval_ddim2_fp16.png"})
+    EXPECT_TRUE(fs::exists(path(f))) << f;
+  std::ifstream in(path("cmp/report.md"));
+  std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("| fp32 | "), std::string::npos) << report;
+  EXPECT_NE(report.find("| fp16 | "), std::string::npos) << report;
+  EXPECT_NE(report.find("-> f16"), std::string::npos) << report;  // forced low precision
+  r = run_cli("compare-precision --method ddpm --eval-n 1 --out " + path("cmp2"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--eval-n must be at least 2, got 1"), std::string::npos) << r.output;
+}
+
 TEST_F(CliDdpm, EvalRejectsImagesThatAreNotFashionMnistShaped) {
   auto r = run_cli(tiny("run") + " --grid 0");
   ASSERT_EQ(r.code, 0) << r.output;
