@@ -124,7 +124,7 @@ void bench_lru(const BenchOptions& o) {
     topts.compile = o.compile;
     topts.precision.precision = amp::precision_from_name(o.precision);
     topts.precision.measure = o.precision_measure;
-    if (o.precision == "fp16") topts.loss_scaling = amp::loss_scaling_from_string("dynamic");
+    topts.loss_scaling = amp::loss_scaling_for("auto", topts.precision.precision);
     optim::Trainer tr(model, optim::adam(), loss_fn,
                       {{"x", {o.batch, L, 2}}, {"y", {o.batch}, DType::i64}}, topts);
     if (tr.executable()) std::fprintf(stderr, "  %s\n", tr.executable()->stats().summary().c_str());

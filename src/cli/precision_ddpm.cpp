@@ -54,11 +54,11 @@ void compare_precision_ddpm(const run::DdpmRunConfig& base, const std::string& o
     run::DdpmRun r = run::train_ddpm(cfg, dir, false);
     DdpmPrecisionRow row{p};
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    row.skipped = r.skipped_steps;
     std::vector<double> steps, losses;
     for (const run::DdpmLossRow& l : run::read_ddpm_loss(dir)) {
       steps.push_back(double(l.step));
       losses.push_back(l.loss);
+      row.skipped = l.skipped_steps;  // cumulative: the last row's count is the run's
     }
     row.final_loss = tail_mean(losses);
     curves.curves.push_back({losses, steps, p});

@@ -29,6 +29,12 @@ LossScaling loss_scaling_from_string(const std::string& s) {
   return c;
 }
 
+LossScaling loss_scaling_for(const std::string& setting, Precision precision) {
+  if (setting == "auto")
+    return loss_scaling_from_string(precision == Precision::fp16 ? "dynamic" : "none");
+  return loss_scaling_from_string(setting);
+}
+
 std::string loss_scaling_to_string(const LossScaling& s) {
   switch (s.mode) {
     case LossScaling::Mode::none:

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/core/tensor.h"
 
 namespace fx::amp {
@@ -25,6 +26,9 @@ struct LossScaling {
 
 // "none", "dynamic", or a positive number for a fixed scale. Errors name the value.
 LossScaling loss_scaling_from_string(const std::string& s);
+// The --loss-scale setting of a run: "auto" is dynamic for fp16 and none otherwise (bf16 has
+// f32's range); anything else as loss_scaling_from_string.
+LossScaling loss_scaling_for(const std::string& setting, Precision precision);
 std::string loss_scaling_to_string(const LossScaling& s);
 
 class LossScaler {

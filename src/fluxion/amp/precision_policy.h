@@ -44,9 +44,8 @@ struct PrecisionPolicy {
   double min_speedup = 1.05;
 
   nlohmann::json to_json() const;
-  // Fields: precision, low_precision_ops, fp32_ops, fp32_modules, measure, min_speedup. Errors
-  // name `file`,
-  // the field and the value.
+  // Fields: precision, low_precision_ops, fp32_ops, fp32_modules, measure, min_speedup.
+  // Errors name `file`, the field and the value.
   static PrecisionPolicy from_json(const nlohmann::json& j, const std::string& file);
 };
 

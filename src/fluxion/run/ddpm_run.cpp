@@ -244,9 +244,7 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
   opts.compile = cfg.compile;
   opts.precision.precision = amp::precision_from_name(cfg.precision);
   opts.precision.measure = cfg.precision_measure;
-  opts.loss_scaling = amp::loss_scaling_from_string(cfg.loss_scale != "auto"  ? cfg.loss_scale
-                                                    : cfg.precision == "fp16" ? "dynamic"
-                                                                              : "none");
+  opts.loss_scaling = amp::loss_scaling_for(cfg.loss_scale, opts.precision.precision);
   const nn::UNetConfig& u = cfg.unet;
   optim::Trainer tr(
       *r.model, optim::adam(),
@@ -325,7 +323,6 @@ DdpmRun train_ddpm(const DdpmRunConfig& cfg, const std::string& dir, bool resume
   if (tr.loss_scaler().enabled())
     std::fprintf(stderr, "ddpm: loss scale %g, %lld steps skipped for Inf/NaN gradients\n",
                  tr.loss_scaler().scale(), (long long)tr.loss_scaler().skipped_steps());
-  r.skipped_steps = tr.loss_scaler().skipped_steps();
   r.precision_report = tr.precision_report();
   if (!r.precision_report.empty())  // one line per product: dtype chosen and why
     io::write_file_atomic((fs::path(dir) / "precision.txt").string(), r.precision_report);

@@ -48,9 +48,7 @@ struct DdpmRun {
   std::unique_ptr<nn::UNet> model;
   std::map<std::string, Tensor> ema;  // empty when trained without EMA
   int64_t step = 0;
-  // Set by train_ddpm: steps skipped for Inf/NaN gradients (loss scaling) and what the
-  // precision pass chose for each product ("" in fp32).
-  int64_t skipped_steps = 0;
+  // Set by train_ddpm: what the precision pass chose for each product ("" in fp32).
   std::string precision_report;
 };
 

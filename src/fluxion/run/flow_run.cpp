@@ -222,9 +222,7 @@ amp::PrecisionPolicy precision_policy(const FlowRunConfig& cfg) {
 }
 
 amp::LossScaling loss_scaling(const FlowRunConfig& cfg) {
-  if (cfg.loss_scale == "auto")
-    return amp::loss_scaling_from_string(cfg.precision == "fp16" ? "dynamic" : "none");
-  return amp::loss_scaling_from_string(cfg.loss_scale);
+  return amp::loss_scaling_for(cfg.loss_scale, amp::precision_from_name(cfg.precision));
 }
 
 FlowRun train_flow(const FlowRunConfig& cfg_in, const std::string& dir, bool resume, bool quiet,

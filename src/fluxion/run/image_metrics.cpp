@@ -103,7 +103,8 @@ ImageScores fmnist_floor(FmnistFeatures& f, int64_t n, const std::string& data_d
 
 ImageScores score_against_test(FmnistFeatures& f, const Tensor& generated01,
                                const std::string& data_dir) {
-  return score_with_floor(f, generated01, data_dir).first;
+  return score_features(split_features(f, false, generated01.dim(0), data_dir),
+                        f.features(generated01));
 }
 
 std::pair<ImageScores, ImageScores> score_with_floor(FmnistFeatures& f, const Tensor& generated01,

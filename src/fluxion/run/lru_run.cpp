@@ -281,7 +281,7 @@ LruRunResult train_sequence_model(const LruRunConfig& c, const std::string& dir,
   opts.seed = c.seed;
   opts.compile = c.compile;
   opts.precision.precision = amp::precision_from_name(c.precision);
-  if (c.precision == "fp16") opts.loss_scaling = amp::loss_scaling_from_string("dynamic");
+  opts.loss_scaling = amp::loss_scaling_for("auto", opts.precision.precision);
   opts.param_groups = lru_param_groups(c);
   nn::SequenceClassifier& m = *model;
   optim::LossFn loss_fn = [&m](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
