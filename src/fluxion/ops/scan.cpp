@@ -27,24 +27,32 @@ Shape shared_coefficient_shape(const Shape& b, int axis) {
   return Shape(b.begin() + axis + 1, b.end());
 }
 
+// What both scan ops check: (re, im) pairs of f32/f64 values over one time axis, and
+// coefficients of the values' shape or of the shape after the time axis. `values` and
+// `coeffs` name the operands in the messages.
+void check_scan_layout(const char* op, const Node& n, const Node& v, const char* values,
+                       const Shape& coeffs, const char* coeffs_name) {
+  FX_CHECK(v.dtype == DType::f32 || v.dtype == DType::f64, "{}: needs f32 or f64 operands, got {}",
+           op, dtype_name(v.dtype));
+  FX_CHECK(v.shape.size() >= 2 && v.shape.back() == 2,
+           "{}: {} must be [..., T, ..., 2] ((re, im) pairs in a trailing axis), got {}", op,
+           values, shape_str(v.shape));
+  FX_CHECK(n.attrs.axes.size() == 1, "{}: needs exactly one time axis", op);
+  int64_t axis = n.attrs.axes[0];
+  FX_CHECK(axis >= 0 && axis < (int64_t)v.shape.size() - 1,
+           "{}: time axis {} out of range for {} {} (the last axis holds (re, im))", op, axis,
+           values, shape_str(v.shape));
+  const Shape shared = shared_coefficient_shape(v.shape, (int)axis);
+  FX_CHECK(coeffs == v.shape || coeffs == shared,
+           "{}: {} {} must equal {} {} or its shape after the time axis {}", op, coeffs_name,
+           shape_str(coeffs), values, shape_str(v.shape), shape_str(shared));
+}
+
 void scan_rule(Node& n, const In& in) {
   const Node &a = *in[0], &b = *in[1];
   FX_CHECK(a.dtype == b.dtype, "linear_scan: dtypes differ: a {} vs b {}", dtype_name(a.dtype),
            dtype_name(b.dtype));
-  FX_CHECK(a.dtype == DType::f32 || a.dtype == DType::f64,
-           "linear_scan: needs f32 or f64 operands, got {}", dtype_name(a.dtype));
-  FX_CHECK(b.shape.size() >= 2 && b.shape.back() == 2,
-           "linear_scan: b must be [..., T, ..., 2] ((re, im) pairs in a trailing axis), got {}",
-           shape_str(b.shape));
-  FX_CHECK(n.attrs.axes.size() == 1, "linear_scan: needs exactly one time axis");
-  int64_t axis = n.attrs.axes[0];
-  FX_CHECK(axis >= 0 && axis < (int64_t)b.shape.size() - 1,
-           "linear_scan: time axis {} out of range for b {} (the last axis holds (re, im))", axis,
-           shape_str(b.shape));
-  FX_CHECK(a.shape == b.shape || a.shape == shared_coefficient_shape(b.shape, (int)axis),
-           "linear_scan: a {} must equal b {} or b's shape after the time axis {}",
-           shape_str(a.shape), shape_str(b.shape),
-           shape_str(shared_coefficient_shape(b.shape, (int)axis)));
+  check_scan_layout("linear_scan", n, b, "b", a.shape, "a");
   n.shape = b.shape;
   n.dtype = b.dtype;
 }
@@ -85,22 +93,8 @@ void coefficient_grad_rule(Node& n, const In& in) {
   FX_CHECK(d.shape == h.shape && d.dtype == h.dtype,
            "scan_coefficient_grad: d {}{} and h {}{} must have one shape and dtype",
            dtype_name(d.dtype), shape_str(d.shape), dtype_name(h.dtype), shape_str(h.shape));
-  FX_CHECK(d.dtype == DType::f32 || d.dtype == DType::f64,
-           "scan_coefficient_grad: needs f32 or f64 operands, got {}", dtype_name(d.dtype));
-  FX_CHECK(d.shape.size() >= 2 && d.shape.back() == 2,
-           "scan_coefficient_grad: d must be [..., T, ..., 2] ((re, im) pairs), got {}",
-           shape_str(d.shape));
-  FX_CHECK(n.attrs.axes.size() == 1, "scan_coefficient_grad: needs exactly one time axis");
-  int64_t axis = n.attrs.axes[0];
-  FX_CHECK(axis >= 0 && axis < (int64_t)d.shape.size() - 1,
-           "scan_coefficient_grad: time axis {} out of range for {}", axis, shape_str(d.shape));
-  const Shape& a = n.attrs.shape;
-  FX_CHECK(a == d.shape || a == shared_coefficient_shape(d.shape, (int)axis),
-           "scan_coefficient_grad: coefficient shape {} must equal d {} or its shape after the "
-           "time axis {}",
-           shape_str(a), shape_str(d.shape),
-           shape_str(shared_coefficient_shape(d.shape, (int)axis)));
-  n.shape = a;
+  check_scan_layout("scan_coefficient_grad", n, d, "d", n.attrs.shape, "coefficient shape");
+  n.shape = n.attrs.shape;
   n.dtype = d.dtype;
 }
 
