@@ -116,6 +116,16 @@ std::vector<Case> cases() {
       {"linear_silu",
        {{32, 6}, {8, 6}, {8}},
        [](V x) { return silu(dot(x[0], x[1], false, true) + x[2]); }},
+      // Library convolutions write into planned buffers (blocked copies in between); the
+      // U-Net's chain: conv, GroupNorm, SiLU, strided conv, nearest upsampling, grouped conv.
+      {"conv_chain",
+       {{2, 8, 9, 9}, {8, 8, 3, 3}, {8}, {8}, {16, 8, 3, 3}, {16, 4, 1, 1}},
+       [](V x) {
+         Var h = conv2d(x[0], x[1], {.padding = {1, 1}});
+         h = silu(group_norm(h, 4, x[2], x[3]));
+         h = conv2d(h, x[4], {.stride = {2, 2}, .padding = {1, 1}});
+         return conv2d(upsample_nearest(h, 2), x[5], {.groups = 4});
+       }},
       {"softmax", {{5, 7}}, [](V x) { return softmax(x[0]) * log_softmax(x[0], 0); }},
       {"logsumexp", {{5, 7}}, [](V x) { return logsumexp(x[0], 1); }},
       {"layer_norm", {{6, 8}, {8}, {8}}, [](V x) { return layer_norm(x[0], x[1], x[2]); }},

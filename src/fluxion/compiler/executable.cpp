@@ -35,7 +35,10 @@ void write_text(const fs::path& path, const std::string& text) {
 
 bool is_alias(Op op) { return op == Op::reshape || op == Op::stop_gradient; }
 // Library ops whose kernels write into a given buffer, so their results join the memory plan.
-bool writes_into_buffer(Op op) { return op == Op::dot || op == Op::linear_scan; }
+bool writes_into_buffer(Op op) {
+  return op == Op::dot || op == Op::linear_scan || op == Op::conv2d ||
+         op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
+}
 
 bool log_enabled() {
   const char* v = std::getenv("FLUXION_COMPILER_LOG");
@@ -192,8 +195,9 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       ex->free_after_[last[i]].push_back(i);
 
   // Memory plan over the values the executor writes itself: fused-kernel outputs and
-  // matmul and scan results (their kernels write into a given buffer). Outputs are fresh every run:
-  // the caller keeps them (a trainer feeds new weights back in as the next step's inputs).
+  // matmul, convolution and scan results (their kernels write into a given buffer). Outputs are
+  // fresh every run: the caller keeps them (a trainer feeds new weights back in as the next step's
+  // inputs).
   std::vector<Lifetime> lifetimes;
   auto plannable = [&](int id) { return last[id] != INT_MAX && last[id] >= 0; };
   if (options.plan_memory) {
@@ -335,8 +339,10 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
           values[id] = output_buffer(id);
           if (n.op == Op::dot)
             cpu::dot_into(n, args, values[id]);
-          else
+          else if (n.op == Op::linear_scan)
             cpu::linear_scan_into(n, args, values[id]);
+          else
+            cpu::conv_into(n, args, values[id]);
         } else {
           values[id] = be.execute(n, args);
           count(id);

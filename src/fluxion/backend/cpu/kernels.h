@@ -22,6 +22,8 @@ void register_scan(KernelTable&);
 // memory. The dot kernel is this plus an allocation.
 void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out);
 void register_conv(KernelTable&);
+// conv2d, conv2d_backward_data or conv2d_backward_weights (by node.op) into a caller's buffer.
+void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out);
 
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.

@@ -4,10 +4,12 @@
 // and f16 compute in f32 and round once. Primitives are cached by problem.
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <dnnl.hpp>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/core/error.h"
@@ -151,15 +153,16 @@ memory::desc plain_weights(const Geom& g) {
 }
 
 Prim build(Kind kind, const Geom& g, const dnnl::engine& eng) {
-  // Layouts: forward and backward-data run on NCHW/OIHW as given (oneDNN's GEMM-based
-  // kernels, no reorders); backward-weights lets oneDNN choose blocked layouts, where its
-  // plain-layout kernel was 6x slower. Measured on the U-Net (bench/RESULTS_ddpm.md);
-  // FLUXION_CONV_LAYOUT=plain or =blocked forces one choice for all three.
+  // Layouts: oneDNN picks its blocked ones (nChw8c on AVX2) for all three, and the
+  // arguments are reordered from/to plain NCHW/OIHW around the call. Its plain-layout
+  // kernels are GEMM-based: on an idle machine the U-Net step took ~720 ms with them for
+  // forward and backward-data against ~540 ms blocked (bench/RESULTS_ddpm.md), reorders
+  // included. FLUXION_CONV_LAYOUT=plain or =blocked forces one choice for all three.
   static const std::string forced = [] {
     const char* e = std::getenv("FLUXION_CONV_LAYOUT");
     return std::string(e ? e : "");
   }();
-  bool plain = forced.empty() ? kind != Kind::bwd_weights : forced == "plain";
+  bool plain = forced == "plain";
   auto any = [plain](const memory::desc& d) {
     if (plain) return d;
     return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
@@ -197,24 +200,33 @@ const Prim& get_prim(Kind kind, const Geom& g) {
   }
 }
 
+// Scratch for the blocked copies, reused from call to call on each thread: a fresh
+// allocation per call costs page faults on megabytes (one per argument, three per call).
+void* scratch(int slot, size_t bytes) {
+  thread_local std::array<std::vector<float>, 3> buf;
+  std::vector<float>& b = buf[slot];
+  if (b.size() * sizeof(float) < bytes) b.resize((bytes + sizeof(float) - 1) / sizeof(float));
+  return b.data();
+}
+
 // Wraps a plain buffer; when the primitive wants another layout, returns a reordered copy
 // (inputs) or a scratch buffer to be reordered back after execution (outputs).
 struct Arg {
   memory user, used;
 };
-Arg input_arg(const memory::desc& want, const memory::desc& plain, const void* data,
+Arg input_arg(int slot, const memory::desc& want, const memory::desc& plain, const void* data,
               dnnl::stream& s, const dnnl::engine& eng) {
   memory user(plain, eng, const_cast<void*>(data));
   if (want == plain) return {user, user};
-  memory used(want, eng);
+  memory used(want, eng, scratch(slot, want.get_size()));
   dnnl::reorder(user, used).execute(s, user, used);
   return {user, used};
 }
-Arg output_arg(const memory::desc& want, const memory::desc& plain, void* data,
+Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, void* data,
                const dnnl::engine& eng) {
   memory user(plain, eng, data);
   if (want == plain) return {user, user};
-  return {user, memory(want, eng)};
+  return {user, memory(want, eng, scratch(slot, want.get_size()))};
 }
 
 void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float* out) {
@@ -222,23 +234,23 @@ void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float
   const dnnl::engine& eng = cache().engine;
   dnnl::stream s(eng);
   if (kind == Kind::fwd) {
-    Arg x = input_arg(p.src, plain_src(g), a, s, eng);
-    Arg w = input_arg(p.weights, plain_weights(g), b, s, eng);
-    Arg y = output_arg(p.dst, plain_dst(g), out, eng);
+    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng);
+    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng);
+    Arg y = output_arg(2, p.dst, plain_dst(g), out, eng);
     p.prim.execute(s, {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DST, y.used}});
     if (y.used != y.user) dnnl::reorder(y.used, y.user).execute(s, y.used, y.user);
   } else if (kind == Kind::bwd_data) {
-    Arg gy = input_arg(p.dst, plain_dst(g), a, s, eng);
-    Arg w = input_arg(p.weights, plain_weights(g), b, s, eng);
-    Arg dx = output_arg(p.src, plain_src(g), out, eng);
+    Arg gy = input_arg(0, p.dst, plain_dst(g), a, s, eng);
+    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng);
+    Arg dx = output_arg(2, p.src, plain_src(g), out, eng);
     p.prim.execute(
         s,
         {{DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DIFF_SRC, dx.used}});
     if (dx.used != dx.user) dnnl::reorder(dx.used, dx.user).execute(s, dx.used, dx.user);
   } else {
-    Arg x = input_arg(p.src, plain_src(g), a, s, eng);
-    Arg gy = input_arg(p.dst, plain_dst(g), b, s, eng);
-    Arg dw = output_arg(p.weights, plain_weights(g), out, eng);
+    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng);
+    Arg gy = input_arg(1, p.dst, plain_dst(g), b, s, eng);
+    Arg dw = output_arg(2, p.weights, plain_weights(g), out, eng);
     p.prim.execute(
         s,
         {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_DIFF_WEIGHTS, dw.used}});
@@ -248,7 +260,7 @@ void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float
 }
 
 template <Kind K>
-Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
+void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out) {
   const Shape& x = K == Kind::fwd        ? in[0].shape()
                    : K == Kind::bwd_data ? node.shape
                                          : in[0].shape();
@@ -257,22 +269,27 @@ Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
                                          : node.shape;
   const Shape& y = K == Kind::fwd ? node.shape : in[K == Kind::bwd_data ? 0 : 1].shape();
   Geom g = geometry(x, w, y, node.attrs);
-  Tensor out(node.shape, node.dtype);
-  if (out.numel() == 0) return out;
-  if (in[0].numel() == 0 || in[1].numel() == 0) return Tensor::zeros(node.shape, node.dtype);
+  if (out.numel() == 0) return;
+  if (in[0].numel() == 0 || in[1].numel() == 0) {
+    std::memset(out.raw(), 0, out.nbytes());
+    return;
+  }
   if (node.dtype == DType::f64) {
     const double *a = in[0].data<double>(), *b = in[1].data<double>();
     double* o = out.data<double>();
     if (K == Kind::fwd) ref_forward(g, a, b, o);
     if (K == Kind::bwd_data) ref_backward_data(g, a, b, o);
     if (K == Kind::bwd_weights) ref_backward_weights(g, a, b, o);
-    return out;
+    return;
   }
-  if (node.dtype != DType::f32) {
+  if (node.dtype != DType::f32) {  // low precision: compute in f32, round once
     Node wide = node;
     wide.dtype = DType::f32;
     Tensor ins[2] = {in[0].to(DType::f32), in[1].to(DType::f32)};
-    return conv_kernel<K>(wide, ins).to(node.dtype);
+    Tensor wide_out(node.shape, DType::f32);
+    conv_into<K>(wide, ins, wide_out);
+    convert(wide_out.raw(), DType::f32, out.raw(), node.dtype, out.numel());
+    return;
   }
   try {
     onednn_conv(K, g, in[0].data<float>(), in[1].data<float>(), out.data<float>());
@@ -283,10 +300,25 @@ Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
         op_name(node.op), g.N, g.C, g.H, g.W, g.O, g.C / g.G, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw,
         g.dh, g.dw, g.G, e.what());
   }
+}
+
+template <Kind K>
+Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
+  Tensor out(node.shape, node.dtype);
+  conv_into<K>(node, in, out);
   return out;
 }
 
 }  // namespace
+
+void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out) {
+  if (node.op == Op::conv2d)
+    conv_into<Kind::fwd>(node, in, out);
+  else if (node.op == Op::conv2d_backward_data)
+    conv_into<Kind::bwd_data>(node, in, out);
+  else
+    conv_into<Kind::bwd_weights>(node, in, out);
+}
 
 void register_conv(KernelTable& t) {
   t[(int)Op::conv2d] = conv_kernel<Kind::fwd>;

@@ -1,6 +1,7 @@
 // Layout kernels, all expressed as one strided copy: for every index of a shape,
 // dst[dst_off + idx·dst_strides] = src[src_off + idx·src_strides].
 #include <cstring>
+#include <vector>
 
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/core/error.h"
@@ -15,34 +16,65 @@ struct StridedCopy {
   int64_t src_off = 0, dst_off = 0;
 };
 
+// Merges neighbouring axes that both sides step through as one (a broadcast of
+// [64, 64, 14, 1, 14, 1] to [64, 64, 14, 2, 14, 2] copies rows of 2 elements: the fewer
+// the axes, the cheaper the walk from one row to the next) and drops axes of size 1.
+StridedCopy coalesced(const StridedCopy& c) {
+  StridedCopy m{{}, {}, {}, c.src_off, c.dst_off};
+  for (size_t i = 0; i < c.shape.size(); ++i) {
+    if (c.shape[i] == 1) continue;
+    if (!m.shape.empty() && m.src_strides.back() == c.src_strides[i] * c.shape[i] &&
+        m.dst_strides.back() == c.dst_strides[i] * c.shape[i]) {
+      m.shape.back() *= c.shape[i];
+      m.src_strides.back() = c.src_strides[i];
+      m.dst_strides.back() = c.dst_strides[i];
+      continue;
+    }
+    m.shape.push_back(c.shape[i]);
+    m.src_strides.push_back(c.src_strides[i]);
+    m.dst_strides.push_back(c.dst_strides[i]);
+  }
+  return m;
+}
+
 template <typename T>
-void copy_typed(const StridedCopy& c, const T* src, T* dst) {
+void copy_typed(const StridedCopy& given, const T* src, T* dst) {
+  if (numel(given.shape) == 0) return;
+  const StridedCopy c = coalesced(given);
   int r = (int)c.shape.size();
-  int64_t total = numel(c.shape);
-  if (total == 0) return;
   if (r == 0) {
     dst[c.dst_off] = src[c.src_off];
     return;
   }
   int64_t inner = c.shape[r - 1];
   int64_t ss = c.src_strides[r - 1], ds = c.dst_strides[r - 1];
-  int64_t rows = total / inner;
+  int64_t rows = numel(c.shape) / inner;
   parallel_range(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)),
                  [&](int64_t lo, int64_t hi) {
+                   // The outer index of row lo once, then an odometer: no division per row.
+                   std::vector<int64_t> idx(std::max(r - 1, 0));
+                   int64_t rem = lo, so = c.src_off, dof = c.dst_off;
+                   for (int i = r - 2; i >= 0; --i) {
+                     idx[i] = rem % c.shape[i];
+                     rem /= c.shape[i];
+                     so += idx[i] * c.src_strides[i];
+                     dof += idx[i] * c.dst_strides[i];
+                   }
                    for (int64_t row = lo; row < hi; ++row) {
-                     int64_t rem = row, so = c.src_off, dof = c.dst_off;
-                     for (int i = r - 2; i >= 0; --i) {
-                       int64_t k = rem % c.shape[i];
-                       rem /= c.shape[i];
-                       so += k * c.src_strides[i];
-                       dof += k * c.dst_strides[i];
-                     }
                      const T* s = src + so;
                      T* d = dst + dof;
                      if (ss == 1 && ds == 1)
                        std::memcpy(d, s, inner * sizeof(T));
                      else
                        for (int64_t j = 0; j < inner; ++j) d[j * ds] = s[j * ss];
+                     for (int i = r - 2; i >= 0; --i) {
+                       so += c.src_strides[i];
+                       dof += c.dst_strides[i];
+                       if (++idx[i] < c.shape[i]) break;
+                       so -= c.src_strides[i] * c.shape[i];
+                       dof -= c.dst_strides[i] * c.shape[i];
+                       idx[i] = 0;
+                     }
                    }
                  });
 }
