@@ -292,6 +292,22 @@ TEST(CompilerExec, RectifiedFlowStepBitIdenticalAndPeakMemoryNotHigher) {
   EXPECT_LE(c.peak, i.peak) << "compiled peak bytes above the interpreter's";
 }
 
+// sample_flow(..., compile = true): the compiled velocity network gives the interpreter's
+// points bit for bit (RK45, so the step sizes depend on every value), with a partial chunk.
+TEST(CompilerExec, CompiledFlowSamplerGivesTheInterpretersPoints) {
+  nn::InitRng rng(4);
+  gen::VelocityConfig cfg;
+  cfg.hidden = 32;
+  gen::VelocityMLP model(cfg, rng);
+  Tensor x0 = uniform({300, 2}, 6, DType::f32);
+  solvers::OdeOptions o;
+  o.method = solvers::Method::rk45;
+  auto interpreted = gen::sample_flow(model, x0, o, 128);
+  auto compiled = gen::sample_flow(model, x0, o, 128, {}, true);
+  EXPECT_EQ(compiled.nfe, interpreted.nfe);
+  EXPECT_TRUE(bit_equal(compiled.x, interpreted.x));
+}
+
 TEST(CompilerExec, FailedKernelCompileFallsBackWithAWarning) {
   fs::path cache = temp_dir("fallback");
   Graph g;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fluxion/gen/ddpm.h"
+#include "fluxion/nn/module_io.h"
 #include "fluxion/optim/trainer.h"
 #include "fluxion/run/ddpm_run.h"
 #include "op_test_util.h"
@@ -216,6 +217,29 @@ TEST(Ddpm, TinyUNetTrainsWithTheTrainer) {
     Tensor img = gen::ddpm_sample(net, tr.ema_weights(), s, pred, 3, o);
     EXPECT_EQ(img.shape(), (Shape{3, 1, 8, 8}));
     for (double v : img.to_vector()) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
+// `SamplerOptions::compile` runs the U-Net through the compiled executor: the images are
+// the interpreter's, bit for bit, for DDIM and ancestral sampling (a batch that leaves a
+// partial last chunk included).
+TEST(Ddpm, CompiledSamplerGivesTheInterpretersImages) {
+  nn::InitRng rng(3);
+  nn::UNet net(tiny(), rng);
+  auto s = gen::make_schedule("linear", 20);
+  for (const char* method : {"ddim", "ancestral"}) {
+    gen::SamplerOptions o;
+    o.method = method;
+    o.steps = 4;
+    o.batch = 2;
+    o.seed = 5;
+    Tensor interpreted =
+        gen::ddpm_sample(net, nn::parameter_tensors(net), s, gen::Prediction::eps, 3, o);
+    o.compile = true;
+    Tensor compiled =
+        gen::ddpm_sample(net, nn::parameter_tensors(net), s, gen::Prediction::eps, 3, o);
+    ASSERT_EQ(compiled.shape(), interpreted.shape());
+    EXPECT_EQ(compiled.to_vector(), interpreted.to_vector()) << method;
   }
 }
 

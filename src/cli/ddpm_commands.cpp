@@ -57,6 +57,8 @@ void add_sampler_options(CLI::App* c, gen::SamplerOptions& o, SamplePrecision& p
       ->capture_default_str();
   c->add_option("--rtol", o.rtol, "--solver rk45: relative tolerance")->capture_default_str();
   c->add_option("--atol", o.atol, "--solver rk45: absolute tolerance")->capture_default_str();
+  c->add_flag("--compile", o.compile,
+              "run the U-Net compiled (fused generated kernels; bit-identical images)");
 }
 
 void add_train(CLI::App& app) {
@@ -131,6 +133,7 @@ void add_train(CLI::App& app) {
       gen::SamplerOptions o;
       o.seed = cfg->seed + 1;
       o.steps = std::min<int64_t>(50, cfg->timesteps);
+      o.compile = cfg->compile;
       Tensor x = run::sample_ddpm(r, *grid, o);
       std::string path = (fs::path(*out) / "samples.png").string();
       io::write_png(path, io::image_grid(x));

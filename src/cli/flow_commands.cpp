@@ -223,10 +223,14 @@ void add_flow_commands(CLI::App& app) {
     if (!is_eval) c->add_option("--out", *out, "CSV file to write")->capture_default_str();
     auto precision = std::make_shared<std::string>("fp32");
     c->add_option("--precision", *precision, "fp32, bf16 or fp16 products")->capture_default_str();
+    auto compile = std::make_shared<bool>(false);
+    c->add_flag("--compile", *compile,
+                "run the network compiled (bit-identical; pays off for large -n or many steps)");
     c->callback([=] {
       FX_CHECK(*n > 1, "--num must be at least 2, got {}", *n);
       run::FlowRun r = run::load_flow(*dir);
       r.sampling_precision.precision = amp::precision_from_name(*precision);
+      r.sampling_compile = *compile;
       Tensor samples;
       auto q = run::evaluate_flow(r, ode_options(*solver, *nfe), *n, *seed, &samples);
       print_quality(q, fmt::format("{}-RF", r.cfg.round));

@@ -294,17 +294,26 @@ PrecisionResult apply_precision(const Graph& g, const std::vector<Var>& outputs,
   return res;
 }
 
-PrecisionInterpreter interpret_with_precision(const Graph& g, const std::vector<Var>& outputs,
-                                              const PrecisionPolicy& policy) {
-  PrecisionInterpreter r;
-  if (policy.precision == Precision::fp32) {
-    r.exec = std::make_unique<Interpreter>(g, outputs);
-  } else {
+PrecisionExecutor executor_with_precision(const Graph& g, const std::vector<Var>& outputs,
+                                          const PrecisionPolicy& policy, bool compile) {
+  PrecisionExecutor r;
+  const Graph* run_graph = &g;
+  std::vector<Var> run_outputs = outputs;
+  if (policy.precision != Precision::fp32) {
     PrecisionResult pr = apply_precision(g, outputs, policy);
     r.graph = std::move(pr.graph);
-    r.exec = std::make_unique<Interpreter>(*r.graph, pr.outputs);
+    run_graph = r.graph.get();
+    run_outputs = pr.outputs;
   }
+  if (compile)
+    r.compiled = compiler::global_cache().get(*run_graph, run_outputs);
+  else
+    r.interpreter = std::make_unique<Interpreter>(*run_graph, run_outputs);
   return r;
+}
+
+std::vector<Tensor> PrecisionExecutor::run(const Feeds& feeds) const {
+  return compiled ? compiled->run(feeds) : interpreter->run(feeds);
 }
 
 double finite_max(DType d) {

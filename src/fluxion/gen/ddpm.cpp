@@ -79,19 +79,19 @@ Var ddpm_loss(const nn::UNet& model, const DdpmSchedule& s, Var x0, Var key, Pre
 
 namespace {
 
-// The model traced once for a fixed batch, through the precision pass unless fp32; weights
-// are fed on every call.
+// The model traced once for a fixed batch, through the precision pass unless fp32, run by
+// the interpreter or compiled; weights are fed on every call.
 class Denoiser {
  public:
   Denoiser(nn::UNet& model, const std::map<std::string, Tensor>& weights, int64_t batch,
-           const amp::PrecisionPolicy& precision)
+           const amp::PrecisionPolicy& precision, bool compile)
       : batch_(batch) {
     model.bind(graph_);
     const nn::UNetConfig& c = model.config();
     shape_ = {batch, c.in_channels, c.image_size, c.image_size};
     Var x = graph_.input("x", shape_);
     Var t = graph_.input("t", {batch});
-    exec_ = amp::interpret_with_precision(graph_, {model(x, t)}, precision);
+    exec_ = amp::executor_with_precision(graph_, {model(x, t)}, precision, compile);
     for (auto& [name, p] : model.named_parameters()) {
       auto it = weights.find(name);
       feeds_[name] = it != weights.end() ? it->second : p->value;
@@ -101,14 +101,14 @@ class Denoiser {
   Tensor operator()(const Tensor& x, double t) {
     feeds_["x"] = x;
     feeds_["t"] = Tensor::full({batch_}, t);
-    return exec_.exec->run(feeds_)[0];
+    return exec_.run(feeds_)[0];
   }
 
  private:
   int64_t batch_;
   Shape shape_;
   Graph graph_;
-  amp::PrecisionInterpreter exec_;  // on graph_, or on its precision-pass rewrite
+  amp::PrecisionExecutor exec_;  // on graph_, or on its precision-pass rewrite
   Feeds feeds_;
 };
 
@@ -205,7 +205,7 @@ Tensor ddpm_sample(nn::UNet& model, const std::map<std::string, Tensor>& weights
                    const DdpmSchedule& s, Prediction pred, int64_t n, const SamplerOptions& o,
                    const ProgressFn& progress, SampleStats* stats) {
   FX_CHECK(o.batch > 0, "DDPM sampling: batch {} must be positive", o.batch);
-  Denoiser net(model, weights, std::min(n, o.batch), o.precision);
+  Denoiser net(model, weights, std::min(n, o.batch), o.precision, o.compile);
   return ddpm_sample([&](const Tensor& x, double t) { return net(x, t); }, net.shape(), s, pred, n,
                      o, progress, stats);
 }

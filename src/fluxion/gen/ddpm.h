@@ -54,6 +54,7 @@ struct SamplerOptions {
   std::string ode_solver = "rk45";  // "ode": euler, heun, rk4 or rk45 (solvers/ode.h)
   double rtol = 1e-3, atol = 1e-3;  // rk45
   amp::PrecisionPolicy precision;   // the network's products (fp32, or bf16/fp16 per policy)
+  bool compile = false;             // run the network compiled (bit-identical, fused kernels)
 };
 
 struct SampleStats {

@@ -26,14 +26,14 @@ Var rectified_flow_loss(const VelocityMLP& v, Var x0, Var x1, Var key, bool dist
 }
 
 VelocityEvaluator::VelocityEvaluator(VelocityMLP& model, int64_t batch,
-                                     const amp::PrecisionPolicy& precision)
+                                     const amp::PrecisionPolicy& precision, bool compile)
     : model_(model), batch_(batch) {
   model_.bind(graph_);
   int64_t d = model.config().dim;
   Var x = graph_.input("x", {batch, d});
   Var t = graph_.input("t", {batch, 1});
   Var v = model_(x, t);
-  exec_ = amp::interpret_with_precision(graph_, {v}, precision);
+  exec_ = amp::executor_with_precision(graph_, {v}, precision, compile);
 }
 
 Tensor VelocityEvaluator::operator()(const Tensor& x, double t) {
@@ -41,7 +41,7 @@ Tensor VelocityEvaluator::operator()(const Tensor& x, double t) {
   for (auto& [name, p] : model_.named_parameters()) f[name] = p->value;
   f["x"] = x;
   f["t"] = Tensor::full({batch_, 1}, t);
-  return exec_.exec->run(f)[0];
+  return exec_.run(f)[0];
 }
 
 solvers::VelocityFn VelocityEvaluator::fn() {
@@ -59,7 +59,7 @@ Tensor rows(const Tensor& x, int64_t begin, int64_t end) {
 
 solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
                                const solvers::OdeOptions& opts, int64_t chunk,
-                               const amp::PrecisionPolicy& precision) {
+                               const amp::PrecisionPolicy& precision, bool compile) {
   FX_CHECK(x0.rank() == 2 && x0.dim(1) == model.config().dim,
            "sample: points {} do not match the model's dimension {}", shape_str(x0.shape()),
            model.config().dim);
@@ -69,7 +69,7 @@ solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
   std::vector<std::unique_ptr<VelocityEvaluator>> evals;
   for (int64_t b = 0; b < n; b += chunk) {
     int64_t e = std::min(n, b + chunk);
-    VelocityEvaluator ev(model, e - b, precision);
+    VelocityEvaluator ev(model, e - b, precision, compile);
     solvers::OdeResult r = solvers::integrate(ev.fn(), rows(x0, b, e), opts);
     std::memcpy(total.x.data<float>() + b * x0.dim(1), r.x.raw(), r.x.nbytes());
     total.nfe = std::max(total.nfe, r.nfe);  // per sample: chunks run the same solver

@@ -42,7 +42,8 @@ Var rectified_flow_loss(const VelocityMLP& v, Var x0, Var x1, Var key, bool dist
 // traced once; weights are fed at each call so training can continue in between).
 class VelocityEvaluator {
  public:
-  VelocityEvaluator(VelocityMLP& model, int64_t batch, const amp::PrecisionPolicy& precision = {});
+  VelocityEvaluator(VelocityMLP& model, int64_t batch, const amp::PrecisionPolicy& precision = {},
+                    bool compile = false);
   Tensor operator()(const Tensor& x, double t);
   solvers::VelocityFn fn();
 
@@ -50,13 +51,14 @@ class VelocityEvaluator {
   VelocityMLP& model_;
   int64_t batch_;
   Graph graph_;
-  amp::PrecisionInterpreter exec_;  // on graph_, or on its precision-pass rewrite
+  amp::PrecisionExecutor exec_;  // on graph_, or on its precision-pass rewrite
 };
 
-// Integrates x0 from t = 0 to 1 in chunks of the evaluator's batch size.
+// Integrates x0 from t = 0 to 1 in chunks of the evaluator's batch size; `compile` runs the
+// network compiled (bit-identical; a one-off compile, then the disk cache).
 solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
                                const solvers::OdeOptions& opts, int64_t chunk = 4096,
-                               const amp::PrecisionPolicy& precision = {});
+                               const amp::PrecisionPolicy& precision = {}, bool compile = false);
 
 // Straightness S = E_k E‖(x_1 − x_0) − v(x_{t_k}, t_k)‖² along the model's own Euler
 // trajectory with `steps` steps (0 for perfectly straight paths).

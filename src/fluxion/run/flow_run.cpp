@@ -375,7 +375,8 @@ SampleQuality evaluate_flow(FlowRun& run, const solvers::OdeOptions& ode, int64_
   PointSource data_src(run.cfg.data, 2);
   PointSource source(run.cfg.source, run.cfg.model.dim);
   Tensor x0 = source.sample(n, mix(seed, 1, 5));
-  auto res = gen::sample_flow(*run.model, x0, ode, 4096, run.sampling_precision);
+  auto res =
+      gen::sample_flow(*run.model, x0, ode, 4096, run.sampling_precision, run.sampling_compile);
   Tensor ref = data_src.sample(n, mix(seed, 2, 5)), ref2 = data_src.sample(n, mix(seed, 3, 5));
   SampleQuality q;
   q.solver = solvers::method_name(ode.method);

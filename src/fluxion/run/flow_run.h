@@ -58,6 +58,7 @@ struct FlowRun {
   std::unique_ptr<gen::VelocityMLP> model;
   int64_t step = 0;
   amp::PrecisionPolicy sampling_precision;  // used by evaluate_flow and the pictures
+  bool sampling_compile = false;            // evaluate_flow runs the network compiled
   std::string precision_report;             // the precision pass's decisions (training)
   double train_seconds = 0;                 // wall time of the last train_flow call
 };
