@@ -5,6 +5,7 @@
 //   passes (DCE, constant folding, algebraic simplification, CSE)
 //   -> fusion (elementwise chains + column sums into single loops)
 //   -> C++ code generation, compiled by the system compiler and dlopen'ed (disk cache)
+//   -> layout assignment (convolution inputs read twice share one blocked copy)
 //   -> memory plan (liveness-based buffer reuse, buffers allocated once)
 //
 // Matmuls stay oneDNN calls; every other non-fused op runs the interpreter's kernel. A
@@ -25,6 +26,7 @@
 #include "fluxion/compiler/codegen.h"
 #include "fluxion/compiler/fusion.h"
 #include "fluxion/compiler/jit.h"
+#include "fluxion/compiler/layout.h"
 #include "fluxion/compiler/memory_plan.h"
 #include "fluxion/compiler/passes.h"
 #include "fluxion/exec/interpreter.h"
@@ -33,10 +35,12 @@ namespace fx::compiler {
 
 struct CompileOptions {
   bool run_passes = true;
-  bool fuse = true;         // false: no fused kernels, every node runs its library kernel
-  bool codegen = true;      // false: fused groups run node by node with reference kernels
-  bool plan_memory = true;  // false: every value gets a fresh allocation, as in the interpreter
-  std::string dump_dir;     // empty: $FLUXION_DUMP (if set)
+  bool fuse = true;            // false: no fused kernels, every node runs its library kernel
+  bool codegen = true;         // false: fused groups run node by node with reference kernels
+  bool plan_memory = true;     // false: every value gets a fresh allocation, as in the interpreter
+  bool assign_layouts = true;  // false (or FLUXION_NO_LAYOUT_ASSIGNMENT=1): every convolution
+                               // reorders its own inputs
+  std::string dump_dir;        // empty: $FLUXION_DUMP (if set)
 };
 
 struct PassStat {
@@ -59,6 +63,7 @@ struct CompileStats {
   double total_ms = 0.0;     // all of compile()
   size_t planned_bytes = 0;  // the memory plan's buffers
   size_t naive_bytes = 0;    // the same values without reuse
+  int shared_conv_operands = 0, shared_conv_reads = 0;  // layout assignment (layout.h)
   std::string summary() const;
 };
 
@@ -91,8 +96,10 @@ class Executable {
   std::vector<KernelFn> fns_;  // per kernel; null: reference kernels
   std::shared_ptr<SharedObject> object_;
   MemoryPlan mem_;
-  std::vector<Tensor> buffers_;               // one per memory-plan slot, allocated on first run
+  Tensor arena_;                              // the memory plan's bytes, allocated on first run
   std::vector<std::vector<int>> free_after_;  // per step: values whose last read it is
+  ConvLayoutPlan layouts_;
+  std::vector<std::vector<int>> free_copies_after_;  // per step: shared copies it reads last
   std::vector<char> alias_;  // reshape/stop_gradient results share their input's buffer
   std::vector<std::string> required_;
   CompileStats stats_;

@@ -34,6 +34,9 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 bool is_alias(Op op) { return op == Op::reshape || op == Op::stop_gradient; }
+bool is_conv(Op op) {
+  return op == Op::conv2d || op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
+}
 // Library ops whose kernels write into a given buffer, so their results join the memory plan.
 bool writes_into_buffer(Op op) {
   return op == Op::dot || op == Op::linear_scan || op == Op::conv2d ||
@@ -62,6 +65,9 @@ std::string CompileStats::summary() const {
     s += fmt::format("kernels for {} loaded from the disk cache", target);
   else
     s += fmt::format("kernels for {} compiled in {:.0f} ms", target, compile_ms);
+  if (shared_conv_operands > 0)
+    s += fmt::format("; {} conv activations shared in blocked layout by {} reads",
+                     shared_conv_operands, shared_conv_reads);
   s += fmt::format("; memory plan {} (without reuse {}); compile() {:.0f} ms", mb(planned_bytes),
                    mb(naive_bytes), total_ms);
   return s;
@@ -171,12 +177,29 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   int N = p.size(), S = (int)plan.schedule.size();
   std::vector<int> step_of(N, -1), last(N, -1);
   ex->alias_.assign(N, 0);
+  // Layout assignment first: a convolution that reads an activation from its shared blocked
+  // copy does not keep the plain tensor alive (only the first, which makes the copy, does).
+  const char* no_layouts = std::getenv("FLUXION_NO_LAYOUT_ASSIGNMENT");
+  if (options.assign_layouts && !(no_layouts && *no_layouts && std::string(no_layouts) != "0")) {
+    ex->layouts_ = assign_conv_layouts(p, plan.schedule);
+  } else {
+    ex->layouts_.shared_arg.assign(S, {0, 0});
+    ex->layouts_.first_read.assign(N, -1);
+    ex->layouts_.last_read.assign(N, -1);
+  }
+  st.shared_conv_operands = ex->layouts_.values;
+  st.shared_conv_reads = ex->layouts_.reads;
   for (int s = 0; s < S; ++s) {
     const Step& stp = plan.schedule[s];
     if (stp.node >= 0) {
       step_of[stp.node] = s;
       ex->alias_[stp.node] = is_alias(p.node(stp.node).op);
-      for (int in : p.node(stp.node).inputs) last[in] = std::max(last[in], s);
+      const std::vector<int>& ins = p.node(stp.node).inputs;
+      for (size_t k = 0; k < ins.size(); ++k) {
+        bool later_shared_read =
+            k < 2 && ex->layouts_.shared_arg[s][k] && ex->layouts_.first_read[ins[k]] != s;
+        if (!later_shared_read) last[ins[k]] = std::max(last[ins[k]], s);
+      }
     } else {
       const FusedKernel& k = plan.kernels[stp.kernel];
       for (int m : k.outputs) step_of[m] = s;  // members may be recomputed elsewhere too
@@ -193,6 +216,10 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   for (int i = 0; i < N; ++i)
     if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX)
       ex->free_after_[last[i]].push_back(i);
+  ex->free_copies_after_.assign(S, {});
+  for (int i = 0; i < N; ++i)
+    if (ex->layouts_.last_read[i] >= 0)
+      ex->free_copies_after_[ex->layouts_.last_read[i]].push_back(i);
 
   // Memory plan over the values the executor writes itself: fused-kernel outputs and
   // matmul, convolution and scan results (their kernels write into a given buffer). Outputs are
@@ -213,10 +240,20 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
         }
     }
   }
-  ex->mem_ = plan_buffers(lifetimes, N);
+  // The layout assignment's shared copies, from their first to their last read, as values
+  // N + v (a copy is as large as its activation, give or take channel padding).
+  if (options.plan_memory)
+    for (int v = 0; v < N; ++v)
+      if (ex->layouts_.first_read[v] >= 0)
+        lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape),
+                             ex->layouts_.first_read[v], ex->layouts_.last_read[v]});
+  ex->mem_ = plan_buffers(lifetimes, 2 * N);
   st.planned_bytes = ex->mem_.planned_bytes;
   st.naive_bytes = ex->mem_.naive_bytes;
-  if (!dump.empty()) write_text(dump / "memory_plan.txt", ex->mem_.dump());
+  if (!dump.empty()) {
+    write_text(dump / "memory_plan.txt", ex->mem_.dump());
+    write_text(dump / "layouts.txt", ex->layouts_.dump(p));
+  }
 
   for (int i = 0; i < N; ++i)
     if (step_of[i] >= 0 && p.node(i).op == Op::input) ex->required_.push_back(p.node(i).attrs.name);
@@ -244,8 +281,7 @@ Executable::~Executable() {
 
 Tensor Executable::output_buffer(int id) {
   const Node& n = prog_.node(id);
-  int slot = mem_.slot_of[id];
-  if (slot >= 0) return buffers_[slot].view_as(n.shape, n.dtype);
+  if (mem_.planned(id)) return arena_.view_as(n.shape, n.dtype, mem_.offset_of[id]);
   return Tensor(n.shape, n.dtype);
 }
 
@@ -296,16 +332,17 @@ void Executable::run_fused(int k, std::vector<Tensor>& values) {
 
 std::vector<Tensor> Executable::run(const Feeds& feeds) {
   std::lock_guard<std::mutex> lock(run_mu_);
-  if (buffers_.size() != mem_.slot_bytes.size())
-    for (size_t b : mem_.slot_bytes) buffers_.emplace_back(Shape{(int64_t)b}, DType::boolean);
+  if (!arena_.defined() && mem_.planned_bytes > 0)
+    arena_ = Tensor(Shape{(int64_t)mem_.planned_bytes}, DType::boolean);
   int N = prog_.size();
   std::vector<Tensor> values(N);
-  std::vector<char> counted(N, 0);  // fresh allocations, for peak_bytes
+  std::vector<char> counted(N, 0);              // fresh allocations, for peak_bytes
+  std::vector<cpu::ConvOperandCopy> copies(N);  // the layout assignment's blocked copies
   size_t live = 0;
   Backend& be = cpu_backend();
   std::vector<Tensor> args;
   auto count = [&](int id) {
-    if (mem_.slot_of[id] < 0 && !alias_[id] && values[id].defined()) {
+    if (!mem_.planned(id) && !alias_[id] && values[id].defined()) {
       counted[id] = 1;
       live += values[id].nbytes();
     }
@@ -335,14 +372,34 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
       } else {
         args.clear();
         for (int in : n.inputs) args.push_back(values[in]);
-        if (writes_into_buffer(n.op) && mem_.slot_of[id] >= 0) {
+        if (is_conv(n.op)) {
+          // Through the shared blocked copies of the layout assignment, when it gave some.
+          std::array<cpu::ConvOperandCopy*, 2> shared{};
+          for (int k = 0; k < 2; ++k)
+            if (layouts_.shared_arg[s][k]) {
+              int v = n.inputs[k];
+              shared[k] = &copies[v];
+              if (shared[k]->filled()) {
+                args[k] = Tensor();  // its plain tensor may be gone
+              } else if (mem_.planned(N + v)) {
+                shared[k]->buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + v];
+                shared[k]->capacity = mem_.bytes_of[N + v];
+              }
+            }
+          std::array<bool, 2> was_filled{shared[0] && shared[0]->filled(),
+                                         shared[1] && shared[1]->filled()};
+          values[id] = output_buffer(id);
+          cpu::conv_into(n, args, values[id], shared);
+          if (!mem_.planned(id)) count(id);
+          for (int k = 0; k < 2; ++k)  // copies outside the memory plan count as live
+            if (shared[k] && !was_filled[k] && (k == 0 || shared[1] != shared[0]))
+              live += shared[k]->owned_bytes();
+        } else if (writes_into_buffer(n.op) && mem_.planned(id)) {
           values[id] = output_buffer(id);
           if (n.op == Op::dot)
             cpu::dot_into(n, args, values[id]);
-          else if (n.op == Op::linear_scan)
-            cpu::linear_scan_into(n, args, values[id]);
           else
-            cpu::conv_into(n, args, values[id]);
+            cpu::linear_scan_into(n, args, values[id]);
         } else {
           values[id] = be.execute(n, args);
           count(id);
@@ -366,6 +423,10 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
     for (int v : free_after_[s]) {
       if (counted[v]) live -= std::min(live, values[v].nbytes());
       values[v] = Tensor();
+    }
+    for (int v : free_copies_after_[s]) {
+      live -= std::min(live, copies[v].owned_bytes());
+      copies[v].reset();
     }
   }
   std::vector<Tensor> out;

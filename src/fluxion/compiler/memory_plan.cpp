@@ -1,6 +1,7 @@
 #include "fluxion/compiler/memory_plan.h"
 
 #include <algorithm>
+#include <map>
 
 #include "fluxion/core/error.h"
 
@@ -8,44 +9,68 @@ namespace fx::compiler {
 
 MemoryPlan plan_buffers(const std::vector<Lifetime>& values, int num_values) {
   MemoryPlan plan;
-  plan.slot_of.assign(num_values, -1);
+  plan.offset_of.assign(num_values, -1);
+  plan.bytes_of.assign(num_values, 0);
   std::vector<Lifetime> order = values;
-  std::stable_sort(order.begin(), order.end(),
-                   [](const Lifetime& a, const Lifetime& b) { return a.def < b.def; });
-  std::vector<int> busy_until;  // per slot: last step its current value is read
-  for (const Lifetime& v : order) {
+  for (Lifetime& v : order) {
     FX_CHECK(v.def <= v.last, "memory plan: value %{} read before it is written", v.value);
-    size_t need = (v.bytes + 63) / 64 * 64;
-    plan.naive_bytes += need;
-    // Best fit among the free buffers big enough; none: a new buffer (growing a smaller
-    // free one would leave its old size unused whenever the bigger value is not live).
-    int best = -1;
-    for (int s = 0; s < (int)plan.slot_bytes.size(); ++s)
-      if (busy_until[s] < v.def && plan.slot_bytes[s] >= need &&
-          (best < 0 || plan.slot_bytes[s] < plan.slot_bytes[best]))
-        best = s;
-    if (best < 0) {
-      best = (int)plan.slot_bytes.size();
-      plan.slot_bytes.push_back(0);
-      busy_until.push_back(-1);
-    }
-    plan.slot_bytes[best] = std::max(plan.slot_bytes[best], need);
-    busy_until[best] = v.last;
-    plan.slot_of.at(v.value) = best;
+    v.bytes = (v.bytes + 63) / 64 * 64;
+    plan.naive_bytes += v.bytes;
   }
-  for (size_t b : plan.slot_bytes) plan.planned_bytes += b;
+  std::stable_sort(order.begin(), order.end(), [](const Lifetime& a, const Lifetime& b) {
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.def < b.def;
+  });
+  struct Placed {
+    int64_t offset;
+    size_t bytes;
+    int def, last;
+  };
+  std::vector<Placed> placed;
+  std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of overlapping ranges
+  for (const Lifetime& v : order) {
+    busy.clear();
+    for (const Placed& q : placed)
+      if (q.def <= v.last && v.def <= q.last)
+        busy.push_back({q.offset, q.offset + (int64_t)q.bytes});
+    std::sort(busy.begin(), busy.end());
+    // Smallest gap that fits; none: above everything live at the same time.
+    int64_t best = -1, best_gap = INT64_MAX, top = 0;
+    for (const auto& [b, e] : busy) {
+      int64_t gap = b - top;
+      if (gap >= (int64_t)v.bytes && gap < best_gap) {
+        best = top;
+        best_gap = gap;
+      }
+      top = std::max(top, e);
+    }
+    if (best < 0) best = top;
+    placed.push_back({best, v.bytes, v.def, v.last});
+    plan.offset_of.at(v.value) = best;
+    plan.bytes_of.at(v.value) = v.bytes;
+    plan.planned_bytes = std::max(plan.planned_bytes, (size_t)best + v.bytes);
+  }
+  std::map<int, int64_t> delta;  // live bytes per step, for the lower bound
+  for (const Lifetime& v : order) {
+    delta[v.def] += (int64_t)v.bytes;
+    delta[v.last + 1] -= (int64_t)v.bytes;
+  }
+  int64_t live = 0;
+  for (auto& [step, d] : delta) {
+    live += d;
+    plan.peak_live_bytes = std::max(plan.peak_live_bytes, (size_t)live);
+  }
   return plan;
 }
 
 std::string MemoryPlan::dump() const {
-  std::string s = fmt::format("buffers: {}, planned {} bytes, without reuse {} bytes\n",
-                              slot_bytes.size(), planned_bytes, naive_bytes);
-  for (size_t i = 0; i < slot_bytes.size(); ++i) {
-    s += fmt::format("  buffer {} ({} bytes):", i, slot_bytes[i]);
-    for (size_t v = 0; v < slot_of.size(); ++v)
-      if (slot_of[v] == (int)i) s += fmt::format(" %{}", v);
-    s += "\n";
-  }
+  std::string s =
+      fmt::format("arena {} bytes (most live at one step {} bytes), without reuse {} bytes\n",
+                  planned_bytes, peak_live_bytes, naive_bytes);
+  std::multimap<int64_t, int> by_offset;
+  for (size_t v = 0; v < offset_of.size(); ++v)
+    if (offset_of[v] >= 0) by_offset.emplace(offset_of[v], (int)v);
+  for (auto& [off, v] : by_offset)
+    s += fmt::format("  [{}, {}) %{}\n", off, off + (int64_t)bytes_of[v], v);
   return s;
 }
 

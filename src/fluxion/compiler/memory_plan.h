@@ -1,8 +1,10 @@
-// Liveness-based buffer reuse: values with disjoint lifetimes share one buffer. The
-// executor allocates the buffers once per executable and reuses them on every run, so a
-// compiled step allocates only its outputs (which the caller keeps).
+// Liveness-based buffer reuse: every planned value gets a byte range of one arena, and
+// values whose lifetimes overlap get disjoint ranges. The executor allocates the arena once
+// per executable and reuses it on every run, so a compiled step allocates only its outputs
+// (which the caller keeps).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,15 +19,20 @@ struct Lifetime {
 };
 
 struct MemoryPlan {
-  std::vector<size_t> slot_bytes;  // one buffer per slot (64-byte multiples)
-  std::vector<int> slot_of;        // indexed by value id; -1: not planned
-  size_t planned_bytes = 0;        // sum of slot_bytes
-  size_t naive_bytes = 0;          // one buffer per value, no reuse
+  std::vector<int64_t> offset_of;  // indexed by value id: byte offset in the arena; -1: not planned
+  std::vector<size_t> bytes_of;    // its range's size (a 64-byte multiple)
+  size_t planned_bytes = 0;        // the arena's size
+  size_t naive_bytes = 0;          // one range per value, no reuse
+  size_t peak_live_bytes = 0;      // the most bytes live at one step: no plan can do better
+  bool planned(int id) const { return id < (int)offset_of.size() && offset_of[id] >= 0; }
   std::string dump() const;
 };
 
-// Greedy in definition order, best fit among the buffers free at that step (a buffer
-// frees after its value's last read, so a kernel never writes a buffer it still reads).
+// Greedy by size (TensorFlow Lite's arena planner; Pisarchyk & Lee 2020): the largest
+// values are placed first, each in the smallest gap between the ranges of the values live
+// at the same time that fits it, else above them. Lifetimes that touch at a step overlap
+// (a value written at the step another is last read never takes its bytes), so a kernel
+// never writes a buffer it still reads.
 MemoryPlan plan_buffers(const std::vector<Lifetime>& values, int num_values);
 
 }  // namespace fx::compiler

@@ -59,11 +59,14 @@ Tensor Tensor::reshaped(Shape s) const {
   return t;
 }
 
-Tensor Tensor::view_as(Shape s, DType d) const {
-  FX_CHECK(storage_ && fx::numel(s) * dtype_size(d) <= storage_->bytes,
-           "view_as: {}{} does not fit in a buffer of {} bytes", dtype_name(d), shape_str(s),
-           storage_ ? storage_->bytes : 0);
+Tensor Tensor::view_as(Shape s, DType d, size_t byte_offset) const {
+  FX_CHECK(storage_ && byte_offset % 64 == 0 &&
+               offset_ + byte_offset + fx::numel(s) * dtype_size(d) <= storage_->bytes,
+           "view_as: {}{} at byte {} does not fit in a buffer of {} bytes (offsets are 64-byte "
+           "multiples)",
+           dtype_name(d), shape_str(s), offset_ + byte_offset, storage_ ? storage_->bytes : 0);
   Tensor t = *this;
+  t.offset_ += byte_offset;
   t.shape_ = std::move(s);
   t.dtype_ = d;
   return t;
@@ -95,8 +98,7 @@ std::vector<float> Tensor::to_f32_vector() const {
 }
 
 double Tensor::item() const {
-  FX_CHECK(numel() == 1, "item(): tensor of shape {} has {} elements", shape_str(shape_),
-           numel());
+  FX_CHECK(numel() == 1, "item(): tensor of shape {} has {} elements", shape_str(shape_), numel());
   return at(0);
 }
 
@@ -114,27 +116,48 @@ double load(const void* p, int64_t i) {
 }
 double load_any(const void* p, DType d, int64_t i) {
   switch (d) {
-    case DType::f64: return load<double>(p, i);
-    case DType::f32: return load<float>(p, i);
-    case DType::bf16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
-    case DType::f16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
-    case DType::i32: return load<int32_t>(p, i);
-    case DType::i64: return load<int64_t>(p, i);
-    case DType::boolean: return static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0;
+    case DType::f64:
+      return load<double>(p, i);
+    case DType::f32:
+      return load<float>(p, i);
+    case DType::bf16:
+      return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::f16:
+      return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::i32:
+      return load<int32_t>(p, i);
+    case DType::i64:
+      return load<int64_t>(p, i);
+    case DType::boolean:
+      return static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0;
   }
   return 0;
 }
 void store_any(void* p, DType d, int64_t i, double v) {
   switch (d) {
-    case DType::f64: static_cast<double*>(p)[i] = v; break;
-    case DType::f32: static_cast<float*>(p)[i] = (float)v; break;
+    case DType::f64:
+      static_cast<double*>(p)[i] = v;
+      break;
+    case DType::f32:
+      static_cast<float*>(p)[i] = (float)v;
+      break;
     // Through f32 first: double->f32->bf16 is what PyTorch does for .to(bfloat16) of
     // f32 data, and the only case used on hot paths (see below).
-    case DType::bf16: static_cast<uint16_t*>(p)[i] = f32_to_bf16((float)v); break;
-    case DType::f16: static_cast<uint16_t*>(p)[i] = f32_to_f16((float)v); break;
-    case DType::i32: static_cast<int32_t*>(p)[i] = (int32_t)v; break;
-    case DType::i64: static_cast<int64_t*>(p)[i] = (int64_t)v; break;
-    case DType::boolean: static_cast<uint8_t*>(p)[i] = v != 0.0; break;
+    case DType::bf16:
+      static_cast<uint16_t*>(p)[i] = f32_to_bf16((float)v);
+      break;
+    case DType::f16:
+      static_cast<uint16_t*>(p)[i] = f32_to_f16((float)v);
+      break;
+    case DType::i32:
+      static_cast<int32_t*>(p)[i] = (int32_t)v;
+      break;
+    case DType::i64:
+      static_cast<int64_t*>(p)[i] = (int64_t)v;
+      break;
+    case DType::boolean:
+      static_cast<uint8_t*>(p)[i] = v != 0.0;
+      break;
   }
 }
 }  // namespace

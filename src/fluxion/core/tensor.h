@@ -46,16 +46,25 @@ class Tensor {
   int64_t numel() const { return fx::numel(shape_); }
   size_t nbytes() const { return numel() * dtype_size(dtype_); }
 
-  void* raw() { return storage_ ? storage_->data : nullptr; }
-  const void* raw() const { return storage_ ? storage_->data : nullptr; }
-  template <typename T> T* data() { return static_cast<T*>(raw()); }
-  template <typename T> const T* data() const { return static_cast<const T*>(raw()); }
+  void* raw() { return storage_ ? static_cast<char*>(storage_->data) + offset_ : nullptr; }
+  const void* raw() const {
+    return storage_ ? static_cast<const char*>(storage_->data) + offset_ : nullptr;
+  }
+  template <typename T>
+  T* data() {
+    return static_cast<T*>(raw());
+  }
+  template <typename T>
+  const T* data() const {
+    return static_cast<const T*>(raw());
+  }
 
   // Same storage, new shape (numel must match). Cheap; used for reshape.
   Tensor reshaped(Shape s) const;
-  // Same storage reinterpreted as shape s of dtype d, which must fit in it. Lets an executor
-  // place values in buffers it planned and reuses (the compiler's memory planner).
-  Tensor view_as(Shape s, DType d) const;
+  // Same storage reinterpreted as shape s of dtype d from byte_offset on (a multiple of 64,
+  // keeping the alignment), which must fit in it. Lets an executor place values in an arena
+  // it planned and reuses (the compiler's memory planner).
+  Tensor view_as(Shape s, DType d, size_t byte_offset = 0) const;
   Tensor clone() const;
   Tensor to(DType d) const;  // converting copy
 
@@ -67,6 +76,7 @@ class Tensor {
 
  private:
   std::shared_ptr<Storage> storage_;
+  size_t offset_ = 0;  // bytes into the storage (views into an executor's arena)
   Shape shape_;
   DType dtype_ = DType::f32;
 };

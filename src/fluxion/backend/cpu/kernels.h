@@ -1,6 +1,7 @@
 // CPU kernel table: one entry per op, filled by the kernels_*.cpp files.
 #pragma once
 #include <array>
+#include <memory>
 #include <span>
 
 #include "fluxion/ir/graph.h"
@@ -22,8 +23,33 @@ void register_scan(KernelTable&);
 // memory. The dot kernel is this plus an allocation.
 void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out);
 void register_conv(KernelTable&);
+// The compiler's layout assignment for convolutions: an activation that several f32
+// convolutions read (the input of a forward convolution and of its weight gradient; the
+// output gradient of backward-data and of the weight gradient) is converted once into the
+// layout oneDNN's primitive wants (nChw8c on AVX2) and shared, instead of being reordered
+// by every call. The first convolution that reads it fills it; it keeps the plain shape,
+// so the plain tensor may be freed after that.
+class ConvOperandCopy {
+ public:
+  bool filled() const { return impl_ != nullptr; }
+  size_t owned_bytes() const;  // allocated by the copy itself (no large enough buffer given)
+  const Shape& shape() const;
+  void reset() { impl_.reset(); }
+  // Where to make the copy (the executor's planned buffer); used when large enough.
+  void* buffer = nullptr;
+  size_t capacity = 0;
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+// Bytes a shared copy of an f32 activation of this shape may need: channels padded to a
+// multiple of 16 (oneDNN's widest blocking).
+size_t conv_copy_bytes(const Shape& activation);
+
 // conv2d, conv2d_backward_data or conv2d_backward_weights (by node.op) into a caller's buffer.
-void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out);
+// shared[k], when given (f32 only), is input k's converted copy, filled here if empty; once
+// it is filled, in[k] may be an undefined tensor.
+void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
+               std::array<ConvOperandCopy*, 2> shared = {});
 
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.

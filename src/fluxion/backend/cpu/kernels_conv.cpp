@@ -209,13 +209,61 @@ void* scratch(int slot, size_t bytes) {
   return b.data();
 }
 
+}  // namespace
+
+struct ConvOperandCopy::Impl {
+  memory::desc desc;
+  Shape shape;
+  float* data = nullptr;
+  std::vector<float> owned;
+};
+size_t ConvOperandCopy::owned_bytes() const {
+  return impl_ ? impl_->owned.size() * sizeof(float) : 0;
+}
+const Shape& ConvOperandCopy::shape() const { return impl_->shape; }
+
+size_t conv_copy_bytes(const Shape& s) {
+  if (s.size() != 4) return 0;
+  return (size_t)(s[0] * ((s[1] + 15) / 16 * 16) * s[2] * s[3]) * sizeof(float);
+}
+
+namespace {
+
 // Wraps a plain buffer; when the primitive wants another layout, returns a reordered copy
-// (inputs) or a scratch buffer to be reordered back after execution (outputs).
+// (inputs) or a scratch buffer to be reordered back after execution (outputs). A shared
+// copy (layout assignment) is made once, in the layout this primitive wants, and read as it
+// is by the next convolutions that want the same one.
 struct Arg {
   memory user, used;
 };
 Arg input_arg(int slot, const memory::desc& want, const memory::desc& plain, const void* data,
-              dnnl::stream& s, const dnnl::engine& eng) {
+              dnnl::stream& s, const dnnl::engine& eng, ConvOperandCopy* shared,
+              const Shape& shape) {
+  if (shared) {
+    if (!shared->filled()) {
+      auto impl = std::make_shared<ConvOperandCopy::Impl>();
+      impl->desc = want;
+      impl->shape = shape;
+      if (shared->buffer && shared->capacity >= want.get_size()) {
+        impl->data = static_cast<float*>(shared->buffer);
+      } else {
+        impl->owned.resize((want.get_size() + sizeof(float) - 1) / sizeof(float));
+        impl->data = impl->owned.data();
+      }
+      memory user(plain, eng, const_cast<void*>(data)), copy(want, eng, impl->data);
+      if (want == plain)  // plain is what it wants: still a copy, the plain tensor may go
+        std::memcpy(impl->data, data, want.get_size());
+      else
+        dnnl::reorder(user, copy).execute(s, user, copy);
+      shared->impl_ = impl;
+    }
+    const ConvOperandCopy::Impl& c = *shared->impl_;
+    memory copy(c.desc, eng, c.data);
+    if (c.desc == want) return {copy, copy};
+    memory used(want, eng, scratch(slot, want.get_size()));  // another primitive, another layout
+    dnnl::reorder(copy, used).execute(s, copy, used);
+    return {copy, used};
+  }
   memory user(plain, eng, const_cast<void*>(data));
   if (want == plain) return {user, user};
   memory used(want, eng, scratch(slot, want.get_size()));
@@ -229,27 +277,28 @@ Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, vo
   return {user, memory(want, eng, scratch(slot, want.get_size()))};
 }
 
-void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float* out) {
+void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float* out,
+                 std::array<ConvOperandCopy*, 2> shared, const Shape& sa, const Shape& sb) {
   const Prim& p = get_prim(kind, g);
   const dnnl::engine& eng = cache().engine;
   dnnl::stream s(eng);
   if (kind == Kind::fwd) {
-    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng);
-    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng);
+    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng, shared[0], sa);
+    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng, shared[1], sb);
     Arg y = output_arg(2, p.dst, plain_dst(g), out, eng);
     p.prim.execute(s, {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DST, y.used}});
     if (y.used != y.user) dnnl::reorder(y.used, y.user).execute(s, y.used, y.user);
   } else if (kind == Kind::bwd_data) {
-    Arg gy = input_arg(0, p.dst, plain_dst(g), a, s, eng);
-    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng);
+    Arg gy = input_arg(0, p.dst, plain_dst(g), a, s, eng, shared[0], sa);
+    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng, shared[1], sb);
     Arg dx = output_arg(2, p.src, plain_src(g), out, eng);
     p.prim.execute(
         s,
         {{DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DIFF_SRC, dx.used}});
     if (dx.used != dx.user) dnnl::reorder(dx.used, dx.user).execute(s, dx.used, dx.user);
   } else {
-    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng);
-    Arg gy = input_arg(1, p.dst, plain_dst(g), b, s, eng);
+    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng, shared[0], sa);
+    Arg gy = input_arg(1, p.dst, plain_dst(g), b, s, eng, shared[1], sb);
     Arg dw = output_arg(2, p.weights, plain_weights(g), out, eng);
     p.prim.execute(
         s,
@@ -260,20 +309,27 @@ void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float
 }
 
 template <Kind K>
-void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out) {
-  const Shape& x = K == Kind::fwd        ? in[0].shape()
-                   : K == Kind::bwd_data ? node.shape
-                                         : in[0].shape();
-  const Shape& w = K == Kind::fwd        ? in[1].shape()
-                   : K == Kind::bwd_data ? in[1].shape()
-                                         : node.shape;
-  const Shape& y = K == Kind::fwd ? node.shape : in[K == Kind::bwd_data ? 0 : 1].shape();
+void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
+               std::array<ConvOperandCopy*, 2> shared) {
+  Shape in_shape[2];
+  for (int k = 0; k < 2; ++k) {
+    bool from_copy = !in[k].defined() && shared[k] && shared[k]->filled();
+    FX_CHECK(in[k].defined() || from_copy,
+             "{}: input {} is neither given nor shared (compiler bug)", op_name(node.op), k);
+    in_shape[k] = from_copy ? shared[k]->shape() : in[k].shape();
+  }
+  const Shape& x = K == Kind::bwd_data ? node.shape : in_shape[0];
+  const Shape& w = K == Kind::bwd_weights ? node.shape : in_shape[1];
+  const Shape& y = K == Kind::fwd ? node.shape : in_shape[K == Kind::bwd_data ? 0 : 1];
   Geom g = geometry(x, w, y, node.attrs);
   if (out.numel() == 0) return;
-  if (in[0].numel() == 0 || in[1].numel() == 0) {
+  if (numel(in_shape[0]) == 0 || numel(in_shape[1]) == 0) {
     std::memset(out.raw(), 0, out.nbytes());
     return;
   }
+  if (node.dtype != DType::f32)
+    FX_CHECK(in[0].defined() && in[1].defined(), "{}: shared operands are f32 only",
+             op_name(node.op));
   if (node.dtype == DType::f64) {
     const double *a = in[0].data<double>(), *b = in[1].data<double>();
     double* o = out.data<double>();
@@ -287,12 +343,15 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out) {
     wide.dtype = DType::f32;
     Tensor ins[2] = {in[0].to(DType::f32), in[1].to(DType::f32)};
     Tensor wide_out(node.shape, DType::f32);
-    conv_into<K>(wide, ins, wide_out);
+    conv_into<K>(wide, ins, wide_out, {});
     convert(wide_out.raw(), DType::f32, out.raw(), node.dtype, out.numel());
     return;
   }
+  auto data = [&](int k) -> const float* {
+    return in[k].defined() ? in[k].data<float>() : nullptr;
+  };
   try {
-    onednn_conv(K, g, in[0].data<float>(), in[1].data<float>(), out.data<float>());
+    onednn_conv(K, g, data(0), data(1), out.data<float>(), shared, in_shape[0], in_shape[1]);
   } catch (const dnnl::error& e) {
     fail(
         "{}: oneDNN failed on x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
@@ -305,19 +364,20 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out) {
 template <Kind K>
 Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
   Tensor out(node.shape, node.dtype);
-  conv_into<K>(node, in, out);
+  conv_into<K>(node, in, out, {});
   return out;
 }
 
 }  // namespace
 
-void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out) {
+void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
+               std::array<ConvOperandCopy*, 2> shared) {
   if (node.op == Op::conv2d)
-    conv_into<Kind::fwd>(node, in, out);
+    conv_into<Kind::fwd>(node, in, out, shared);
   else if (node.op == Op::conv2d_backward_data)
-    conv_into<Kind::bwd_data>(node, in, out);
+    conv_into<Kind::bwd_data>(node, in, out, shared);
   else
-    conv_into<Kind::bwd_weights>(node, in, out);
+    conv_into<Kind::bwd_weights>(node, in, out, shared);
 }
 
 void register_conv(KernelTable& t) {
