@@ -3,11 +3,13 @@
 // reference kernels' math line for line, so agreement is bit for bit (memcmp).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include "fluxion/api/fx.h"
 #include "fluxion/autodiff/grad.h"
@@ -259,6 +261,67 @@ TEST(CompilerExec, MlpTrainerStepsBitIdentical) {
   EXPECT_EQ(train(true, clipped, optim::adamw()), train(false, clipped, optim::adamw()));
   EXPECT_EQ(train(true, clipped, optim::sgd({.momentum = 0.9, .weight_decay = 1e-3})),
             train(false, clipped, optim::sgd({.momentum = 0.9, .weight_decay = 1e-3})));
+}
+
+namespace {
+// A compiled or interpreted MLP trainer on y = noisy x.
+struct SmallTrainer {
+  nn::InitRng rng{7};
+  nn::MLP model{3, {16}, 2, rng, "silu"};
+  std::unique_ptr<optim::Trainer> tr;
+  explicit SmallTrainer(bool compiled) {
+    optim::TrainerOptions o;
+    o.compile = compiled;
+    tr = std::make_unique<optim::Trainer>(
+        model, optim::adam(),
+        [this](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
+          return mse_loss(model(b.at("x")), b.at("y"));
+        },
+        std::vector<optim::BatchInput>{{"x", {8, 3}}, {"y", {8, 2}}}, o);
+  }
+  double step(uint64_t seed, bool nan = false) {
+    Tensor x = uniform({8, 3}, seed, DType::f32);
+    if (nan) x.data<float>()[5] = NAN;
+    return tr->step({{"x", x}, {"y", uniform({8, 2}, seed + 1, DType::f32)}});
+  }
+  Tensor& first_param() { return model.named_parameters().begin()->second->value; }
+};
+}  // namespace
+
+// Donation: compiled, the trainer moves its parameters and Adam states into the feeds and
+// the update kernels write the new values into the same buffers; a tensor someone else
+// still holds is never written (that step allocates a fresh output instead).
+TEST(CompilerExec, TrainerUpdatesParametersInPlaceUnlessSomeoneHoldsThem) {
+  SmallTrainer t(true);
+  EXPECT_GT(t.tr->executable()->stats().donated, 0);
+  t.step(1);
+  const void* buffer = t.first_param().raw();
+  std::vector<double> before = t.first_param().to_vector();
+  t.step(2);
+  EXPECT_EQ(t.first_param().raw(), buffer) << "updated in place";
+  EXPECT_NE(t.first_param().to_vector(), before);
+  Tensor held = t.first_param();  // shares the buffer: must keep its values
+  std::vector<double> held_values = held.to_vector();
+  t.step(3);
+  EXPECT_NE(t.first_param().raw(), held.raw());
+  EXPECT_EQ(held.to_vector(), held_values);
+  EXPECT_NE(t.first_param().to_vector(), held_values);
+}
+
+// A non-finite loss fails the step and leaves every parameter as it was, in both executors
+// (compiled, the in-place update kernels write the old values back: the step graph keeps
+// them when the loss is not finite); training then goes on.
+TEST(CompilerExec, NonFiniteLossLeavesParametersUnchanged) {
+  for (bool compiled : {false, true}) {
+    SmallTrainer t(compiled);
+    t.step(1);
+    std::map<std::string, std::vector<double>> before;
+    for (auto& [name, p] : t.model.named_parameters()) before[name] = p->value.to_vector();
+    EXPECT_THROW(t.step(2, true), Error) << (compiled ? "compiled" : "interpreted");
+    for (auto& [name, p] : t.model.named_parameters())
+      EXPECT_EQ(p->value.to_vector(), before[name]) << name << (compiled ? " compiled" : "");
+    EXPECT_TRUE(std::isfinite(t.step(3)));
+  }
 }
 
 TEST(CompilerExec, RectifiedFlowStepBitIdenticalAndPeakMemoryNotHigher) {

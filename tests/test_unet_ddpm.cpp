@@ -220,6 +220,33 @@ TEST(Ddpm, TinyUNetTrainsWithTheTrainer) {
   }
 }
 
+// The U-Net's training step compiled (fusion, layout assignment for its convolutions, the
+// arena plan): the interpreter's losses bit for bit, and no more peak memory.
+TEST(Ddpm, CompiledUNetStepMatchesTheInterpreterWithNoMoreMemory) {
+  auto train = [](bool compiled, size_t* peak) {
+    nn::InitRng rng(2);
+    nn::UNet net(tiny(), rng);
+    auto s = gen::make_schedule("linear", 100);
+    optim::TrainerOptions opts;
+    opts.compile = compiled;
+    optim::Trainer tr(
+        net, optim::adam(),
+        [&](Graph&, const std::unordered_map<std::string, Var>& b, Var key) {
+          return gen::ddpm_loss(net, s, b.at("x"), key, gen::Prediction::eps);
+        },
+        {{"x", {4, 1, 8, 8}}}, opts);
+    std::vector<double> losses;
+    for (int i = 0; i < 3; ++i)
+      losses.push_back(tr.step({{"x", optest::random_tensor({4, 1, 8, 8}, 10 + i, DType::f32)}}));
+    *peak = tr.peak_bytes();
+    return losses;
+  };
+  size_t compiled_peak = 0, interpreted_peak = 0;
+  EXPECT_EQ(train(true, &compiled_peak), train(false, &interpreted_peak));
+  EXPECT_GT(compiled_peak, 0u);
+  EXPECT_LE(compiled_peak, interpreted_peak);
+}
+
 // `SamplerOptions::compile` runs the U-Net through the compiled executor: the images are
 // the interpreter's, bit for bit, for DDIM and ancestral sampling (a batch that leaves a
 // partial last chunk included).

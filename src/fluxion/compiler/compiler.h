@@ -35,9 +35,16 @@ namespace fx::compiler {
 
 struct CompileOptions {
   bool run_passes = true;
-  bool fuse = true;            // false: no fused kernels, every node runs its library kernel
-  bool codegen = true;         // false: fused groups run node by node with reference kernels
-  bool plan_memory = true;     // false: every value gets a fresh allocation, as in the interpreter
+  bool fuse = true;         // false: no fused kernels, every node runs its library kernel
+  bool codegen = true;      // false: fused groups run node by node with reference kernels
+  bool plan_memory = true;  // false: every value gets a fresh allocation, as in the interpreter
+  // Donation (JAX's donate_argnums): output i may be written into the buffer of the named
+  // input it replaces (a parameter and its update, an optimizer state), in place, with no
+  // fresh allocation. Checked at compile time (same shape and dtype, written by an
+  // elementwise kernel that reads the input at the same index, after every other read of
+  // it) and at run time: only when the feed's tensor is the only holder of its storage
+  // (Tensor::storage_use_count() == 1; a caller that keeps a copy gets a fresh output).
+  std::vector<std::pair<int, std::string>> donate;
   bool assign_layouts = true;  // false (or FLUXION_NO_LAYOUT_ASSIGNMENT=1): every convolution
                                // reorders its own inputs
   std::string dump_dir;        // empty: $FLUXION_DUMP (if set)
@@ -64,6 +71,7 @@ struct CompileStats {
   size_t planned_bytes = 0;  // the memory plan's buffers
   size_t naive_bytes = 0;    // the same values without reuse
   int shared_conv_operands = 0, shared_conv_reads = 0;  // layout assignment (layout.h)
+  int donated = 0;  // outputs that may be written in place into their inputs' buffers
   std::string summary() const;
 };
 
@@ -87,7 +95,7 @@ class Executable {
   friend std::unique_ptr<Executable> compile(const Graph&, const std::vector<Var>&,
                                              const CompileOptions&);
   using KernelFn = void (*)(int64_t, int64_t, void* const*);
-  void run_fused(int k, std::vector<Tensor>& values);
+  void run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place);
   Tensor output_buffer(int id);
 
   Program prog_;
@@ -99,6 +107,7 @@ class Executable {
   Tensor arena_;                              // the memory plan's bytes, allocated on first run
   std::vector<std::vector<int>> free_after_;  // per step: values whose last read it is
   ConvLayoutPlan layouts_;
+  std::vector<int> donate_into_;  // per value: the input node whose feed it may overwrite, or -1
   std::vector<std::vector<int>> free_copies_after_;  // per step: shared copies it reads last
   std::vector<char> alias_;  // reshape/stop_gradient results share their input's buffer
   std::vector<std::string> required_;

@@ -65,6 +65,7 @@ std::string CompileStats::summary() const {
     s += fmt::format("kernels for {} loaded from the disk cache", target);
   else
     s += fmt::format("kernels for {} compiled in {:.0f} ms", target, compile_ms);
+  if (donated > 0) s += fmt::format("; {} outputs donated (in place)", donated);
   if (shared_conv_operands > 0)
     s += fmt::format("; {} conv activations shared in blocked layout by {} reads",
                      shared_conv_operands, shared_conv_reads);
@@ -216,6 +217,30 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   for (int i = 0; i < N; ++i)
     if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX)
       ex->free_after_[last[i]].push_back(i);
+  // Donation: output o goes into input i's buffer when an elementwise kernel writes o at the
+  // index it reads i and nothing reads i after that kernel.
+  ex->donate_into_.assign(N, -1);
+  for (const auto& [out_index, name] : options.donate) {
+    FX_CHECK(out_index >= 0 && out_index < (int)p.outputs.size(),
+             "compile: donate: output {} out of range ({} outputs)", out_index, p.outputs.size());
+    int o = p.outputs[out_index], in = -1;
+    for (int i = 0; i < N; ++i)
+      if (p.node(i).op == Op::input && p.node(i).attrs.name == name && step_of[i] >= 0) in = i;
+    if (in < 0 || p.node(in).shape != p.node(o).shape || p.node(in).dtype != p.node(o).dtype)
+      continue;  // not read, or another shape: a fresh output
+    int s = step_of[o];
+    const Step& stp = plan.schedule[s];
+    if (stp.kernel < 0 || !ex->fns_[stp.kernel]) continue;
+    const FusedKernel& k = plan.kernels[stp.kernel];
+    bool aligned = k.reduces.empty() && k.domain == p.node(o).shape &&
+                   std::count(k.inputs.begin(), k.inputs.end(), in) == 1 && last[in] <= s &&
+                   std::count(p.outputs.begin(), p.outputs.end(), o) == 1 &&
+                   ex->donate_into_[o] < 0 &&
+                   std::count(ex->donate_into_.begin(), ex->donate_into_.end(), in) == 0;
+    if (!aligned) continue;
+    ex->donate_into_[o] = in;
+    st.donated++;
+  }
   ex->free_copies_after_.assign(S, {});
   for (int i = 0; i < N; ++i)
     if (ex->layouts_.last_read[i] >= 0)
@@ -296,14 +321,14 @@ void call_kernel(int64_t lo, int64_t hi, void* ctx) {
 }
 }  // namespace
 
-void Executable::run_fused(int k, std::vector<Tensor>& values) {
+void Executable::run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place) {
   const FusedKernel& fk = plan_.kernels[k];
   Backend& be = cpu_backend();
   if (fns_[k]) {
     std::vector<void*> bufs;
     for (int in : fk.inputs) bufs.push_back(values[in].raw());
     for (int o : fk.outputs) {
-      values[o] = output_buffer(o);
+      values[o] = in_place[o] ? values[donate_into_[o]] : output_buffer(o);
       bufs.push_back(values[o].raw());
     }
     if (info_[k].range > 0 && numel(fk.domain) > 0) {
@@ -338,6 +363,12 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
   std::vector<Tensor> values(N);
   std::vector<char> counted(N, 0);              // fresh allocations, for peak_bytes
   std::vector<cpu::ConvOperandCopy> copies(N);  // the layout assignment's blocked copies
+  std::vector<char> in_place(N, 0);             // donated inputs given up by the caller this run
+  for (int o = 0; o < N; ++o)
+    if (int in = donate_into_[o]; in >= 0) {
+      auto it = feeds.find(prog_.node(in).attrs.name);
+      in_place[o] = it != feeds.end() && it->second.storage_use_count() == 1;
+    }
   size_t live = 0;
   Backend& be = cpu_backend();
   std::vector<Tensor> args;
@@ -351,8 +382,9 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
     const Step& st = plan_.schedule[s];
     auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     if (st.kernel >= 0) {
-      run_fused(st.kernel, values);
-      for (int o : plan_.kernels[st.kernel].outputs) count(o);
+      run_fused(st.kernel, values, in_place);
+      for (int o : plan_.kernels[st.kernel].outputs)
+        if (!in_place[o]) count(o);  // a donated output lives in the caller's buffer
     } else {
       int id = st.node;
       const Node& n = prog_.node(id);
@@ -441,6 +473,8 @@ std::shared_ptr<Executable> ExecutableCache::get(const Graph& graph,
   Program key_prog(graph, outputs);
   uint64_t h = structural_hash(key_prog) ^ (options.fuse ? 0 : 0x9e3779b97f4a7c15ull) ^
                (options.codegen ? 0 : 0x7f4a7c159e3779b9ull);
+  for (const auto& [o, name] : options.donate)  // donation changes where outputs live
+    h = (h ^ std::hash<std::string>()(name) ^ (uint64_t)o) * 1099511628211ull;
   auto it = by_hash_.find(h);
   if (it != by_hash_.end()) {
     ++hits_;

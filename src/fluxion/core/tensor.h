@@ -38,6 +38,9 @@ class Tensor {
   static Tensor from_f32(const std::vector<float>& values, Shape shape);
 
   bool defined() const { return storage_ != nullptr; }
+  // How many tensors share this one's storage: 1 means no one else can see a write into it
+  // (the compiled executor writes a donated input's update in place only then).
+  long storage_use_count() const { return storage_.use_count(); }
   const Shape& shape() const { return shape_; }
   int rank() const { return (int)shape_.size(); }
   int64_t dim(int i) const { return shape_.at(i < 0 ? i + rank() : i); }

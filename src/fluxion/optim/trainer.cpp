@@ -1,6 +1,7 @@
 #include "fluxion/optim/trainer.h"
 
 #include <cmath>
+#include <set>
 
 #include "fluxion/api/fx.h"
 #include "fluxion/autodiff/grad.h"
@@ -52,9 +53,15 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
   Var norm = options_.max_grad_norm > 0 ? clip_by_global_norm(grads, options_.max_grad_norm)
                                         : graph_.scalar(0.0);
   outputs_ = {reshape(loss, {}), norm, finite};
-  // A skipped step keeps every parameter and state tensor as it was.
+  // A skipped step keeps every parameter and state tensor as it was. Compiled, the updates
+  // are written in place into the parameters' own buffers (donation), so a step whose loss
+  // is not finite must keep them in the graph itself: step() then fails with the old values.
+  Var keep = finite;
+  if (options_.compile)
+    keep = logical_and(finite, lt(abs(reshape(loss, {})), graph_.scalar(INFINITY)));
+  bool guard = scaler_.enabled() || options_.compile;
   auto keep_if_overflow = [&](Var updated, Var old) {
-    return scaler_.enabled() ? where(finite, updated, old) : updated;
+    return guard ? where(keep, updated, old) : updated;
   };
 
   std::vector<Var> new_slots;
@@ -95,9 +102,15 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
     step_graph = precision_graph_.get();
     step_outputs = pr.outputs;
   }
-  if (options_.compile)
-    compiled_ = compiler::global_cache().get(*step_graph, step_outputs);
-  else
+  if (options_.compile) {
+    // Every new parameter and state tensor may take its old one's buffer (step() gives the
+    // old ones up by moving them into the feeds).
+    compiler::CompileOptions co;
+    size_t k = 3;
+    for (auto& [name, p] : trainable_) co.donate.push_back({(int)k++, name});
+    for (const Slot& sl : slots_) co.donate.push_back({(int)k++, sl.name});
+    compiled_ = compiler::global_cache().get(*step_graph, step_outputs, co);
+  } else
     exec_ = std::make_unique<Interpreter>(*step_graph, step_outputs);
 }
 
@@ -107,8 +120,20 @@ size_t Trainer::peak_bytes() const {
 
 double Trainer::step(const Feeds& batch) {
   Feeds feeds = batch;
-  for (auto& [name, p] : all_params_) feeds[name] = p->value;
-  for (const Slot& s : slots_) feeds[s.name] = s.value;
+  // Compiled, trainable parameters and states are moved in, so the executable may update
+  // them in place (donation); they come back as the step's outputs, or from the feeds if the
+  // step throws before producing any.
+  bool donate = compiled_ != nullptr;
+  std::set<std::string> trainable_names;
+  for (auto& [name, p] : trainable_) trainable_names.insert(name);
+  for (auto& [name, p] : all_params_)
+    feeds[name] = donate && trainable_names.count(name) ? std::move(p->value) : p->value;
+  for (Slot& s : slots_) feeds[s.name] = donate ? std::move(s.value) : s.value;
+  auto give_back = [&](const std::vector<Tensor>* out) {
+    size_t k = 3;
+    for (auto& [name, p] : trainable_) p->value = out ? (*out)[k++] : feeds[name];
+    for (Slot& s : slots_) s.value = out ? (*out)[k++] : feeds[s.name];
+  };
   int64_t t = step_ + 1;
   feeds["rng"] = Tensor::from({(double)options_.seed, (double)t}, {2}, DType::i64);
   if (scaler_.enabled()) feeds["amp.loss_scale"] = Tensor::scalar(scaler_.scale());
@@ -120,8 +145,15 @@ double Trainer::step(const Feeds& batch) {
   feeds["opt.bias_correction1"] = Tensor::scalar(bc1);
   feeds["opt.sqrt_bias_correction2"] = Tensor::scalar(sbc2);
 
-  std::vector<Tensor> out = compiled_ ? compiled_->run(feeds) : exec_->run(feeds);
+  std::vector<Tensor> out;
+  try {
+    out = compiled_ ? compiled_->run(feeds) : exec_->run(feeds);
+  } catch (...) {
+    if (donate) give_back(nullptr);
+    throw;
+  }
   double loss = out[0].item();
+  if (donate && !std::isfinite(loss)) give_back(&out);  // the graph kept the old values
   if (!std::isfinite(loss))
     fail(
         "training loss is {} at step {}: parameters left unchanged (lower the learning rate, "
@@ -130,9 +162,7 @@ double Trainer::step(const Feeds& batch) {
   last_grad_norm_ = out[1].item();
   last_skipped_ = out[2].item() == 0.0;
   scaler_.update(!last_skipped_);
-  size_t k = 3;
-  for (auto& [name, p] : trainable_) p->value = out[k++];
-  for (Slot& s : slots_) s.value = out[k++];
+  give_back(&out);
   step_ = t;
   return loss;
 }
