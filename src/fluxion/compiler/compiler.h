@@ -6,15 +6,17 @@
 //   -> fusion (elementwise chains + column sums into single loops)
 //   -> C++ code generation, compiled by the system compiler and dlopen'ed (disk cache)
 //   -> layout assignment (convolution inputs read twice share one blocked copy)
-//   -> memory plan (liveness-based buffer reuse, buffers allocated once)
+//   -> memory plan (liveness, one arena packed greedy by size, allocated once; donated
+//      inputs updated in place)
 //
-// Matmuls stay oneDNN calls; every other non-fused op runs the interpreter's kernel. A
+// Matmuls and convolutions stay oneDNN calls; every other non-fused op runs the
+// interpreter's kernel. A
 // failed kernel compile prints a warning and runs the reference kernels instead: never a
 // crash. Shapes are static: an executable checks its feeds, and ExecutableCache compiles
 // (and logs, and counts) a new one for a new graph or new input shapes.
 //
 // FLUXION_DUMP=<dir> writes <dir>/<graph hash>/: the graph before and after each pass, the
-// fusion plan, the generated kernels and the memory plan.
+// fusion plan, the generated kernels, the layout assignment and the memory plan.
 #pragma once
 #include <cstdint>
 #include <map>

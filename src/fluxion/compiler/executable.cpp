@@ -38,10 +38,7 @@ bool is_conv(Op op) {
   return op == Op::conv2d || op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
 }
 // Library ops whose kernels write into a given buffer, so their results join the memory plan.
-bool writes_into_buffer(Op op) {
-  return op == Op::dot || op == Op::linear_scan || op == Op::conv2d ||
-         op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
-}
+bool writes_into_buffer(Op op) { return op == Op::dot || op == Op::linear_scan || is_conv(op); }
 
 bool log_enabled() {
   const char* v = std::getenv("FLUXION_COMPILER_LOG");
@@ -247,9 +244,9 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       ex->free_copies_after_[ex->layouts_.last_read[i]].push_back(i);
 
   // Memory plan over the values the executor writes itself: fused-kernel outputs and
-  // matmul, convolution and scan results (their kernels write into a given buffer). Outputs are
-  // fresh every run: the caller keeps them (a trainer feeds new weights back in as the next step's
-  // inputs).
+  // matmul, convolution and scan results (their kernels write into a given buffer). Outputs
+  // are not planned: the caller keeps them, in fresh tensors or, donated, in the buffers of
+  // the inputs they replace.
   std::vector<Lifetime> lifetimes;
   auto plannable = [&](int id) { return last[id] != INT_MAX && last[id] >= 0; };
   if (options.plan_memory) {
