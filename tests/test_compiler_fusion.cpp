@@ -76,6 +76,27 @@ TEST(CompilerFusion, BiasGradientColumnSumJoinsItsProducer) {
   EXPECT_EQ(with_sums, 1) << f.dump(p);
 }
 
+// The variance of GroupNorm-like rows: (x - mean)^2 is summed over the last axis inside the
+// kernel that computes it, and the squares never reach memory. A whole-vector sum (one row)
+// stays the reference kernel's, whose order differs.
+TEST(CompilerFusion, RowSumJoinsItsProducer) {
+  Graph g;
+  Var x = g.input("x", {4, 3, 50});
+  Var mean = g.input("mean", {4, 3, 1});
+  Var d = x - mean;
+  Var var = sum(d * d, {2}, true);
+  Program p;
+  FusionPlan f = plan_of(g, {var, sum(exp(reshape(x, {600})))}, &p);
+  int row_kernels = 0;
+  for (const FusedKernel& k : f.kernels)
+    if (!k.reduces.empty()) {
+      row_kernels += k.row_sums;
+      EXPECT_EQ(k.outputs.size(), 1u) << "only the sum reaches memory\n" << f.dump(p);
+    }
+  EXPECT_EQ(row_kernels, 1) << f.dump(p);
+  EXPECT_NE(f.dump(p).find("row_sums=1"), std::string::npos);
+}
+
 TEST(CompilerFusion, NeverFusesAcrossAMatmulCycle) {
   // y = exp(x); z = y @ w; out = y + z: exp and add cannot share a kernel (the add needs
   // the matmul, which needs exp's result in memory).

@@ -291,6 +291,83 @@ struct Emitter {
     out += b + "    }\n    pos += len;\n  }\n}\n\n";
   }
 
+  // Row sums: the last axis is a row; rows [lo, hi), each computed, stored and summed in f64
+  // as four partial sums (j mod 4, the tail into the first), added as (a0 + a1) + (a2 + a3):
+  // the reference kernel's order (kernels_reduce.cpp, sum_row4), so the bits agree.
+  void row_reduce(const std::string& sym) {
+    const Shape& d = k.domain;
+    int r = (int)d.size();
+    int64_t C = d[r - 1];
+    std::vector<std::vector<int64_t>> st;
+    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
+    // Leading axes merged where every operand allows it; the last axis stays the row.
+    Shape dims;
+    std::vector<std::vector<int64_t>> ms(st.size());
+    for (int i = 0; i + 1 < r; ++i) {
+      if (d[i] == 1) continue;
+      bool merge = !dims.empty();
+      for (size_t q = 0; q < st.size() && merge; ++q) merge = ms[q].back() == st[q][i] * d[i];
+      if (merge) {
+        dims.back() *= d[i];
+        for (size_t q = 0; q < st.size(); ++q) ms[q].back() = st[q][i];
+      } else {
+        dims.push_back(d[i]);
+        for (size_t q = 0; q < st.size(); ++q) ms[q].push_back(st[q][i]);
+      }
+    }
+    int m = (int)dims.size();
+    signature(sym);
+    out += "  for (int64_t row = lo; row < hi; ++row) {\n";
+    out += "    int64_t t = row;\n";
+    for (int i = m - 1; i >= 0; --i)
+      out += fmt::format("    const int64_t i{0} = t % {1}; t /= {1};\n", i, dims[i]);
+    out += "    (void)t;\n";
+    name.assign(p.size(), "");
+    for (size_t q = 0; q < k.inputs.size(); ++q) {
+      int in = k.inputs[q];
+      std::string off = "0";
+      for (int i = 0; i < m; ++i)
+        if (ms[q][i] != 0) off += fmt::format(" + i{} * {}", i, ms[q][i]);
+      const char* T = ctype(p.node(in).dtype);
+      int64_t ls = st[q][r - 1];
+      if (ls == 0) {
+        out += fmt::format("    const {} s{} = x{}[{}];\n", T, in, in, off);
+        name[in] = fmt::format("s{}", in);
+      } else {
+        out += fmt::format("    const {0}* __restrict r{1} = x{1} + {2};\n", T, in, off);
+        name[in] = ls == 1 ? fmt::format("r{}[j]", in) : fmt::format("r{}[j * {}]", in, ls);
+      }
+    }
+    for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
+    for (int o : k.outputs)
+      if (p.node(o).op != Op::reduce_sum)
+        out += fmt::format("    {0}* __restrict w{1} = y{1} + row * {2};\n", ctype(p.node(o).dtype),
+                           o, C);
+    for (int red : k.reduces)
+      out += fmt::format("    double a{0}_0 = 0, a{0}_1 = 0, a{0}_2 = 0, a{0}_3 = 0;\n", red);
+    std::string b = body("        ", "j");
+    for (int o : k.outputs) {
+      std::string from = fmt::format("y{}[j]", o), to = fmt::format("w{}[j]", o);
+      for (size_t at = b.find(from); at != std::string::npos; at = b.find(from, at))
+        b.replace(at, from.size(), to);
+    }
+    auto element = [&](const std::string& j, int lane) {
+      std::string e = fmt::format("      {{\n        const int64_t j = {};\n", j) + b;
+      for (int red : k.reduces)
+        e += fmt::format("        a{}_{} += (double)v{};\n", red, lane, p.node(red).inputs[0]);
+      return e + "      }\n";
+    };
+    out += "    int64_t jb = 0;\n";
+    out += fmt::format("    for (; jb + 4 <= {}; jb += 4) {{\n", C);
+    for (int lane = 0; lane < 4; ++lane) out += element(fmt::format("jb + {}", lane), lane);
+    out += "    }\n";
+    out += fmt::format("    for (; jb < {}; ++jb) {{\n", C) + element("jb", 0) + "    }\n";
+    for (int red : k.reduces)
+      out += fmt::format("    y{0}[row] = ({1})((a{0}_0 + a{0}_1) + (a{0}_2 + a{0}_3));\n", red,
+                         ctype(p.node(red).dtype));
+    out += "  }\n}\n\n";
+  }
+
   // Domain [R, C] with column sums: columns [lo, hi) in blocks, rows streamed in order, sums
   // accumulated in f64 per column exactly as the reference reduce kernel does.
   void column_reduce(const std::string& sym) {
@@ -366,6 +443,11 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
       e.elementwise(ki.symbol);
       ki.range = numel(k.domain);
       ki.grain = 16384;  // as the reference kernels
+    } else if (k.row_sums) {
+      e.row_reduce(ki.symbol);
+      int64_t cols = std::max<int64_t>(k.domain.back(), 1);
+      ki.range = numel(k.domain) / cols;
+      ki.grain = std::max<int64_t>(1, 16384 / cols);
     } else {
       e.column_reduce(ki.symbol);
       ki.range = k.domain[1];

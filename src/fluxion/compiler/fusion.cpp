@@ -27,13 +27,27 @@ bool column_sum(const Program& p, int id) {
   return x.shape.size() == 2 && (n.dtype == DType::f32 || n.dtype == DType::f64) && x.shape[0] > 0;
 }
 
+// A row sum the kernel can accumulate as each row of its domain goes by: reduce_sum over
+// the last axis of an f32/f64 value with more than one row, in f64 as four partial sums
+// (i mod 4) as the reference kernel does (kernels_reduce.cpp, sum_row4), so the bits agree.
+bool row_sum(const Program& p, int id) {
+  const Node& n = p.node(id);
+  if (n.op != Op::reduce_sum) return false;
+  const Node& x = p.node(n.inputs[0]);
+  int64_t r = (int64_t)x.shape.size();
+  if (r < 2 || n.attrs.axes != std::vector<int64_t>{r - 1}) return false;
+  int64_t cols = x.shape[r - 1];
+  return (n.dtype == DType::f32 || n.dtype == DType::f64) && cols > 0 && numel(x.shape) / cols > 1;
+}
+
 // Union of groups as plain vectors: group id per node, -1 for none.
 struct Groups {
   std::vector<int> of;                  // node -> group
   std::vector<std::vector<int>> nodes;  // group -> member ids (ascending)
   std::vector<Shape> domain;
-  std::vector<char> has_reduce;
+  std::vector<char> has_reduce;  // 0: none, kColumnSums or kRowSums (never both)
 };
+constexpr char kColumnSums = 1, kRowSums = 2;
 
 // Cheap to recompute: vectorised arithmetic (no libm calls).
 bool cheap(Op op) {
@@ -149,6 +163,7 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
   };
   // Moves h's members into g if the result stays closed; otherwise leaves both as they were.
   auto try_merge = [&](int g, int h) {
+    if (G.has_reduce[g] && G.has_reduce[h] && G.has_reduce[g] != G.has_reduce[h]) return false;
     for (int m : G.nodes[h]) G.of[m] = g;
     std::vector<int> before = G.nodes[g];
     G.nodes[g].insert(G.nodes[g].end(), G.nodes[h].begin(), G.nodes[h].end());
@@ -216,10 +231,18 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
       int g = G.of[n.inputs[0]];
       // Any operand of a rank-2 domain is readable row by row ([R, C], [C], [1, C], [R, 1]
       // or a scalar), so the column sum can always join its producer's group.
-      if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.domain[g].size() == 2) {
+      if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.domain[g].size() == 2 &&
+          G.has_reduce[g] != kRowSums) {
         G.of[id] = g;
         G.nodes[g].push_back(id);
-        G.has_reduce[g] = 1;
+        G.has_reduce[g] = kColumnSums;
+      }
+    } else if (fuse_reductions && row_sum(p, id)) {
+      int g = G.of[n.inputs[0]];
+      if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.has_reduce[g] != kColumnSums) {
+        G.of[id] = g;
+        G.nodes[g].push_back(id);
+        G.has_reduce[g] = kRowSums;
       }
     }
   }
@@ -239,6 +262,7 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
     FusedKernel k;
     k.domain = G.domain[g];
     k.members = G.nodes[g];
+    k.row_sums = G.has_reduce[g] == kRowSums;
     std::vector<char> seen(N, 0);
     for (int m : k.members) {
       if (p.node(m).op == Op::reduce_sum) k.reduces.push_back(m);
@@ -409,7 +433,9 @@ std::string FusionPlan::dump(const Program& p) const {
     const FusedKernel& k = kernels[st.kernel];
     s += fmt::format("fused_kernel_{} domain={} members={} reads={} writes={}", st.kernel,
                      shape_str(k.domain), k.members.size(), k.inputs.size(), k.outputs.size());
-    s += k.reduces.empty() ? "\n" : fmt::format(" column_sums={}\n", k.reduces.size());
+    s += k.reduces.empty()
+             ? "\n"
+             : fmt::format(" {}={}\n", k.row_sums ? "row_sums" : "column_sums", k.reduces.size());
     for (int m : k.members) {
       bool out = std::find(k.outputs.begin(), k.outputs.end(), m) != k.outputs.end();
       s += fmt::format("    {}{}\n", node_str(*p.graph, m), out ? "  -> memory" : "");

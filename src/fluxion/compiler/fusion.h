@@ -1,7 +1,8 @@
 // Fusion: partitions a program into steps, each either one library node (dot, layout,
 // gather, random, ...) or one fused kernel: a group of elementwise nodes over one
 // iteration domain (producer-consumer and sibling fusion, several outputs), optionally
-// ending in column sums (reduce_sum over axis 0 of a rank-2 domain: the bias gradients).
+// ending in column sums (reduce_sum over axis 0 of a rank-2 domain: the bias gradients) or
+// row sums (reduce_sum over the last axis: GroupNorm's and LayerNorm's statistics).
 // XLA's invariant holds: one fused kernel is one loop, and values used only inside it
 // never reach memory.
 #pragma once
@@ -17,7 +18,8 @@ struct FusedKernel {
   std::vector<int> members;  // node ids, in topological order
   std::vector<int> inputs;   // values read from memory (not members, not inlined scalars)
   std::vector<int> outputs;  // members that are materialised (used later or outputs)
-  std::vector<int> reduces;  // members that are column sums of another member
+  std::vector<int> reduces;  // members that are column (or row) sums of another member
+  bool row_sums = false;     // reduces sum over the last axis of the domain, not over axis 0
 };
 
 struct Step {
