@@ -186,6 +186,28 @@ struct Emitter {
     return name[id];
   }
 
+  // The first `axes` axes of the domain with size-1 axes dropped and neighbours merged
+  // where every input steps through both as one; per input, its element stride on each.
+  std::pair<Shape, std::vector<std::vector<int64_t>>> merged_axes(int axes) const {
+    const Shape& d = k.domain;
+    std::vector<std::vector<int64_t>> st, ms(k.inputs.size());
+    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
+    Shape dims;
+    for (int i = 0; i < axes; ++i) {
+      if (d[i] == 1) continue;
+      bool merge = !dims.empty();
+      for (size_t q = 0; q < st.size() && merge; ++q) merge = ms[q].back() == st[q][i] * d[i];
+      if (merge) {
+        dims.back() *= d[i];
+        for (size_t q = 0; q < st.size(); ++q) ms[q].back() = st[q][i];
+      } else {
+        dims.push_back(d[i]);
+        for (size_t q = 0; q < st.size(); ++q) ms[q].push_back(st[q][i]);
+      }
+    }
+    return {dims, ms};
+  }
+
   // The loop body: one const local per member, outputs stored.
   std::string body(const std::string& ind, const std::string& store_index) {
     std::string s;
@@ -222,25 +244,8 @@ struct Emitter {
   void elementwise(const std::string& sym) {
     const Shape& d = k.domain;
     int r = (int)d.size();
-    std::vector<std::vector<int64_t>> st;
-    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
     // Merge adjacent axes where every operand allows it (outputs are contiguous).
-    Shape dims;
-    std::vector<std::vector<int64_t>> ms(st.size());
-    int64_t out_stride_last = 0;
-    for (int i = 0; i < r; ++i) {
-      if (d[i] == 1) continue;
-      bool merge = !dims.empty();
-      for (size_t q = 0; q < st.size() && merge; ++q) merge = ms[q].back() == st[q][i] * d[i];
-      if (merge) {
-        dims.back() *= d[i];
-        for (size_t q = 0; q < st.size(); ++q) ms[q].back() = st[q][i];
-      } else {
-        dims.push_back(d[i]);
-        for (size_t q = 0; q < st.size(); ++q) ms[q].push_back(st[q][i]);
-      }
-    }
-    (void)out_stride_last;
+    auto [dims, ms] = merged_axes(r);
     if (dims.empty()) {
       dims.push_back(1);
       for (auto& v : ms) v.push_back(0);
@@ -301,20 +306,7 @@ struct Emitter {
     std::vector<std::vector<int64_t>> st;
     for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
     // Leading axes merged where every operand allows it; the last axis stays the row.
-    Shape dims;
-    std::vector<std::vector<int64_t>> ms(st.size());
-    for (int i = 0; i + 1 < r; ++i) {
-      if (d[i] == 1) continue;
-      bool merge = !dims.empty();
-      for (size_t q = 0; q < st.size() && merge; ++q) merge = ms[q].back() == st[q][i] * d[i];
-      if (merge) {
-        dims.back() *= d[i];
-        for (size_t q = 0; q < st.size(); ++q) ms[q].back() = st[q][i];
-      } else {
-        dims.push_back(d[i]);
-        for (size_t q = 0; q < st.size(); ++q) ms[q].push_back(st[q][i]);
-      }
-    }
+    auto [dims, ms] = merged_axes(r - 1);
     int m = (int)dims.size();
     signature(sym);
     out += "  for (int64_t row = lo; row < hi; ++row) {\n";
