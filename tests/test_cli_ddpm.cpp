@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "cli_test_util.h"
+#include "fashion_mnist_test_util.h"
 #include "fluxion/io/png.h"
 
 namespace fs = std::filesystem;
@@ -96,8 +97,7 @@ TEST_F(CliDdpm, BadInputGivesClearErrors) {
 }
 
 TEST_F(CliDdpm, TrainsOnFashionMnist) {
-  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   auto r = run_cli(
       "train --method ddpm --data fashion-mnist --limit 16 --base 8 --mult 1,2,2 --steps 1 "
       "--batch 2 --timesteps 4 --grid 1 --out " +
@@ -180,8 +180,7 @@ TEST_F(CliDdpm, Fp16RunLogsLossScaleAndPrecisionDecisions) {
 
 // compare-precision --method ddpm: one run per precision, scored, curves overlaid.
 TEST_F(CliDdpm, ComparePrecisionTrainsAndScoresEachPrecision) {
-  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   auto r = run_cli(
       "compare-precision --method ddpm --steps 2 --batch 4 --eval-n 8 --eval-steps 2 "
       "--precisions fp32,fp16 --out " +
@@ -209,8 +208,7 @@ TEST_F(CliDdpm, EvalRejectsImagesThatAreNotFashionMnistShaped) {
 }
 
 TEST_F(CliDdpm, TrainClassifierWritesWeightsAndReportsTestAccuracy) {
-  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   auto r =
       run_cli("train-classifier --limit 256 --epochs 1 --batch 64 --out " + path("c.safetensors"));
   ASSERT_EQ(r.code, 0) << r.output;

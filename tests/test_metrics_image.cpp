@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "fashion_mnist_test_util.h"
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
 #include "fluxion/data/fashion_mnist.h"
@@ -38,10 +39,6 @@ Tensor normal(int64_t n, int64_t d, uint64_t seed, double shift = 0) {
   philox_normal(seed, 0, v.data(), (int64_t)v.size());
   for (double& x : v) x += shift;
   return Tensor::from(v, {n, d}, DType::f64);
-}
-
-bool have_fashion_mnist() {
-  return std::filesystem::exists(data::default_fashion_mnist_dir() + "/t10k-images-idx3-ubyte.gz");
 }
 
 }  // namespace

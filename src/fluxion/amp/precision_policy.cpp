@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "fluxion/api/fx.h"
+#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
 #include "fluxion/exec/interpreter.h"

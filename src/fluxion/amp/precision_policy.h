@@ -17,9 +17,12 @@
 #include <string_view>
 #include <vector>
 
-#include "fluxion/compiler/compiler.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/ir/graph.h"
+
+namespace fx::compiler {
+class Executable;
+}
 
 namespace fx::amp {
 

@@ -361,7 +361,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
   std::vector<char> counted(N, 0);              // fresh allocations, for peak_bytes
   std::vector<cpu::ConvOperandCopy> copies(N);  // the layout assignment's blocked copies
   std::vector<char> in_place(N, 0);             // donated inputs given up by the caller this run
-  for (int o = 0; o < N; ++o)
+  for (int o : prog_.outputs)
     if (int in = donate_into_[o]; in >= 0) {
       auto it = feeds.find(prog_.node(in).attrs.name);
       in_place[o] = it != feeds.end() && it->second.storage_use_count() == 1;

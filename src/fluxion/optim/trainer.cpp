@@ -1,7 +1,6 @@
 #include "fluxion/optim/trainer.h"
 
 #include <cmath>
-#include <set>
 
 #include "fluxion/api/fx.h"
 #include "fluxion/autodiff/grad.h"
@@ -124,10 +123,8 @@ double Trainer::step(const Feeds& batch) {
   // them in place (donation); they come back as the step's outputs, or from the feeds if the
   // step throws before producing any.
   bool donate = compiled_ != nullptr;
-  std::set<std::string> trainable_names;
-  for (auto& [name, p] : trainable_) trainable_names.insert(name);
   for (auto& [name, p] : all_params_)
-    feeds[name] = donate && trainable_names.count(name) ? std::move(p->value) : p->value;
+    feeds[name] = donate && p->trainable ? std::move(p->value) : p->value;
   for (Slot& s : slots_) feeds[s.name] = donate ? std::move(s.value) : s.value;
   auto give_back = [&](const std::vector<Tensor>* out) {
     size_t k = 3;
