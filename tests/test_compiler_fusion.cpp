@@ -97,6 +97,21 @@ TEST(CompilerFusion, RowSumJoinsItsProducer) {
   EXPECT_NE(f.dump(p).find("row_sums=1"), std::string::npos);
 }
 
+// A conv bias gradient, sum over [N, H, W] of an elementwise [N, C, H, W] value: reduction
+// splitting turns its first pass into a row sum that the producing kernel accumulates, so
+// only the [N, C, H, 1] row sums go to the standalone sum over [N, H].
+TEST(CompilerFusion, ChannelSumsFoldTheirBigPassIntoTheProducer) {
+  Graph g;
+  Var x = g.input("x", {2, 3, 4, 5});
+  Var y = silu(x);
+  Program p;
+  FusionPlan f = plan_of(g, {sum(y * x, {0, 2, 3})}, &p);
+  ASSERT_EQ(f.kernels.size(), 1u) << f.dump(p);
+  EXPECT_TRUE(f.kernels[0].row_sums) << f.dump(p);
+  EXPECT_EQ(f.kernels[0].outputs.size(), 1u) << "only the row sums reach memory\n" << f.dump(p);
+  EXPECT_EQ(p.node(f.kernels[0].outputs[0]).shape, (Shape{2, 3, 4, 1}));
+}
+
 TEST(CompilerFusion, NeverFusesAcrossAMatmulCycle) {
   // y = exp(x); z = y @ w; out = y + z: exp and add cannot share a kernel (the add needs
   // the matmul, which needs exp's result in memory).

@@ -185,6 +185,27 @@ TEST(CompilerSimplify, ElementwiseOperandsReadBroadcastsAtTheirOwnShape) {
   expect_same(p, q, {{"x", randn({4, 3}, 10)}, {"b", randn({3}, 11)}});
 }
 
+TEST(CompilerSplitReductions, LastAxisFirstAndBitExact) {
+  Graph g;
+  Var x = g.input("x", {3, 4, 5, 6});
+  Var m = g.input("m", {7, 9});
+  Var channel = sum(x, {0, 2, 3});                            // [4]: split
+  Var kept = sum(x, {2, 3}, true);                            // [3, 4, 1, 1]: split
+  Var all = sum(m);                                           // []: split
+  Var inner = sum(x, {3});                                    // one axis: kept
+  Var middle = sum(x, {0, 2});                                // last axis not reduced: kept
+  Var wide = sum(cast(x, DType::f64), {1, 3});                // f64 too
+  Var positions = sum(cast(iota(g, {3, 4}, 1), DType::f32));  // a node with no inputs
+  Program p(g, {channel, kept, all, inner, middle, wide, positions});
+  Program q = dead_code_elimination(split_reductions(p));
+  EXPECT_EQ(live_op_count(q, Op::reduce_sum), 12);
+  for (size_t i = 0; i < 3; ++i) {
+    const Node& out = q.node(q.outputs[i]);
+    EXPECT_EQ(out.shape, p.node(p.outputs[i]).shape);
+  }
+  expect_same(p, q, {{"x", randn({3, 4, 5, 6}, 21)}, {"m", randn({7, 9}, 22)}});
+}
+
 TEST(CompilerPipeline, GradientGraphShrinksAndAgrees) {
   Graph g;
   Var x = g.input("x", {8, 5});

@@ -240,8 +240,11 @@ struct Emitter {
     }
   }
 
-  // Elementwise: merged-axis layout, rows of the innermost axis, flat [lo, hi).
-  void elementwise(const std::string& sym) {
+  // The flat loop over domain positions [first, last): merged-axis layout, rows of the
+  // innermost merged axis. Stores the outputs and, for a row-sum kernel, each sum's operand
+  // into its scratch row t<id> at pos - base.
+  void flat_loop(const std::string& ind, const std::string& first, const std::string& last,
+                 const std::string& base) {
     const Shape& d = k.domain;
     int r = (int)d.size();
     // Merge adjacent axes where every operand allows it (outputs are contiguous).
@@ -252,19 +255,18 @@ struct Emitter {
     }
     int m = (int)dims.size();
     int64_t inner = dims[m - 1];
-    signature(sym);
-    out += "  int64_t pos = lo;\n  while (pos < hi) {\n";
-    out += fmt::format("    const int64_t row = pos / {0}, j0 = pos - row * {0};\n", inner);
-    out +=
-        fmt::format("    const int64_t len = {0} - j0 < hi - pos ? {0} - j0 : hi - pos;\n", inner);
+    std::string i2 = ind + "  ";
+    out += fmt::format("{0}int64_t pos = {1};\n{0}while (pos < {2}) {{\n", ind, first, last);
+    out += fmt::format("{0}const int64_t row = pos / {1}, j0 = pos - row * {1};\n", i2, inner);
+    out += fmt::format("{0}const int64_t len = {1} - j0 < {2} - pos ? {1} - j0 : {2} - pos;\n", i2,
+                       inner, last);
     if (m > 1) {
-      out += "    int64_t t = row;\n";
+      out += i2 + "int64_t t = row;\n";
       for (int i = m - 2; i >= 0; --i)
-        out += fmt::format("    const int64_t i{0} = t % {1}; t /= {1};\n", i, dims[i]);
-      out += "    (void)t;\n";
+        out += fmt::format("{0}const int64_t i{1} = t % {2}; t /= {2};\n", i2, i, dims[i]);
+      out += i2 + "(void)t;\n";
     }
     name.assign(p.size(), "");
-    std::string pre;
     for (size_t q = 0; q < k.inputs.size(); ++q) {
       int in = k.inputs[q];
       std::string off = "0";
@@ -272,92 +274,103 @@ struct Emitter {
         if (ms[q][i] != 0) off += fmt::format(" + i{} * {}", i, ms[q][i]);
       const char* T = ctype(p.node(in).dtype);
       if (ms[q][m - 1] == 0) {
-        pre += fmt::format("    const {} s{} = x{}[{}];\n", T, in, in, off);
+        out += fmt::format("{}const {} s{} = x{}[{}];\n", i2, T, in, in, off);
         name[in] = fmt::format("s{}", in);
       } else {
-        pre += fmt::format("    const {0}* __restrict r{1} = x{1} + {2} + j0 * {3};\n", T, in, off,
-                           ms[q][m - 1]);
+        out += fmt::format("{0}const {1}* __restrict r{2} = x{2} + {3} + j0 * {4};\n", i2, T, in,
+                           off, ms[q][m - 1]);
         name[in] = ms[q][m - 1] == 1 ? fmt::format("r{}[j]", in)
                                      : fmt::format("r{}[j * {}]", in, ms[q][m - 1]);
       }
     }
     for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
-    out += pre;
     for (int o : k.outputs)
-      out += fmt::format("    {0}* __restrict w{1} = y{1} + pos;\n", ctype(p.node(o).dtype), o);
-    out += "#pragma GCC ivdep\n    for (int64_t j = 0; j < len; ++j) {\n";
-    std::string b = body("      ", "j");
+      if (p.node(o).op != Op::reduce_sum)
+        out +=
+            fmt::format("{0}{1}* __restrict w{2} = y{2} + pos;\n", i2, ctype(p.node(o).dtype), o);
+    for (int red : k.reduces)
+      out += fmt::format("{0}{1}* __restrict u{2} = t{2} + (pos - ({3}));\n", i2,
+                         ctype(p.node(red).dtype), red, base);
+    out += "#pragma GCC ivdep\n" + i2 + "for (int64_t j = 0; j < len; ++j) {\n";
+    std::string b = body(i2 + "  ", "j");
     // Stores go through the row pointers.
     for (int o : k.outputs) {
       std::string from = fmt::format("y{}[j]", o), to = fmt::format("w{}[j]", o);
       for (size_t at = b.find(from); at != std::string::npos; at = b.find(from, at))
         b.replace(at, from.size(), to);
     }
-    out += b + "    }\n    pos += len;\n  }\n}\n\n";
+    for (int red : k.reduces)
+      b += fmt::format("{}  u{}[j] = v{};\n", i2, red, p.node(red).inputs[0]);
+    out += b + i2 + "}\n" + i2 + "pos += len;\n" + ind + "}\n";
   }
 
-  // Row sums: the last axis is a row; rows [lo, hi), each computed, stored and summed in f64
-  // as four partial sums (j mod 4, the tail into the first), added as (a0 + a1) + (a2 + a3):
-  // the reference kernel's order (kernels_reduce.cpp, sum_row4), so the bits agree.
-  void row_reduce(const std::string& sym) {
-    const Shape& d = k.domain;
-    int r = (int)d.size();
-    int64_t C = d[r - 1];
-    std::vector<std::vector<int64_t>> st;
-    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
-    // Leading axes merged where every operand allows it; the last axis stays the row.
-    auto [dims, ms] = merged_axes(r - 1);
-    int m = (int)dims.size();
+  // Elementwise: the flat loop over [lo, hi).
+  void elementwise(const std::string& sym) {
     signature(sym);
-    out += "  for (int64_t row = lo; row < hi; ++row) {\n";
-    out += "    int64_t t = row;\n";
-    for (int i = m - 1; i >= 0; --i)
-      out += fmt::format("    const int64_t i{0} = t % {1}; t /= {1};\n", i, dims[i]);
-    out += "    (void)t;\n";
-    name.assign(p.size(), "");
-    for (size_t q = 0; q < k.inputs.size(); ++q) {
-      int in = k.inputs[q];
-      std::string off = "0";
-      for (int i = 0; i < m; ++i)
-        if (ms[q][i] != 0) off += fmt::format(" + i{} * {}", i, ms[q][i]);
-      const char* T = ctype(p.node(in).dtype);
-      int64_t ls = st[q][r - 1];
-      if (ls == 0) {
-        out += fmt::format("    const {} s{} = x{}[{}];\n", T, in, in, off);
-        name[in] = fmt::format("s{}", in);
-      } else {
-        out += fmt::format("    const {0}* __restrict r{1} = x{1} + {2};\n", T, in, off);
-        name[in] = ls == 1 ? fmt::format("r{}[j]", in) : fmt::format("r{}[j * {}]", in, ls);
-      }
-    }
-    for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
-    for (int o : k.outputs)
-      if (p.node(o).op != Op::reduce_sum)
-        out += fmt::format("    {0}* __restrict w{1} = y{1} + row * {2};\n", ctype(p.node(o).dtype),
-                           o, C);
+    flat_loop("  ", "lo", "hi", "");
+    out += "}\n\n";
+  }
+
+  // Adds scratch values t<red>[from - base, to - base), row positions [from, to), into the
+  // four partial sums a<red>[0..3] (lane j mod 4) below the last multiple of 4 and into
+  // a<red>[0] after it. Lanes are a vector of four doubles, so the adds vectorise.
+  void accumulate(const std::string& ind, int red, const std::string& from, const std::string& to,
+                  const std::string& base, int64_t C) {
+    int64_t C4 = C - C % 4;
+    out += fmt::format("{0}{{\n{0}  const int64_t full = {1} < {2} ? {1} : {2};\n", ind, to, C4);
+    out += fmt::format("{0}  int64_t j = {1};\n", ind, from);
+    out += fmt::format("{0}  for (; j < full; j += 4) a{1} += fx_widen4(t{1} + (j - ({2})));\n",
+                       ind, red, base);
+    out += fmt::format("{0}  for (; j < {1}; ++j) a{2}[0] += t{2}[j - ({3})];\n{0}}}\n", ind, to,
+                       red, base);
+  }
+
+  // Row sums: the last axis (C values) is a row; rows [lo, hi). The elementwise part runs as
+  // the flat vectorised loop over blocks of whole rows (or pieces of one long row), keeping
+  // each sum's operand in an L1-sized scratch; the sums then add the scratch in f64 as four
+  // partial sums (j mod 4, the tail into the first), added as (a0 + a1) + (a2 + a3): the
+  // reference kernel's order (kernels_reduce.cpp, sum_row4), so the bits agree. Summing
+  // while computing (one element at a time) kept short rows of a GroupNorm or a conv bias
+  // gradient from vectorising at all.
+  void row_reduce(const std::string& sym) {
+    int64_t C = k.domain.back();
+    constexpr int64_t kScratch = 2048;  // a multiple of 4, so lanes line up across pieces
+    signature(sym);
     for (int red : k.reduces)
-      out += fmt::format("    double a{0}_0 = 0, a{0}_1 = 0, a{0}_2 = 0, a{0}_3 = 0;\n", red);
-    std::string b = body("        ", "j");
-    for (int o : k.outputs) {
-      std::string from = fmt::format("y{}[j]", o), to = fmt::format("w{}[j]", o);
-      for (size_t at = b.find(from); at != std::string::npos; at = b.find(from, at))
-        b.replace(at, from.size(), to);
-    }
-    auto element = [&](const std::string& j, int lane) {
-      std::string e = fmt::format("      {{\n        const int64_t j = {};\n", j) + b;
-      for (int red : k.reduces)
-        e += fmt::format("        a{}_{} += (double)v{};\n", red, lane, p.node(red).inputs[0]);
-      return e + "      }\n";
+      out += fmt::format("  {} t{}[{}];\n", ctype(p.node(red).dtype), red, kScratch);
+    auto init = [&](const std::string& ind) {
+      for (int red : k.reduces) out += fmt::format("{}fx_d4 a{} = {{0, 0, 0, 0}};\n", ind, red);
     };
-    out += "    int64_t jb = 0;\n";
-    out += fmt::format("    for (; jb + 4 <= {}; jb += 4) {{\n", C);
-    for (int lane = 0; lane < 4; ++lane) out += element(fmt::format("jb + {}", lane), lane);
-    out += "    }\n";
-    out += fmt::format("    for (; jb < {}; ++jb) {{\n", C) + element("jb", 0) + "    }\n";
-    for (int red : k.reduces)
-      out += fmt::format("    y{0}[row] = ({1})((a{0}_0 + a{0}_1) + (a{0}_2 + a{0}_3));\n", red,
-                         ctype(p.node(red).dtype));
-    out += "  }\n}\n\n";
+    auto finish = [&](const std::string& ind, const std::string& row) {
+      for (int red : k.reduces)
+        out += fmt::format("{0}y{1}[{2}] = ({3})((a{1}[0] + a{1}[1]) + (a{1}[2] + a{1}[3]));\n",
+                           ind, red, row, ctype(p.node(red).dtype));
+    };
+    if (C <= kScratch) {
+      int64_t rows = kScratch / C;
+      out += fmt::format("  for (int64_t rb = lo; rb < hi; rb += {}) {{\n", rows);
+      out += fmt::format("    const int64_t re = hi - rb < {0} ? hi : rb + {0};\n", rows);
+      flat_loop("    ", fmt::format("rb * {}", C), fmt::format("re * {}", C),
+                fmt::format("rb * {}", C));
+      out += "    for (int64_t rr = rb; rr < re; ++rr) {\n";
+      init("      ");
+      for (int red : k.reduces)
+        accumulate("      ", red, "0", std::to_string(C), fmt::format("(rb - rr) * {}", C), C);
+      finish("      ", "rr");
+      out += "    }\n  }\n}\n\n";
+    } else {
+      out += "  for (int64_t rr = lo; rr < hi; ++rr) {\n";
+      init("    ");
+      out += fmt::format("    for (int64_t cs = 0; cs < {}; cs += {}) {{\n", C, kScratch);
+      out +=
+          fmt::format("      const int64_t ce = {0} - cs < {1} ? {0} : cs + {1};\n", C, kScratch);
+      flat_loop("      ", fmt::format("rr * {} + cs", C), fmt::format("rr * {} + ce", C),
+                fmt::format("rr * {} + cs", C));
+      for (int red : k.reduces) accumulate("      ", red, "cs", "ce", "cs", C);
+      out += "    }\n";
+      finish("    ", "rr");
+      out += "  }\n}\n\n";
+    }
   }
 
   // Domain [R, C] with column sums: columns [lo, hi) in blocks, rows streamed in order, sums
@@ -419,6 +432,15 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
   size_t once = vm.find("#pragma once");
   if (once != std::string::npos) vm.erase(once, 12);
   src += vm + "\nusing namespace fx::cpu;\n\n";
+  // Four f64 lanes for the row sums' partial sums; float or double scratch widened exactly.
+  src +=
+      "typedef double fx_d4 __attribute__((vector_size(32)));\n"
+      "typedef float fx_f4 __attribute__((vector_size(16)));\n"
+      "static inline fx_d4 fx_widen4(const float* p) {\n"
+      "  fx_f4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n"
+      "  return __builtin_convertvector(v, fx_d4);\n}\n"
+      "static inline fx_d4 fx_widen4(const double* p) {\n"
+      "  fx_d4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n\n";
   info->clear();
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const FusedKernel& k = plan.kernels[i];

@@ -165,6 +165,7 @@ std::vector<PassInfo> default_pipeline() {
       {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
+      {"split_reductions", [](const Program& p) { return split_reductions(p); }},
       {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
   };
 }

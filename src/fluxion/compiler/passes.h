@@ -30,12 +30,17 @@ Program constant_folding(const Program& p, int64_t max_elements = 4096);
 // kernels read y with stride 0 instead of a materialised copy).
 Program algebraic_simplification(const Program& p);
 
+// reduce_sum over several axes including the last -> a keepdims sum over the last axis,
+// then a sum over the rest: bit-exact with the reference kernel, which reduces the highest
+// axis first; lets fusion fold the big first pass into its producer as a row sum.
+Program split_reductions(const Program& p);
+
 struct PassInfo {
   std::string name;
   std::function<Program(const Program&)> run;
 };
 // The default pipeline, in order (simplify and CSE expose each other's work, so they run
-// twice; DCE last).
+// twice; reduction splitting prepares fusion; DCE last).
 std::vector<PassInfo> default_pipeline();
 
 }  // namespace fx::compiler

@@ -20,12 +20,9 @@ static inline int32_t float_to_bits(float f) {
   return i;
 }
 
-static inline float fast_exp(float x) {
-  // exp(x) = 2^n * exp(r), r = x - n ln2 in [-ln2/2, ln2/2]
-  // Clamp just outside the finite range, so that exp overflows to inf above
-  // ln(FLT_MAX) = 88.72284 and underflows to 0 below ln(2^-150) = -103.97208, as libm does.
-  x = x > 88.8f ? 88.8f : x;
-  x = x < -104.0f ? -104.0f : x;
+// exp(x) = 2^n * exp(r), r = x - n ln2 in [-ln2/2, ln2/2], for x already clamped to
+// [-104, 88.8] (or NaN).
+static inline float exp_of_clamped(float x) {
   // Round to nearest with the 1.5·2^23 trick: plain arithmetic, so it vectorises even
   // on baseline SSE2 (std::nearbyint is a libm call there).
   float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
@@ -40,8 +37,24 @@ static inline float fast_exp(float x) {
   p = p * r * r + r + 1.0f;
   // Split the scale in two so that n down to -150 (subnormal results) stays exact.
   int32_t ni = (int32_t)n;
-  int32_t n1 = ni / 2, n2 = ni - n1;
+  // (A shift, not / 2: no sign fix-up; the two factors still multiply to 2^n exactly.)
+  int32_t n1 = ni >> 1, n2 = ni - n1;
   return p * bits_to_float((n1 + 127) << 23) * bits_to_float((n2 + 127) << 23);
+}
+
+static inline float fast_exp(float x) {
+  // Clamp just outside the finite range, so that exp overflows to inf above
+  // ln(FLT_MAX) = 88.72284 and underflows to 0 below ln(2^-150) = -103.97208, as libm does.
+  x = x > 88.8f ? 88.8f : x;
+  x = x < -104.0f ? -104.0f : x;
+  return exp_of_clamped(x);
+}
+
+// fast_exp for x <= 0 or NaN (sigmoid's exp(-|x|)), which the overflow clamp never
+// touches: the same bits, two instructions fewer in the loops that are all sigmoid.
+static inline float fast_exp_nonpositive(float x) {
+  x = x < -104.0f ? -104.0f : x;
+  return exp_of_clamped(x);
 }
 
 static inline float fast_log(float x_in) {
@@ -82,7 +95,7 @@ static inline float fast_log(float x_in) {
 // that tiny results keep full relative precision down to the subnormals and
 // sigmoid(-inf) = 0.
 static inline float fast_sigmoid(float x) {
-  float e = fast_exp(-std::fabs(x));
+  float e = fast_exp_nonpositive(-std::fabs(x));
   float num = x < 0.0f ? e : 1.0f;
   return num / (1.0f + e);
 }
