@@ -2,8 +2,13 @@
 // same RESULT_JSON line they print (median ms/step after warm-up), so bench/run_all.sh can put
 // the two side by side. Each timed step includes drawing the batch, as the peer's does.
 //
-//   bench_train_step --workload mlp --steps 300 --threads 2 [--compile] [--precision bf16]
-//                    [--json out.json]
+//   bench_train_step --workload mlp --steps 300 --threads 2 [--compile | --alternate]
+//                    [--precision bf16] [--json out.json]
+//
+// --alternate: the interpreter and the compiled executor in one process, each on its own
+// copy of the model (same initial weights, same batches), taking turns step by step (the
+// order flips every step), so the machine's minute-to-minute drift hits both alike; prints
+// both medians and the median of the per-step ratios interpreter / compiled.
 //
 // mlp:  rectified flow, 8 Gaussians -> moons, MLP [x,t] -> 3x256 SiLU -> 2, batch 1024, Adam
 //       1e-3: shared/peer/rectified_flow_2d.py.
@@ -37,8 +42,9 @@ struct Args {
   int64_t batch = 1024, hidden = 256;
   std::string json;
   std::string precision = "fp32";
-  bool measure = true;   // the precision pass keeps f32 where it is faster here
-  bool compile = false;  // run the step compiled (fused kernels) instead of interpreted
+  bool measure = true;     // the precision pass keeps f32 where it is faster here
+  bool compile = false;    // run the step compiled (fused kernels) instead of interpreted
+  bool alternate = false;  // both executors in turn (see the comment at the top)
 };
 
 Args parse(int argc, char** argv) {
@@ -65,6 +71,8 @@ Args parse(int argc, char** argv) {
       a.json = value();
     else if (k == "--compile")
       a.compile = true;
+    else if (k == "--alternate")
+      a.alternate = true;
     else if (k == "--precision")
       a.precision = value();
     else if (k == "--precision-measure")
@@ -75,6 +83,7 @@ Args parse(int argc, char** argv) {
   FX_CHECK(a.workload == "mlp" || a.workload == "unet", "unknown workload '{}' (known: mlp, unet)",
            a.workload);
   FX_CHECK(a.steps > a.warmup, "--steps {} must exceed --warmup {}", a.steps, a.warmup);
+  FX_CHECK(!(a.compile && a.alternate), "--compile and --alternate exclude each other");
   return a;
 }
 
@@ -82,6 +91,53 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// --alternate: the two executors take turns, the order flipping every step.
+int alternate(const Args& a, fx::optim::Trainer& interp, fx::optim::Trainer& compiled,
+              const std::function<fx::Feeds(int)>& batch) {
+  std::vector<double> ti, tc, ratio;
+  int identical = 0;
+  for (int s = 0; s < a.steps; ++s) {
+    const fx::Feeds feeds = batch(s);
+    double ms[2], loss[2];
+    for (int turn = 0; turn < 2; ++turn) {
+      const int which = (s + turn) % 2;  // 0: interpreter, 1: compiled
+      const auto t0 = std::chrono::steady_clock::now();
+      loss[which] = (which == 0 ? interp : compiled).step(feeds);
+      ms[which] = ms_since(t0);
+    }
+    identical += loss[0] == loss[1];
+    if (s < a.warmup) continue;
+    ti.push_back(ms[0]);
+    tc.push_back(ms[1]);
+    ratio.push_back(ms[0] / ms[1]);
+  }
+  const double mi = median(ti), mc = median(tc), mr = median(ratio);
+  std::printf(
+      "[fluxion %s, alternating] interpreter %.3f ms/step, compiled %.3f ms/step (medians over "
+      "%zu steps each); per-step ratio interpreter/compiled: median %.3f; losses identical in %d "
+      "of %d steps\n",
+      a.workload.c_str(), mi, mc, ti.size(), mr, identical, a.steps);
+  nlohmann::json r = {{"script", "fluxion_" + a.workload},
+                      {"executor", "alternate"},
+                      {"threads", a.threads},
+                      {"steps", a.steps},
+                      {"warmup", a.warmup},
+                      {"batch", a.batch},
+                      {"interp_ms_median", mi},
+                      {"compiled_ms_median", mc},
+                      {"ratio_median", mr},
+                      {"identical_losses", identical},
+                      {"interp_peak_bytes", interp.peak_bytes()},
+                      {"compiled_peak_bytes", compiled.peak_bytes()}};
+  std::printf("RESULT_JSON %s\n", r.dump().c_str());
+  if (!a.json.empty()) std::ofstream(a.json) << r.dump(2) << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -93,25 +149,12 @@ int main(int argc, char** argv) try {
   fx::optim::TrainerOptions opts;
   opts.precision.precision = fx::amp::precision_from_name(a.precision);
   opts.precision.measure = a.measure;
-  opts.compile = a.compile;
-  fx::nn::InitRng init(0);
-  std::unique_ptr<fx::optim::Trainer> trainer;
   std::function<fx::Feeds(int)> batch;  // the batch of step s
   double flops = 0;                     // GEMM/conv FLOPs per step, when known
-
-  std::unique_ptr<fx::gen::VelocityMLP> mlp;
-  std::unique_ptr<fx::nn::UNet> unet;
   fx::gen::DdpmSchedule sched;
   fx::data::LabeledImages images;
   if (a.workload == "mlp") {
-    mlp = std::make_unique<fx::gen::VelocityMLP>(fx::gen::VelocityConfig{2, H, 3, "silu"}, init);
     opts.schedule = {1e-3, 0, 0, 0.0};
-    trainer = std::make_unique<fx::optim::Trainer>(
-        *mlp, fx::optim::adam(),
-        [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
-          return fx::gen::rectified_flow_loss(*mlp, b.at("x0"), b.at("x1"), key);
-        },
-        std::vector<fx::optim::BatchInput>{{"x0", {B, 2}}, {"x1", {B, 2}}}, opts);
     batch = [B](int s) {
       return fx::Feeds{{"x0", fx::data::sample_toy("8gaussians", B, 2 * uint64_t(s) + 1)},
                        {"x1", fx::data::sample_toy("moons", B, 2 * uint64_t(s) + 2)}};
@@ -120,16 +163,9 @@ int main(int argc, char** argv) try {
     const double fwd = 2.0 * B * (3 * H + 2 * H * H + H * 2);
     flops = 3 * fwd - 2.0 * B * 3 * H;
   } else {
-    unet = std::make_unique<fx::nn::UNet>(fx::nn::UNetConfig{}, init);
     sched = fx::gen::make_schedule("linear");
     opts.schedule = {2e-4, 0, 0, 0.0};
     images = fx::data::load_fashion_mnist(fx::data::default_fashion_mnist_dir(), true, 64 * B);
-    trainer = std::make_unique<fx::optim::Trainer>(
-        *unet, fx::optim::adam(),
-        [&](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
-          return fx::gen::ddpm_loss(*unet, sched, b.at("x"), key, fx::gen::Prediction::eps);
-        },
-        std::vector<fx::optim::BatchInput>{{"x", {B, 1, 28, 28}}}, opts);
     batch = [&images, B](int s) {
       const int64_t n = images.images.dim(0), per = 28 * 28;
       fx::Tensor x({B, 1, 28, 28}, fx::DType::f32);
@@ -141,6 +177,45 @@ int main(int argc, char** argv) try {
       return fx::Feeds{{"x", x}};
     };
   }
+  // A model and its trainer, from the same initial weights every time.
+  struct Run {
+    std::unique_ptr<fx::gen::VelocityMLP> mlp;
+    std::unique_ptr<fx::nn::UNet> unet;
+    std::unique_ptr<fx::optim::Trainer> trainer;
+  };
+  auto make_run = [&](bool compile) {
+    Run r;
+    fx::nn::InitRng init(0);
+    fx::optim::TrainerOptions o = opts;
+    o.compile = compile;
+    if (a.workload == "mlp") {
+      r.mlp =
+          std::make_unique<fx::gen::VelocityMLP>(fx::gen::VelocityConfig{2, H, 3, "silu"}, init);
+      fx::gen::VelocityMLP* m = r.mlp.get();
+      r.trainer = std::make_unique<fx::optim::Trainer>(
+          *m, fx::optim::adam(),
+          [m](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
+            return fx::gen::rectified_flow_loss(*m, b.at("x0"), b.at("x1"), key);
+          },
+          std::vector<fx::optim::BatchInput>{{"x0", {B, 2}}, {"x1", {B, 2}}}, o);
+    } else {
+      r.unet = std::make_unique<fx::nn::UNet>(fx::nn::UNetConfig{}, init);
+      fx::nn::UNet* m = r.unet.get();
+      r.trainer = std::make_unique<fx::optim::Trainer>(
+          *m, fx::optim::adam(),
+          [m, &sched](fx::Graph&, const std::unordered_map<std::string, fx::Var>& b, fx::Var key) {
+            return fx::gen::ddpm_loss(*m, sched, b.at("x"), key, fx::gen::Prediction::eps);
+          },
+          std::vector<fx::optim::BatchInput>{{"x", {B, 1, 28, 28}}}, o);
+    }
+    return r;
+  };
+  if (a.alternate) {
+    Run interp = make_run(false), compiled = make_run(true);
+    return alternate(a, *interp.trainer, *compiled.trainer, batch);
+  }
+  Run run = make_run(a.compile);
+  fx::optim::Trainer* trainer = run.trainer.get();
 
   std::vector<double> ms, losses;
   for (int s = 0; s < a.steps; ++s) {

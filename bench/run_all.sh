@@ -316,6 +316,9 @@ EOF
         --steps "$steps" $fargs
     fi
     # shellcheck disable=SC2086
+    measured "$name/fluxion_alternate/r$r" fluxion_step "$dir/fluxion_alternate_r$r.json" \
+      --steps "$steps" --alternate $fargs
+    # shellcheck disable=SC2086
     measured "$name/torch_bf16/r$r" peer_step "$script" bf16 "$dir/torch_bf16_r$r.json" \
       --steps "$steps" $pargs
   done

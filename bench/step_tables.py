@@ -53,6 +53,7 @@ def section(section, run_dir):
     by_variant = runs(section, run_dir)
     dropped = []
     stats = {}
+    alternating = by_variant.pop('fluxion_alternate', [])
     for variant, rs in by_variant.items():
         clean = [r for r in rs if not r[2]] or rs  # a noisy number beats none
         dropped += [f'{variant}/r{r[0]}' for r in rs if r not in clean]
@@ -76,6 +77,14 @@ def section(section, run_dir):
         speed = f'{ref / med:.2f}×' if ref and med else '—'
         lines.append(f'| {VARIANT_NAMES.get(v, v)} | {fmt(med, 2)} | {fmt(lo, 1)}–{fmt(hi, 1)} '
                      f'| {fmt(gf)} | {pct} | {speed} |')
+    if alternating:
+        clean = [r for r in alternating if not r[2]] or alternating
+        ratios = [r[1]['ratio_median'] for r in clean]
+        per_round = ', '.join(f'{x:.2f}×' for x in ratios)
+        lines += ['', 'Compiled vs interpreter in one process (`bench_train_step --alternate`: '
+                  'both executors on copies of the model, taking turns step by step, so the '
+                  'machine\'s drift hits both alike): median per-step ratio interpreter / '
+                  f'compiled {median(ratios):.2f}× (rounds: {per_round}).']
     if dropped:
         lines += ['', f'Left out as disturbed (others took ≥{DISTURBED_PCT}% of the CPUs): '
                   f'{", ".join(dropped)}.']
