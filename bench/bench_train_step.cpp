@@ -97,6 +97,23 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The fields every RESULT_JSON line starts with.
+nlohmann::json result_head(const Args& a, const std::string& executor) {
+  return {{"script", "fluxion_" + a.workload},
+          {"executor", executor},
+          {"threads", a.threads},
+          {"steps", a.steps},
+          {"warmup", a.warmup},
+          {"batch", a.batch}};
+}
+
+// Prints the RESULT_JSON line run_all.sh reads, and writes --json when given.
+int emit(const Args& a, const nlohmann::json& r) {
+  std::printf("RESULT_JSON %s\n", r.dump().c_str());
+  if (!a.json.empty()) std::ofstream(a.json) << r.dump(2) << "\n";
+  return 0;
+}
+
 // --alternate: the two executors take turns, the order flipping every step.
 int alternate(const Args& a, fx::optim::Trainer& interp, fx::optim::Trainer& compiled,
               const std::function<fx::Feeds(int)>& batch) {
@@ -123,21 +140,14 @@ int alternate(const Args& a, fx::optim::Trainer& interp, fx::optim::Trainer& com
       "%zu steps each); per-step ratio interpreter/compiled: median %.3f; losses identical in %d "
       "of %d steps\n",
       a.workload.c_str(), mi, mc, ti.size(), mr, identical, a.steps);
-  nlohmann::json r = {{"script", "fluxion_" + a.workload},
-                      {"executor", "alternate"},
-                      {"threads", a.threads},
-                      {"steps", a.steps},
-                      {"warmup", a.warmup},
-                      {"batch", a.batch},
-                      {"interp_ms_median", mi},
-                      {"compiled_ms_median", mc},
-                      {"ratio_median", mr},
-                      {"identical_losses", identical},
-                      {"interp_peak_bytes", interp.peak_bytes()},
-                      {"compiled_peak_bytes", compiled.peak_bytes()}};
-  std::printf("RESULT_JSON %s\n", r.dump().c_str());
-  if (!a.json.empty()) std::ofstream(a.json) << r.dump(2) << "\n";
-  return 0;
+  nlohmann::json r = result_head(a, "alternate");
+  r.update({{"interp_ms_median", mi},
+            {"compiled_ms_median", mc},
+            {"ratio_median", mr},
+            {"identical_losses", identical},
+            {"interp_peak_bytes", interp.peak_bytes()},
+            {"compiled_peak_bytes", compiled.peak_bytes()}});
+  return emit(a, r);
 }
 
 }  // namespace
@@ -226,28 +236,20 @@ int main(int argc, char** argv) try {
   }
   const std::vector<double> timed(ms.begin() + a.warmup, ms.end());
   const double med = median(timed);
-  nlohmann::json r = {
-      {"script", "fluxion_" + a.workload},
-      {"executor", a.compile ? "compiled" : "interpreter"},
-      {"precision", a.precision},
-      {"precision_measure", a.measure},
-      {"threads", a.threads},
-      {"steps", a.steps},
-      {"warmup", a.warmup},
-      {"batch", B},
-      {"ms_per_step_median", med},
-      {"samples_per_s", B / med * 1e3},
-      {"first_loss", losses.front()},
-      {"final_loss", losses.back()},
-      {"train_flops_per_step_est", flops > 0 ? nlohmann::json(flops) : nlohmann::json()},
-      {"achieved_gflops", flops > 0 ? nlohmann::json(flops / med / 1e6) : nlohmann::json()},
-      {"peak_bytes", trainer->peak_bytes()}};
+  nlohmann::json r = result_head(a, a.compile ? "compiled" : "interpreter");
+  r.update({{"precision", a.precision},
+            {"precision_measure", a.measure},
+            {"ms_per_step_median", med},
+            {"samples_per_s", B / med * 1e3},
+            {"first_loss", losses.front()},
+            {"final_loss", losses.back()},
+            {"train_flops_per_step_est", flops > 0 ? nlohmann::json(flops) : nlohmann::json()},
+            {"achieved_gflops", flops > 0 ? nlohmann::json(flops / med / 1e6) : nlohmann::json()},
+            {"peak_bytes", trainer->peak_bytes()}});
   std::printf("[fluxion %s] median %.3f ms/step over %zu steps, %.1f GFLOP/s, loss %.4f -> %.4f\n",
               a.workload.c_str(), med, timed.size(), flops / med / 1e6, losses.front(),
               losses.back());
-  std::printf("RESULT_JSON %s\n", r.dump().c_str());
-  if (!a.json.empty()) std::ofstream(a.json) << r.dump(2) << "\n";
-  return 0;
+  return emit(a, r);
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench_train_step: %s\n", e.what());
   return 1;
