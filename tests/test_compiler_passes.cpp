@@ -245,3 +245,23 @@ TEST(CompilerCse, KeepsScansThatDifferOnlyInDirection) {
   EXPECT_EQ(live_op_count(q, Op::linear_scan), 2);
   expect_same(p, q, {{"a", randn({5, 3, 2}, 4)}, {"b", randn({5, 3, 2}, 5)}});
 }
+
+TEST(CompilerSimplify, SummedPadsOfAdjacentSlicesBecomeOneConcat) {
+  // The gradient of splitting qkv into three: three zero pads along one axis, summed.
+  Graph g;
+  Var a = g.input("a", {2, 3, 4}), b = g.input("b", {2, 2, 4}), c = g.input("c", {2, 1, 4});
+  Var sum3 =
+      pad(a, {0, 0, 0}, {0, 3, 0}) + pad(b, {0, 3, 0}, {0, 1, 0}) + pad(c, {0, 5, 0}, {0, 0, 0});
+  Var inner = pad(c, {0, 2, 0}, {0, 1, 0}) + pad(b, {0, 0, 0}, {0, 2, 0});  // [b, c, 0]
+  Var gap = pad(c, {0, 0, 0}, {0, 3, 0}) + pad(c, {0, 2, 0}, {0, 1, 0});    // not adjacent
+  Program p(g, {sum3, inner, gap});
+  Program q = dead_code_elimination(algebraic_simplification(p));
+  EXPECT_EQ(q.node(q.outputs[0]).op, Op::concat);
+  EXPECT_EQ(q.node(q.outputs[0]).inputs.size(), 3u);
+  EXPECT_EQ(q.node(q.outputs[1]).op, Op::pad);
+  EXPECT_EQ(q.node(q.outputs[2]).op, Op::add);
+  EXPECT_EQ(live_op_count(q, Op::pad), 3);  // inner's one, gap's two
+  expect_same(
+      p, q,
+      {{"a", randn({2, 3, 4}, 31)}, {"b", randn({2, 2, 4}, 32)}, {"c", randn({2, 1, 4}, 33)}});
+}

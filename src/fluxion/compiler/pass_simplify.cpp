@@ -44,6 +44,55 @@ Shape broadcast_all(const std::vector<Var>& vs, bool* ok) {
   return s;
 }
 
+// A zero pad of x along at most one axis: x occupies [lo, extent - hi) of that axis.
+struct ZeroPad {
+  Var x;
+  int64_t axis = -1, lo = 0, hi = 0;
+};
+bool one_axis_zero_pad(Var v, ZeroPad* z) {
+  const Node& n = v.node();
+  if (n.op != Op::pad || n.attrs.value != 0.0) return false;
+  z->x = Var{v.graph, n.inputs[0]};
+  z->axis = -1;
+  for (size_t i = 0; i < n.attrs.starts.size(); ++i) {
+    if (i < n.attrs.steps.size() && n.attrs.steps[i] != 0) return false;
+    if (n.attrs.starts[i] == 0 && n.attrs.limits[i] == 0) continue;
+    if (z->axis >= 0 || n.attrs.starts[i] < 0 || n.attrs.limits[i] < 0) return false;
+    z->axis = (int64_t)i;
+    z->lo = n.attrs.starts[i];
+    z->hi = n.attrs.limits[i];
+  }
+  return z->axis >= 0;
+}
+
+// pad(a) + pad(b), zero pads along one axis where a's range ends where b's begins (the
+// gradient of slicing a tensor into parts: one pad per part, then a sum) -> one concat,
+// padded by what is left. Adding the zeros turned a -0 into +0, which the concat keeps.
+Var adjacent_pads_as_concat(const Node& n, const std::vector<Var>& in) {
+  ZeroPad a, b;
+  if (!one_axis_zero_pad(in[0], &a) || !one_axis_zero_pad(in[1], &b)) return Var{};
+  if (a.axis != b.axis || in[0].shape() != n.shape || in[1].shape() != n.shape) return Var{};
+  if (a.x.dtype() != n.dtype || b.x.dtype() != n.dtype) return Var{};
+  const int64_t extent = n.shape[a.axis];
+  if (extent - b.hi == a.lo) std::swap(a, b);  // b's range comes first
+  if (extent - a.hi != b.lo) return Var{};
+  // Parts already joined along this axis (three or more slices) join in one concat.
+  std::vector<Var> parts;
+  for (Var x : {a.x, b.x}) {
+    const Node& xn = x.node();
+    if (xn.op == Op::concat && xn.attrs.axes[0] == a.axis)
+      for (int id : xn.inputs) parts.push_back(Var{x.graph, id});
+    else
+      parts.push_back(x);
+  }
+  Var joined = concat(parts, a.axis);
+  if (a.lo == 0 && b.hi == 0) return joined;
+  Axes lo(n.shape.size(), 0), hi(n.shape.size(), 0);
+  lo[a.axis] = a.lo;
+  hi[a.axis] = b.hi;
+  return pad(joined, lo, hi);
+}
+
 // The rewritten value of node n (inputs already mapped to `in`), or an invalid Var to
 // keep the node as it is.
 Var simplify(const Node& n, const std::vector<Var>& in) {
@@ -60,6 +109,7 @@ Var simplify(const Node& n, const std::vector<Var>& in) {
     case Op::add:
       if (const_is(1, 0.0) && same_as_out(in[0])) return in[0];
       if (const_is(0, 0.0) && same_as_out(in[1])) return in[1];
+      if (Var joined = adjacent_pads_as_concat(n, in); joined.valid()) return joined;
       break;
     case Op::sub:
       if (const_is(1, 0.0) && same_as_out(in[0])) return in[0];

@@ -27,7 +27,8 @@ Program constant_folding(const Program& p, int64_t max_elements = 4096);
 // lossless; cast to the same dtype -> x; reshape∘reshape -> one reshape; reshape or
 // broadcast to the same shape -> x; stop_gradient -> x (forward identity); an elementwise
 // operand broadcast_to(y) -> y when numpy broadcasting gives the same shape (the fused
-// kernels read y with stride 0 instead of a materialised copy).
+// kernels read y with stride 0 instead of a materialised copy); pad(a) + pad(b) with
+// adjacent zero pads along one axis -> concat(a, b), padded by the rest (a slice's gradient).
 Program algebraic_simplification(const Program& p);
 
 // reduce_sum over several axes including the last -> a keepdims sum over the last axis,
