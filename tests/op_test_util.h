@@ -115,8 +115,8 @@ std::string error_of(F&& fn) {
 // FLUXION_TEST_EXECUTOR=compiled runs the fixture cases through the compiler (passes,
 // fusion, generated kernels) instead of the interpreter, against the same PyTorch values
 // and tolerances: `FLUXION_TEST_EXECUTOR=compiled build/tests/fluxion_tests
-// --gtest_filter='*Torch*'`. Off by default: every case compiles its own kernels (cached on
-// disk after the first run).
+// --gtest_filter='*Torch*'`. CTest runs them so as the `compiled/...` entries
+// (tests/CMakeLists.txt); every case compiles its own kernels, cached on disk.
 inline std::vector<Tensor> run_outputs(const std::vector<Var>& outs, const Feeds& feeds) {
   static const bool compiled = [] {
     const char* e = std::getenv("FLUXION_TEST_EXECUTOR");
