@@ -186,26 +186,13 @@ struct Emitter {
     return name[id];
   }
 
-  // The first `axes` axes of the domain with size-1 axes dropped and neighbours merged
-  // where every input steps through both as one; per input, its element stride on each.
-  std::pair<Shape, std::vector<std::vector<int64_t>>> merged_axes(int axes) const {
-    const Shape& d = k.domain;
-    std::vector<std::vector<int64_t>> st, ms(k.inputs.size());
-    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, d));
-    Shape dims;
-    for (int i = 0; i < axes; ++i) {
-      if (d[i] == 1) continue;
-      bool merge = !dims.empty();
-      for (size_t q = 0; q < st.size() && merge; ++q) merge = ms[q].back() == st[q][i] * d[i];
-      if (merge) {
-        dims.back() *= d[i];
-        for (size_t q = 0; q < st.size(); ++q) ms[q].back() = st[q][i];
-      } else {
-        dims.push_back(d[i]);
-        for (size_t q = 0; q < st.size(); ++q) ms[q].push_back(st[q][i]);
-      }
-    }
-    return {dims, ms};
+  // The domain with size-1 axes dropped and neighbours merged where every input steps
+  // through both as one; per input, its element stride on each.
+  std::pair<Shape, std::vector<std::vector<int64_t>>> merged_axes() const {
+    std::vector<std::vector<int64_t>> st;
+    for (int in : k.inputs) st.push_back(broadcast_strides(p.node(in).shape, k.domain));
+    Shape dims = coalesce_axes(k.domain, st);
+    return {dims, st};
   }
 
   // The loop body: one const local per member, outputs stored.
@@ -245,10 +232,8 @@ struct Emitter {
   // into its scratch row t<id> at pos - base.
   void flat_loop(const std::string& ind, const std::string& first, const std::string& last,
                  const std::string& base) {
-    const Shape& d = k.domain;
-    int r = (int)d.size();
     // Merge adjacent axes where every operand allows it (outputs are contiguous).
-    auto [dims, ms] = merged_axes(r);
+    auto [dims, ms] = merged_axes();
     if (dims.empty()) {
       dims.push_back(1);
       for (auto& v : ms) v.push_back(0);

@@ -40,10 +40,12 @@ bool is_conv(Op op) {
 // Library ops whose kernels write into a given buffer, so their results join the memory plan.
 bool writes_into_buffer(Op op) { return op == Op::dot || op == Op::linear_scan || is_conv(op); }
 
-bool log_enabled() {
-  const char* v = std::getenv("FLUXION_COMPILER_LOG");
+// An on/off environment switch: set, non-empty and not "0".
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
   return v && *v && std::string(v) != "0";
 }
+bool log_enabled() { return env_flag("FLUXION_COMPILER_LOG"); }
 
 std::string mb(size_t bytes) { return fmt::format("{:.2f} MB", bytes / 1048576.0); }
 
@@ -177,8 +179,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   ex->alias_.assign(N, 0);
   // Layout assignment first: a convolution that reads an activation from its shared blocked
   // copy does not keep the plain tensor alive (only the first, which makes the copy, does).
-  const char* no_layouts = std::getenv("FLUXION_NO_LAYOUT_ASSIGNMENT");
-  if (options.assign_layouts && !(no_layouts && *no_layouts && std::string(no_layouts) != "0")) {
+  if (options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT")) {
     ex->layouts_ = assign_conv_layouts(p, plan.schedule);
   } else {
     ex->layouts_.shared_arg.assign(S, {0, 0});

@@ -185,27 +185,8 @@ Var simplify(const Node& n, const std::vector<Var>& in) {
 
 }  // namespace
 
-Program algebraic_simplification(const Program& p) {
-  std::vector<char> live = live_nodes(p);
-  Rebuilder rb(p);
-  for (int i = 0; i < p.size(); ++i) {
-    if (!live[i]) continue;
-    const Node& n = p.node(i);
-    if (n.op == Op::input || n.op == Op::constant) {
-      rb.copy(i);
-      continue;
-    }
-    std::vector<Var> in;
-    for (int k : n.inputs) in.push_back(rb.var(k));
-    Var v = simplify(n, in);
-    if (v.valid())
-      rb.set(i, v);
-    else
-      rb.copy(i);
-  }
-  // Rewrites may leave the nodes they bypassed behind; the caller's DCE removes them.
-  return rb.finish();
-}
+// The nodes the rewrites bypass are left for the caller's DCE.
+Program algebraic_simplification(const Program& p) { return rewrite_nodes(p, simplify); }
 
 std::vector<PassInfo> default_pipeline() {
   return {

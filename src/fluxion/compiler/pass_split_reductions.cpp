@@ -12,34 +12,22 @@ namespace fx::compiler {
 
 namespace {
 
-bool splittable(const Program& p, const Node& n) {
-  if (n.op != Op::reduce_sum || n.attrs.axes.size() < 2) return false;
-  if (n.dtype != DType::f32 && n.dtype != DType::f64) return false;
-  const Node& x = p.node(n.inputs[0]);
-  int64_t last = (int64_t)x.shape.size() - 1;
+// The split of n (inputs already rewritten), or an invalid Var to keep it.
+Var split(const Node& n, const std::vector<Var>& in) {
+  if (n.op != Op::reduce_sum || n.attrs.axes.size() < 2) return Var{};
+  if (n.dtype != DType::f32 && n.dtype != DType::f64) return Var{};
+  const Shape& x = in[0].shape();
+  int64_t last = (int64_t)x.size() - 1;
   // Axes are sorted and unique (sum() normalises them).
-  return last >= 1 && n.attrs.axes.back() == last && x.shape[last] > 1;
+  if (last < 1 || n.attrs.axes.back() != last || x[last] <= 1) return Var{};
+  Axes rest(n.attrs.axes.begin(), n.attrs.axes.end() - 1);
+  Var rows = sum(in[0], {last}, /*keepdims=*/true);
+  Var total = sum(rows, rest, /*keepdims=*/true);
+  return total.shape() == n.shape ? total : reshape(total, n.shape);
 }
 
 }  // namespace
 
-Program split_reductions(const Program& p) {
-  std::vector<char> live = live_nodes(p);
-  Rebuilder rb(p);
-  for (int i = 0; i < p.size(); ++i) {
-    if (!live[i]) continue;
-    const Node& n = p.node(i);
-    if (!splittable(p, n)) {
-      rb.copy(i);
-      continue;
-    }
-    Var x = rb.var(n.inputs[0]);
-    Axes rest(n.attrs.axes.begin(), n.attrs.axes.end() - 1);
-    Var rows = sum(x, {n.attrs.axes.back()}, /*keepdims=*/true);
-    Var total = sum(rows, rest, /*keepdims=*/true);
-    rb.set(i, total.shape() == n.shape ? total : reshape(total, n.shape));
-  }
-  return rb.finish();
-}
+Program split_reductions(const Program& p) { return rewrite_nodes(p, split); }
 
 }  // namespace fx::compiler

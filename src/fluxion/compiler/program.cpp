@@ -57,6 +57,28 @@ std::vector<char> live_nodes(const Program& p) {
   return live;
 }
 
+Program rewrite_nodes(const Program& p, const RewriteRule& rule) {
+  std::vector<char> live = live_nodes(p);
+  Rebuilder rb(p);
+  std::vector<Var> in;
+  for (int i = 0; i < p.size(); ++i) {
+    if (!live[i]) continue;
+    const Node& n = p.node(i);
+    if (n.op == Op::input || n.op == Op::constant) {
+      rb.copy(i);
+      continue;
+    }
+    in.clear();
+    for (int k : n.inputs) in.push_back(rb.var(k));
+    Var v = rule(n, in);
+    if (v.valid())
+      rb.set(i, v);
+    else
+      rb.copy(i);
+  }
+  return rb.finish();
+}
+
 namespace {
 struct Hasher {
   uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit

@@ -50,6 +50,12 @@ class Rebuilder {
 // Nodes the outputs depend on (by id), in id order: the live set every pass starts from.
 std::vector<char> live_nodes(const Program& p);
 
+// A local rewrite pass: every live node but inputs and constants goes through
+// rule(node, its inputs as already rewritten), which returns its replacement, or an invalid
+// Var to keep the node as it is. Replaced nodes are left behind for DCE.
+using RewriteRule = std::function<Var(const Node& n, const std::vector<Var>& in)>;
+Program rewrite_nodes(const Program& p, const RewriteRule& rule);
+
 // Structural hash: ops, attrs, shapes, dtypes, constant bytes, input names and outputs.
 // Two graphs with the same hash compile to the same executable (the cache key).
 uint64_t structural_hash(const Program& p);

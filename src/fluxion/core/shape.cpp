@@ -22,6 +22,26 @@ std::vector<int64_t> row_major_strides(const Shape& s) {
   return st;
 }
 
+Shape coalesce_axes(const Shape& s, std::vector<std::vector<int64_t>>& strides) {
+  Shape dims;
+  std::vector<std::vector<int64_t>> merged(strides.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == 1) continue;
+    bool merge = !dims.empty();
+    for (size_t q = 0; q < strides.size() && merge; ++q)
+      merge = merged[q].back() == strides[q][i] * s[i];
+    if (merge) {
+      dims.back() *= s[i];
+      for (size_t q = 0; q < strides.size(); ++q) merged[q].back() = strides[q][i];
+    } else {
+      dims.push_back(s[i]);
+      for (size_t q = 0; q < strides.size(); ++q) merged[q].push_back(strides[q][i]);
+    }
+  }
+  strides = std::move(merged);
+  return dims;
+}
+
 bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
   size_t r = std::max(a.size(), b.size());
   Shape o(r);

@@ -20,20 +20,10 @@ struct StridedCopy {
 // [64, 64, 14, 1, 14, 1] to [64, 64, 14, 2, 14, 2] copies rows of 2 elements: the fewer
 // the axes, the cheaper the walk from one row to the next) and drops axes of size 1.
 StridedCopy coalesced(const StridedCopy& c) {
-  StridedCopy m{{}, {}, {}, c.src_off, c.dst_off};
-  for (size_t i = 0; i < c.shape.size(); ++i) {
-    if (c.shape[i] == 1) continue;
-    if (!m.shape.empty() && m.src_strides.back() == c.src_strides[i] * c.shape[i] &&
-        m.dst_strides.back() == c.dst_strides[i] * c.shape[i]) {
-      m.shape.back() *= c.shape[i];
-      m.src_strides.back() = c.src_strides[i];
-      m.dst_strides.back() = c.dst_strides[i];
-      continue;
-    }
-    m.shape.push_back(c.shape[i]);
-    m.src_strides.push_back(c.src_strides[i]);
-    m.dst_strides.push_back(c.dst_strides[i]);
-  }
+  std::vector<std::vector<int64_t>> strides = {c.src_strides, c.dst_strides};
+  StridedCopy m{coalesce_axes(c.shape, strides), {}, {}, c.src_off, c.dst_off};
+  m.src_strides = std::move(strides[0]);
+  m.dst_strides = std::move(strides[1]);
   return m;
 }
 
