@@ -19,9 +19,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // Flags shared by every target: the reference kernels' flags (-O3, no errno, no traps) and
-// no -ffast-math, so results match the interpreter bit for bit.
+// no -ffast-math, so results match the interpreter bit for bit. -ffp-contract=off because
+// AVX-512F itself carries FMA (zmm and, with VL, ymm/xmm): without it g++ contracts a*b+c on
+// the avx512 target, and exp/sigmoid/sums round differently from the reference kernels.
 const char* kCommonFlags =
-    "-std=gnu++20 -O3 -fPIC -shared -fno-math-errno -fno-trapping-math -fno-plt -w";
+    "-std=gnu++20 -O3 -fPIC -shared -fno-math-errno -fno-trapping-math -ffp-contract=off "
+    "-fno-plt -w";
 
 std::string compiler() {
   const char* c = std::getenv("FLUXION_CXX");
