@@ -39,7 +39,7 @@ namespace {
 struct Args {
   std::string workload = "mlp";
   int steps = 300, warmup = 5, threads = 2;
-  int64_t batch = 1024, hidden = 256;
+  int64_t batch = 0, hidden = 256;  // batch 0: the workload's (and its peer's) default
   std::string json;
   std::string precision = "fp32";
   bool measure = true;     // the precision pass keeps f32 where it is faster here
@@ -82,6 +82,8 @@ Args parse(int argc, char** argv) {
   }
   FX_CHECK(a.workload == "mlp" || a.workload == "unet", "unknown workload '{}' (known: mlp, unet)",
            a.workload);
+  if (a.batch == 0) a.batch = a.workload == "mlp" ? 1024 : 64;
+  FX_CHECK(a.batch > 0, "--batch {} must be positive", a.batch);
   FX_CHECK(a.steps > a.warmup, "--steps {} must exceed --warmup {}", a.steps, a.warmup);
   FX_CHECK(!(a.compile && a.alternate), "--compile and --alternate exclude each other");
   return a;

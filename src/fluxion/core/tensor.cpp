@@ -4,15 +4,14 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/core/half.h"
+#include "fluxion/core/storage_pool.h"
 
 namespace fx {
 
 Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
-  size_t rounded = (nbytes + 63) / 64 * 64;
-  data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!data) fail("out of memory allocating {} bytes", nbytes);
+  data = pool_allocate(nbytes);
 }
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() { pool_release(data, bytes); }
 
 Tensor::Tensor(Shape shape, DType dtype, Device dev) : shape_(std::move(shape)), dtype_(dtype) {
   for (int64_t d : shape_) FX_CHECK(d >= 0, "negative extent in shape {}", shape_str(shape_));
