@@ -32,7 +32,9 @@ PEER_BF16=${PEER_BF16:-0}
 APPEND=${APPEND:-0}
 VARIANTS=${VARIANTS:-interp}
 PY=/usr/bin/python3
-export OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
+source "$(dirname "${BASH_SOURCE[0]}")/peer_env.sh"
+# shellcheck disable=SC2046
+export $(peer_env 2)
 mkdir -p "$OUT_DIR"
 JSONL=$OUT_DIR/lru_times.jsonl
 [ "$APPEND" = 1 ] || : > "$JSONL"

@@ -5,6 +5,7 @@
 #   bench/ddpm_bench.sh   (env: STEPS=30 THREADS=2 SAMPLES=64 BIN=build/fluxion PEER=../shared/peer)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+source "$REPO/bench/peer_env.sh"
 BIN=${BIN:-$REPO/build/fluxion}
 PEER=${PEER:-$REPO/../shared/peer}
 STEPS=${STEPS:-30}
@@ -14,8 +15,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 export OMP_NUM_THREADS=$THREADS
 echo "== PyTorch: $PEER/ddpm_unet.py --steps $STEPS --threads $THREADS"
-OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_WAIT_POLICY=PASSIVE \
-  /usr/bin/python3 "$PEER/ddpm_unet.py" --steps "$STEPS" --threads "$THREADS" | grep -v RESULT_JSON
+env $(peer_env "$THREADS") /usr/bin/python3 "$PEER/ddpm_unet.py" --steps "$STEPS" --threads "$THREADS" | grep -v RESULT_JSON
 echo "== fluxion ($THREADS threads): train --method ddpm --steps $STEPS --batch 64 --clip 0 --ema 0"
 "$BIN" train --method ddpm --data fashion-mnist --steps "$STEPS" --batch 64 --clip 0 --ema 0 \
   --grid 0 --out "$OUT/run" 2>&1 | grep -v "^train ddpm"
@@ -23,6 +23,5 @@ echo "== fluxion: sample (DDIM 20 steps, $SAMPLES images, batch 64)"
 "$BIN" sample --run "$OUT/run" --sampler ddim --steps 20 -n "$SAMPLES" --out "$OUT/s.png" 2>&1 |
   grep -v "^sample"
 echo "== PyTorch: the same DDIM sampling (bench/ddpm_peer_sample.py)"
-OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_WAIT_POLICY=PASSIVE \
-  /usr/bin/python3 "$REPO/bench/ddpm_peer_sample.py" "$PEER" --steps 20 -n "$SAMPLES" \
+env $(peer_env "$THREADS") /usr/bin/python3 "$REPO/bench/ddpm_peer_sample.py" "$PEER" --steps 20 -n "$SAMPLES" \
   --threads "$THREADS" | grep "^torch"

@@ -130,15 +130,10 @@ measured() {
 }
 
 # ------------------------------------------------------------------ peer (torch) settings
-# AVX-512 kernels exist in torch only for CPUs that have AVX-512; avx2 everywhere else.
-if grep -qw avx512f /proc/cpuinfo; then ATEN_CAP=avx512; else ATEN_CAP=avx2; fi
+source "$REPO/bench/peer_env.sh"
 # CORE empty = leave OPENBLAS_CORETYPE unset. (Set but empty is not the same: OpenBLAS 0.3.21
 # then picks Haswell instead of auto-detecting.)
-torch_env() {
-  local core=$1
-  echo "ATEN_CPU_CAPABILITY=$ATEN_CAP OMP_NUM_THREADS=$THREADS OMP_WAIT_POLICY=PASSIVE" \
-    ${core:+OPENBLAS_CORETYPE=$core}
-}
+torch_env() { peer_env "$THREADS" "$1"; }
 torch_gemm() { # CORE JSON_OUT LOG ARGS...: the peer's bench_gemm.py under the best settings
   local core=$1 json=$2 out=$3
   shift 3

@@ -12,6 +12,7 @@
 #        while other jobs load the CPUs; on an idle machine oneDNN prefers the default)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO/bench/peer_env.sh"
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
 PEER_DIR=${PEER_DIR:-$REPO/../shared/peer}
 THREADS=${THREADS:-2}
@@ -27,8 +28,7 @@ for r in $(seq 1 "$ROUNDS"); do
   env $FX_ENV OMP_NUM_THREADS=$THREADS "$BUILD_DIR/bench/bench_compiler" --steps "$STEPS" --warmup "$WARMUP" \
     >"$OUT/fx_$r.txt" 2>&1
   echo "[run_compiler] round $r/$ROUNDS: pytorch" >&2
-  (cd "$PEER_DIR" && OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=$THREADS \
-    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 rectified_flow_2d.py --steps $((STEPS + 5)) \
+  (cd "$PEER_DIR" && env $(peer_env "$THREADS") /usr/bin/python3 rectified_flow_2d.py --steps $((STEPS + 5)) \
     --dtype fp32 --threads "$THREADS") >"$OUT/pt_$r.txt" 2>&1
 done
 /usr/bin/python3 - "$OUT" "$ROUNDS" "$STEPS" <<'PY'
