@@ -221,6 +221,44 @@ fs::path temp_dir(const std::string& tag) {
 
 TEST(CompilerExec, ManyOpsAndGradientsBitIdenticalF32) { check_all_ops(DType::f32); }
 TEST(CompilerExec, ManyOpsAndGradientsBitIdenticalF64) { check_all_ops(DType::f64); }
+// bf16 values fuse too (computed in f32, rounded after every op, as the reference kernels
+// do): every op and gradient above, run in bf16.
+TEST(CompilerExec, ManyOpsAndGradientsBitIdenticalBf16) { check_all_ops(DType::bf16); }
+
+TEST(CompilerExec, Bf16RoundingMatchesTheReferenceOnEdgeValues) {
+  // Rounding ties (even and odd), values that round up into Inf, NaNs with payloads (kept,
+  // made quiet, never carried into Inf), signed zeros, subnormals: through one fused chain
+  // f32 -> bf16 -> ops in bf16 -> f32, and as bf16 inputs and outputs.
+  std::vector<uint32_t> bits = {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x7f7fffffu, 0x7f7f8000u,
+                                0xff7f8000u, 0x7fc00001u, 0x7f800001u, 0xffbfffffu, 0x7f800000u,
+                                0xff800000u, 0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu,
+                                0x3effffffu, 0xc0490fdbu, 0x4b000001u};
+  std::vector<float> xs;
+  for (uint32_t b : bits) {
+    float f;
+    std::memcpy(&f, &b, 4);
+    xs.push_back(f);
+  }
+  int64_t n = (int64_t)xs.size();
+  Graph g;
+  Var x = g.input("x", {n}), h = g.input("h", {n}, DType::bf16);
+  Var xb = cast(x, DType::bf16);
+  Var y = xb * 3.0 + h;  // two roundings in bf16
+  std::vector<Var> outs = {xb,
+                           y,
+                           cast(sigmoid(y) - exp(h), DType::f32),
+                           maximum(xb, h) / h,
+                           cast(xb, DType::f64) * 1.5,
+                           cast(cast(x, DType::f64), DType::bf16)};
+  Feeds feeds = {{"x", Tensor::from_f32(xs, {n})},
+                 {"h", uniform({n}, 4, DType::bf16, -300.0, 300.0)}};
+  std::vector<Tensor> want = Interpreter(g, outs).run(feeds);
+  auto ex = compiler::compile(g, outs);
+  ASSERT_TRUE(ex->stats().codegen_ok) << ex->stats().summary();
+  EXPECT_EQ(ex->fusion().kernels.size(), 1u) << "the whole chain is one kernel";
+  std::vector<Tensor> got = ex->run(feeds);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(bit_equal(got[i], want[i])) << i;
+}
 
 TEST(CompilerExec, MlpTrainerStepsBitIdentical) {
   auto train = [](bool compiled, const optim::TrainerOptions& base,

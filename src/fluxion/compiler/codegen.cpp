@@ -14,8 +14,11 @@ const char* kVectorMath =
 #include "fluxion/compiler/vector_math_source.inc"
     ;
 
+// The element type in memory; bf16 is stored as its 16 bits.
 const char* ctype(DType d) {
   switch (d) {
+    case DType::bf16:
+      return "uint16_t";
     case DType::f32:
       return "float";
     case DType::f64:
@@ -31,9 +34,14 @@ const char* ctype(DType d) {
   }
 }
 
+// The type a value has inside a kernel: bf16 is computed in f32, as the reference kernels
+// do (kernels_elementwise.cpp, via_f32), and rounded to bf16 after every op.
+const char* vtype(DType d) { return d == DType::bf16 ? "float" : ctype(d); }
+
 std::string literal_text(const Tensor& t) {
   double v = t.at(0);
   switch (t.dtype()) {
+    case DType::bf16:  // exact in f32
     case DType::f32:
       if (std::isnan(v)) return "__builtin_nanf(\"\")";
       if (std::isinf(v)) return v > 0 ? "__builtin_inff()" : "(-__builtin_inff())";
@@ -49,13 +57,39 @@ std::string literal_text(const Tensor& t) {
   }
 }
 
+// bf16 <-> f32 with core/half.cpp's rule, bit for bit: widening sets a NaN's quiet bit;
+// rounding is to nearest even, and a NaN keeps its top payload bits and turns quiet. A
+// rounded value is kept as the f32 it widens to, so a chain of bf16 ops stays in registers.
+const char* kBf16Helpers = R"(static inline float fx_bf16_load(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  if ((u & 0x7fffffffu) > 0x7f800000u) u |= 0x00400000u;
+  float f;
+  __builtin_memcpy(&f, &u, 4);
+  return f;
+}
+static inline float fx_bf16_round(float f) {
+  uint32_t u;
+  __builtin_memcpy(&u, &f, 4);
+  uint32_t r = (u & 0x7fffffffu) > 0x7f800000u ? (u | 0x00400000u) : u + 0x7fffu + ((u >> 16) & 1u);
+  r &= 0xffff0000u;
+  __builtin_memcpy(&f, &r, 4);
+  return f;
+}
+static inline uint16_t fx_bf16_bits(float f) {
+  uint32_t u;
+  __builtin_memcpy(&u, &f, 4);
+  return (uint16_t)(u >> 16);
+}
+
+)";
+
 // Parenthesised, so a negative literal never meets a minus sign ("--0x1p+0f").
 std::string literal(const Tensor& t) { return "(" + literal_text(t) + ")"; }
 
 // The value of node n from its operands' expressions, with the reference kernels' math.
 std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_dtype) {
-  bool f32 = in_dtype == DType::f32;
-  const char* T = ctype(in_dtype);
+  bool f32 = in_dtype == DType::f32 || in_dtype == DType::bf16;
+  const char* T = vtype(in_dtype);
   std::string e;
   switch (n.op) {
     case Op::neg:
@@ -159,7 +193,13 @@ std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_d
     default:
       fail("codegen: {} is not elementwise", op_name(n.op));
   }
+  if (n.dtype == DType::bf16) return fmt::format("fx_bf16_round((float)({}))", e);
   return fmt::format("({})({})", ctype(n.dtype), e);
+}
+
+// An input element as the kernel computes with it: bf16 widened to f32 (exact).
+std::string loaded(DType d, const std::string& element) {
+  return d == DType::bf16 ? "fx_bf16_load(" + element + ")" : element;
 }
 
 // Broadcast strides of an input over the domain's axes (0 on broadcast axes).
@@ -204,12 +244,15 @@ struct Emitter {
       std::vector<std::string> a;
       for (int in : n.inputs) a.push_back(value(in));
       DType in_dtype = n.op == Op::where ? p.node(n.inputs[1]).dtype : p.node(n.inputs[0]).dtype;
-      s += fmt::format("{}const {} v{} = {};\n", ind, ctype(n.dtype), m, op_expr(n, a, in_dtype));
+      s += fmt::format("{}const {} v{} = {};\n", ind, vtype(n.dtype), m, op_expr(n, a, in_dtype));
     }
     for (size_t o = 0; o < k.outputs.size(); ++o) {
       int m = k.outputs[o];
       if (p.node(m).op == Op::reduce_sum) continue;
-      s += fmt::format("{}y{}[{}] = v{};\n", ind, m, store_index, m);
+      // A bf16 value is already rounded: its top 16 bits are the stored pattern.
+      std::string v = p.node(m).dtype == DType::bf16 ? fmt::format("fx_bf16_bits(v{})", m)
+                                                     : fmt::format("v{}", m);
+      s += fmt::format("{}y{}[{}] = {};\n", ind, m, store_index, v);
     }
     return s;
   }
@@ -257,15 +300,16 @@ struct Emitter {
       std::string off = "0";
       for (int i = 0; i < m - 1; ++i)
         if (ms[q][i] != 0) off += fmt::format(" + i{} * {}", i, ms[q][i]);
-      const char* T = ctype(p.node(in).dtype);
+      DType d = p.node(in).dtype;
       if (ms[q][m - 1] == 0) {
-        out += fmt::format("{}const {} s{} = x{}[{}];\n", i2, T, in, in, off);
+        out += fmt::format("{}const {} s{} = {};\n", i2, vtype(d), in,
+                           loaded(d, fmt::format("x{}[{}]", in, off)));
         name[in] = fmt::format("s{}", in);
       } else {
-        out += fmt::format("{0}const {1}* __restrict r{2} = x{2} + {3} + j0 * {4};\n", i2, T, in,
-                           off, ms[q][m - 1]);
-        name[in] = ms[q][m - 1] == 1 ? fmt::format("r{}[j]", in)
-                                     : fmt::format("r{}[j * {}]", in, ms[q][m - 1]);
+        out += fmt::format("{0}const {1}* __restrict r{2} = x{2} + {3} + j0 * {4};\n", i2, ctype(d),
+                           in, off, ms[q][m - 1]);
+        name[in] = loaded(d, ms[q][m - 1] == 1 ? fmt::format("r{}[j]", in)
+                                               : fmt::format("r{}[j * {}]", in, ms[q][m - 1]));
       }
     }
     for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
@@ -372,20 +416,22 @@ struct Emitter {
     std::string pre;
     for (int in : k.inputs) {
       const Shape& s = p.node(in).shape;
-      const char* T = ctype(p.node(in).dtype);
+      DType d = p.node(in).dtype;
       int64_t n = numel(s);
       // Classified by shape, not element count: [R, 1] and [C] have the same count when
       // R == C.
       if (n == 1) {
-        pre += fmt::format("      const {} s{} = x{}[0];\n", T, in, in);
+        pre += fmt::format("      const {} s{} = {};\n", vtype(d), in,
+                           loaded(d, fmt::format("x{}[0]", in)));
         name[in] = fmt::format("s{}", in);
       } else if (s.size() == 2 && s[0] == R && s[1] == C) {
-        name[in] = fmt::format("x{}[r * {} + c0 + j]", in, C);
+        name[in] = loaded(d, fmt::format("x{}[r * {} + c0 + j]", in, C));
       } else if (s.size() == 2 && s[1] == 1) {  // [R, 1]
-        pre += fmt::format("      const {} s{} = x{}[r];\n", T, in, in);
+        pre += fmt::format("      const {} s{} = {};\n", vtype(d), in,
+                           loaded(d, fmt::format("x{}[r]", in)));
         name[in] = fmt::format("s{}", in);
       } else {  // [C] or [1, C]
-        name[in] = fmt::format("x{}[c0 + j]", in);
+        name[in] = loaded(d, fmt::format("x{}[c0 + j]", in));
       }
     }
     for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
@@ -426,6 +472,7 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
       "  return __builtin_convertvector(v, fx_d4);\n}\n"
       "static inline fx_d4 fx_widen4(const double* p) {\n"
       "  fx_d4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n\n";
+  src += kBf16Helpers;
   info->clear();
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const FusedKernel& k = plan.kernels[i];

@@ -11,7 +11,11 @@ namespace fx::compiler {
 
 namespace {
 
-bool fusible_dtype(DType d) { return d == DType::f32 || d == DType::f64 || d == DType::boolean; }
+// bf16 computes in f32 and rounds after every op (codegen.cpp), as the reference kernels do;
+// f16 is left to the reference kernels.
+bool fusible_dtype(DType d) {
+  return d == DType::f32 || d == DType::f64 || d == DType::bf16 || d == DType::boolean;
+}
 
 bool elementwise_op(Op op) {
   return is_unary_elementwise(op) || is_broadcasting_elementwise(op) || op == Op::cast ||
