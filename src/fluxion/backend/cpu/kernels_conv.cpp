@@ -1,7 +1,9 @@
 // conv2d and its two transposes. f32 through oneDNN's convolution primitives (forward,
 // backward-data, backward-weights; the library picks its blocked layouts and we reorder
 // from/to plain NCHW/OIHW); f64 through a direct loop that serves as the reference; bf16
-// and f16 compute in f32 and round once. Primitives are cached by problem.
+// through oneDNN's bf16 primitives where the CPU has them (AVX512_BF16: bf16 operands, f32
+// accumulation, the result rounded once), else, like f16, computed in f32 and rounded once.
+// Primitives are cached by problem and element type.
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fluxion/backend/cpu/kernels.h"
@@ -122,7 +125,7 @@ void ref_backward_weights(const Geom& g, const T* x, const T* gy, T* dw) {
   });
 }
 
-// ---- oneDNN (f32) ----
+// ---- oneDNN (f32, bf16) ----
 
 struct Prim {
   dnnl::primitive prim;
@@ -132,7 +135,9 @@ struct Prim {
 struct ConvCache {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mu;
-  std::map<std::pair<int, std::array<int64_t, 16>>, Prim> prims;
+  // Keyed by (kind, element type, geometry); an empty primitive marks a bf16 problem oneDNN
+  // has no kernel for on this CPU.
+  std::map<std::tuple<int, int, std::array<int64_t, 16>>, Prim> prims;
 };
 
 ConvCache& cache() {
@@ -140,19 +145,20 @@ ConvCache& cache() {
   return c;
 }
 
-memory::desc plain_src(const Geom& g) {
-  return {{g.N, g.C, g.H, g.W}, memory::data_type::f32, memory::format_tag::nchw};
+using DT = memory::data_type;
+
+memory::desc plain_src(const Geom& g, DT t) {
+  return {{g.N, g.C, g.H, g.W}, t, memory::format_tag::nchw};
 }
-memory::desc plain_dst(const Geom& g) {
-  return {{g.N, g.O, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nchw};
+memory::desc plain_dst(const Geom& g, DT t) {
+  return {{g.N, g.O, g.OH, g.OW}, t, memory::format_tag::nchw};
 }
-memory::desc plain_weights(const Geom& g) {
-  if (g.G == 1) return {{g.O, g.C, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::oihw};
-  return {
-      {g.G, g.O / g.G, g.C / g.G, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::goihw};
+memory::desc plain_weights(const Geom& g, DT t) {
+  if (g.G == 1) return {{g.O, g.C, g.KH, g.KW}, t, memory::format_tag::oihw};
+  return {{g.G, g.O / g.G, g.C / g.G, g.KH, g.KW}, t, memory::format_tag::goihw};
 }
 
-Prim build(Kind kind, const Geom& g, const dnnl::engine& eng) {
+Prim build(Kind kind, const Geom& g, DT t, const dnnl::engine& eng) {
   // Layouts: oneDNN picks its blocked ones (nChw8c on AVX2) for all three, and the
   // arguments are reordered from/to plain NCHW/OIHW around the call. Its plain-layout
   // kernels are GEMM-based: on an idle machine the U-Net step took ~720 ms with them for
@@ -163,11 +169,12 @@ Prim build(Kind kind, const Geom& g, const dnnl::engine& eng) {
     return std::string(e ? e : "");
   }();
   bool plain = forced == "plain";
-  auto any = [plain](const memory::desc& d) {
+  auto any = [plain, t](const memory::desc& d) {
     if (plain) return d;
-    return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
+    return memory::desc(d.dims(), t, memory::format_tag::any);
   };
-  memory::desc src = any(plain_src(g)), wei = any(plain_weights(g)), dst = any(plain_dst(g));
+  memory::desc src = any(plain_src(g, t)), wei = any(plain_weights(g, t)),
+               dst = any(plain_dst(g, t));
   memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
   auto alg = dnnl::algorithm::convolution_direct;
   dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, alg, src, wei, dst, strides,
@@ -187,17 +194,23 @@ Prim build(Kind kind, const Geom& g, const dnnl::engine& eng) {
           pd.diff_dst_desc()};
 }
 
-const Prim& get_prim(Kind kind, const Geom& g) {
+// The cached primitive, or nullptr for a bf16 problem oneDNN cannot run natively here.
+const Prim* find_prim(Kind kind, const Geom& g, DT t) {
   ConvCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
-  auto key = std::make_pair((int)kind, g.key());
+  auto key = std::make_tuple((int)kind, (int)t, g.key());
   auto it = c.prims.find(key);
-  if (it != c.prims.end()) return it->second;
-  try {
-    return c.prims.emplace(key, build(kind, g, c.engine)).first->second;
-  } catch (const dnnl::error& e) {
-    fail("conv2d: oneDNN has no f32 convolution for this problem ({})", e.what());
+  if (it == c.prims.end()) {
+    try {
+      it = c.prims.emplace(key, build(kind, g, t, c.engine)).first;
+    } catch (const dnnl::error& e) {
+      if (t != DT::f32)
+        it = c.prims.emplace(key, Prim{}).first;
+      else
+        fail("conv2d: oneDNN has no f32 convolution for this problem ({})", e.what());
+    }
   }
+  return it->second.prim ? &it->second : nullptr;
 }
 
 // Scratch for the blocked copies, reused from call to call on each thread: a fresh
@@ -277,29 +290,29 @@ Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, vo
   return {user, memory(want, eng, scratch(slot, want.get_size()))};
 }
 
-void onednn_conv(Kind kind, const Geom& g, const float* a, const float* b, float* out,
-                 std::array<ConvOperandCopy*, 2> shared, const Shape& sa, const Shape& sb) {
-  const Prim& p = get_prim(kind, g);
+void onednn_conv(const Prim& p, Kind kind, const Geom& g, DT t, const void* a, const void* b,
+                 void* out, std::array<ConvOperandCopy*, 2> shared, const Shape& sa,
+                 const Shape& sb) {
   const dnnl::engine& eng = cache().engine;
   dnnl::stream s(eng);
   if (kind == Kind::fwd) {
-    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng, shared[0], sa);
-    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng, shared[1], sb);
-    Arg y = output_arg(2, p.dst, plain_dst(g), out, eng);
+    Arg x = input_arg(0, p.src, plain_src(g, t), a, s, eng, shared[0], sa);
+    Arg w = input_arg(1, p.weights, plain_weights(g, t), b, s, eng, shared[1], sb);
+    Arg y = output_arg(2, p.dst, plain_dst(g, t), out, eng);
     p.prim.execute(s, {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DST, y.used}});
     if (y.used != y.user) dnnl::reorder(y.used, y.user).execute(s, y.used, y.user);
   } else if (kind == Kind::bwd_data) {
-    Arg gy = input_arg(0, p.dst, plain_dst(g), a, s, eng, shared[0], sa);
-    Arg w = input_arg(1, p.weights, plain_weights(g), b, s, eng, shared[1], sb);
-    Arg dx = output_arg(2, p.src, plain_src(g), out, eng);
+    Arg gy = input_arg(0, p.dst, plain_dst(g, t), a, s, eng, shared[0], sa);
+    Arg w = input_arg(1, p.weights, plain_weights(g, t), b, s, eng, shared[1], sb);
+    Arg dx = output_arg(2, p.src, plain_src(g, t), out, eng);
     p.prim.execute(
         s,
         {{DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DIFF_SRC, dx.used}});
     if (dx.used != dx.user) dnnl::reorder(dx.used, dx.user).execute(s, dx.used, dx.user);
   } else {
-    Arg x = input_arg(0, p.src, plain_src(g), a, s, eng, shared[0], sa);
-    Arg gy = input_arg(1, p.dst, plain_dst(g), b, s, eng, shared[1], sb);
-    Arg dw = output_arg(2, p.weights, plain_weights(g), out, eng);
+    Arg x = input_arg(0, p.src, plain_src(g, t), a, s, eng, shared[0], sa);
+    Arg gy = input_arg(1, p.dst, plain_dst(g, t), b, s, eng, shared[1], sb);
+    Arg dw = output_arg(2, p.weights, plain_weights(g, t), out, eng);
     p.prim.execute(
         s,
         {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_DIFF_WEIGHTS, dw.used}});
@@ -338,6 +351,17 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     if (K == Kind::bwd_weights) ref_backward_weights(g, a, b, o);
     return;
   }
+  if (node.dtype == DType::bf16) {
+    if (const Prim* p = find_prim(K, g, DT::bf16)) {
+      try {
+        onednn_conv(*p, K, g, DT::bf16, in[0].raw(), in[1].raw(), out.raw(), {}, in_shape[0],
+                    in_shape[1]);
+        return;
+      } catch (const dnnl::error& e) {
+        fail("{}: oneDNN failed on a bf16 problem: {}", op_name(node.op), e.what());
+      }
+    }
+  }
   if (node.dtype != DType::f32) {  // low precision: compute in f32, round once
     Node wide = node;
     wide.dtype = DType::f32;
@@ -351,7 +375,8 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     return in[k].defined() ? in[k].data<float>() : nullptr;
   };
   try {
-    onednn_conv(K, g, data(0), data(1), out.data<float>(), shared, in_shape[0], in_shape[1]);
+    onednn_conv(*find_prim(K, g, DT::f32), K, g, DT::f32, data(0), data(1), out.data<float>(),
+                shared, in_shape[0], in_shape[1]);
   } catch (const dnnl::error& e) {
     fail(
         "{}: oneDNN failed on x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
