@@ -12,6 +12,9 @@ namespace fx {
 
 using Feeds = std::unordered_map<std::string, Tensor>;
 
+// "runs 2..N (the first left out)" or "its only run": what a FLUXION_PROFILE line averages.
+std::string profile_runs_text(int runs);
+
 class Interpreter {
  public:
   Interpreter(const Graph& graph, std::vector<Var> outputs, Backend& backend = cpu_backend());
@@ -35,7 +38,8 @@ class Interpreter {
   std::vector<std::string> required_;
   size_t peak_bytes_ = 0;
   bool profile_ = false;
-  std::vector<double> op_ms_;
+  int runs_ = 0;
+  std::vector<double> op_ms_, first_ms_;  // FLUXION_PROFILE: runs 2..N, and run 1
 };
 
 // One-shot helper: evaluate outputs once.
