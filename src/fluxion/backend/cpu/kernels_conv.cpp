@@ -176,7 +176,18 @@ Prim build(Kind kind, const Geom& g, DT t, const dnnl::engine& eng) {
   memory::desc src = any(plain_src(g, t)), wei = any(plain_weights(g, t)),
                dst = any(plain_dst(g, t));
   memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
-  auto alg = dnnl::algorithm::convolution_direct;
+  // oneDNN's own choice of algorithm (convolution_auto): on AVX-512 it takes Winograd
+  // F(4x4, 3x3) for the 3x3 stride-1 f32 problems where it expects a gain, direct otherwise.
+  // Measured 2026-12-06 (Zen 5, U-Net step, ONEDNN_VERBOSE): forward 57 -> 43 ms, backward-data
+  // 58 -> 39 ms, the compiled step 275-281 -> 249-254 ms. FLUXION_CONV_ALGORITHM=direct
+  // keeps the direct kernels (Winograd rounds differently: see ConvWinogradStaysAccurate).
+  static const auto alg = [] {
+    const char* e = std::getenv("FLUXION_CONV_ALGORITHM");
+    std::string v = e ? e : "auto";
+    FX_CHECK(v == "auto" || v == "direct",
+             "FLUXION_CONV_ALGORITHM='{}': expected 'auto' (oneDNN's choice) or 'direct'", v);
+    return v == "direct" ? dnnl::algorithm::convolution_direct : dnnl::algorithm::convolution_auto;
+  }();
   dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, alg, src, wei, dst, strides,
                                      dil, pad, pad);
   dnnl::convolution_forward::primitive_desc fpd(fd, eng);
