@@ -32,6 +32,7 @@
 #include "fluxion/compiler/memory_plan.h"
 #include "fluxion/compiler/passes.h"
 #include "fluxion/exec/interpreter.h"
+#include "fluxion/exec/run_profile.h"
 
 namespace fx::compiler {
 
@@ -116,10 +117,8 @@ class Executable {
   CompileStats stats_;
   size_t peak_dynamic_ = 0;
   bool profile_ = false, profile_detail_ = false;
-  int profile_runs_ = 0;
-  // FLUXION_PROFILE: ms by "fused_kernels", "dot", other op names; runs 2..N and run 1.
-  std::map<std::string, double> profile_ms_, profile_first_ms_;
-  std::mutex run_mu_;  // buffers are shared between runs: one run at a time
+  RunProfile profile_ms_;  // FLUXION_PROFILE: ms by "fused_kernels", "dot", other op names
+  std::mutex run_mu_;      // buffers are shared between runs: one run at a time
 };
 
 std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& outputs,

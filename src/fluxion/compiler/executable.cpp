@@ -294,17 +294,10 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
 }
 
 Executable::~Executable() {
-  if (!profile_ || profile_runs_ == 0) return;
-  // As the interpreter's: the first run (fresh arena pages, library primitives) is left out
-  // when there are others.
-  const auto& ms_by_kind = profile_runs_ > 1 ? profile_ms_ : profile_first_ms_;
-  int counted = profile_runs_ > 1 ? profile_runs_ - 1 : 1;
-  std::multimap<double, std::string, std::greater<double>> by_time;
-  for (auto& [k, ms] : ms_by_kind) by_time.emplace(ms / counted, k);
-  std::string s = fmt::format("FLUXION_PROFILE (compiled): ms per run by step kind, mean over {}:",
-                              profile_runs_text(profile_runs_));
-  for (auto& [ms, k] : by_time) s += fmt::format(" {}={:.3f}", k, ms);
-  std::fprintf(stderr, "%s\n", s.c_str());
+  if (profile_)
+    if (std::string s = profile_ms_.line("FLUXION_PROFILE (compiled): ms per run by step kind");
+        !s.empty())
+      std::fprintf(stderr, "%s\n", s.c_str());
 }
 
 Tensor Executable::output_buffer(int id) {
@@ -452,7 +445,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
               shape_str(prog_.node(n.inputs[1]).shape), n.attrs.transpose_b ? "^T" : "");
         }
       }
-      (profile_runs_ == 0 ? profile_first_ms_ : profile_ms_)[kind] += ms_since(t0);
+      profile_ms_.add(kind, ms_since(t0));
     }
     peak_dynamic_ = std::max(peak_dynamic_, live);
     for (int v : free_after_[s]) {
@@ -464,7 +457,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
       copies[v].reset();
     }
   }
-  ++profile_runs_;
+  if (profile_) profile_ms_.end_run();
   std::vector<Tensor> out;
   for (int o : prog_.outputs) out.push_back(values[o]);
   return out;

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <map>
 
 #include "fluxion/core/error.h"
 
@@ -10,8 +9,6 @@ namespace fx {
 
 Interpreter::Interpreter(const Graph& graph, std::vector<Var> outputs, Backend& backend)
     : graph_(graph), backend_(backend), profile_(std::getenv("FLUXION_PROFILE") != nullptr) {
-  op_ms_.assign((size_t)Op::count, 0.0);
-  first_ms_.assign((size_t)Op::count, 0.0);
   std::vector<char> needed(graph.size(), 0);
   for (const Var& v : outputs) {
     FX_CHECK(v.graph == &graph, "Interpreter: output from another graph");
@@ -60,7 +57,7 @@ std::vector<Tensor> Interpreter::run(const Feeds& feeds) {
       values[id] = backend_.execute(n, args);
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      (runs_ == 0 ? first_ms_ : op_ms_)[(int)n.op] += ms;
+      profile_ms_.add(op_name(n.op), ms);
     } else {
       values[id] = backend_.execute(n, args);
     }
@@ -72,29 +69,16 @@ std::vector<Tensor> Interpreter::run(const Feeds& feeds) {
         values[in] = Tensor();
       }
   }
-  ++runs_;
+  if (profile_) profile_ms_.end_run();
   std::vector<Tensor> out;
   for (int o : outputs_) out.push_back(values[o]);
   return out;
 }
 
-std::string profile_runs_text(int runs) {
-  return runs > 1 ? fmt::format("runs 2..{} (the first left out)", runs) : "its only run";
-}
-
 Interpreter::~Interpreter() {
-  if (!profile_ || runs_ == 0) return;
-  // The first run touches fresh buffers and creates library primitives: left out when
-  // there are others, so short runs are not dominated by it.
-  const std::vector<double>& ms = runs_ > 1 ? op_ms_ : first_ms_;
-  int counted = runs_ > 1 ? runs_ - 1 : 1;
-  std::multimap<double, int, std::greater<double>> by_time;
-  for (size_t i = 0; i < ms.size(); ++i)
-    if (ms[i] > 0) by_time.emplace(ms[i] / counted, (int)i);
-  std::string s = fmt::format("FLUXION_PROFILE: ms per run by op kind, mean over {}:",
-                              profile_runs_text(runs_));
-  for (auto& [t, op] : by_time) s += fmt::format(" {}={:.3f}", op_name((Op)op), t);
-  std::fprintf(stderr, "%s\n", s.c_str());
+  if (profile_)
+    if (std::string s = profile_ms_.line("FLUXION_PROFILE: ms per run by op kind"); !s.empty())
+      std::fprintf(stderr, "%s\n", s.c_str());
 }
 
 std::vector<Tensor> evaluate(const std::vector<Var>& outputs, const Feeds& feeds) {

@@ -7,13 +7,11 @@
 #include <vector>
 
 #include "fluxion/backend/backend.h"
+#include "fluxion/exec/run_profile.h"
 
 namespace fx {
 
 using Feeds = std::unordered_map<std::string, Tensor>;
-
-// "runs 2..N (the first left out)" or "its only run": what a FLUXION_PROFILE line averages.
-std::string profile_runs_text(int runs);
 
 class Interpreter {
  public:
@@ -38,8 +36,7 @@ class Interpreter {
   std::vector<std::string> required_;
   size_t peak_bytes_ = 0;
   bool profile_ = false;
-  int runs_ = 0;
-  std::vector<double> op_ms_, first_ms_;  // FLUXION_PROFILE: runs 2..N, and run 1
+  RunProfile profile_ms_;  // FLUXION_PROFILE: ms by op kind
 };
 
 // One-shot helper: evaluate outputs once.

@@ -362,18 +362,12 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     if (K == Kind::bwd_weights) ref_backward_weights(g, a, b, o);
     return;
   }
-  if (node.dtype == DType::bf16) {
-    if (const Prim* p = find_prim(K, g, DT::bf16)) {
-      try {
-        onednn_conv(*p, K, g, DT::bf16, in[0].raw(), in[1].raw(), out.raw(), {}, in_shape[0],
-                    in_shape[1]);
-        return;
-      } catch (const dnnl::error& e) {
-        fail("{}: oneDNN failed on a bf16 problem: {}", op_name(node.op), e.what());
-      }
-    }
-  }
-  if (node.dtype != DType::f32) {  // low precision: compute in f32, round once
+  // bf16 runs oneDNN's bf16 primitive where this CPU has one (the operands are then never
+  // shared copies: layout assignment shares f32 ones only).
+  const Prim* native = node.dtype == DType::f32    ? find_prim(K, g, DT::f32)
+                       : node.dtype == DType::bf16 ? find_prim(K, g, DT::bf16)
+                                                   : nullptr;
+  if (!native) {  // low precision without a native kernel: compute in f32, round once
     Node wide = node;
     wide.dtype = DType::f32;
     Tensor ins[2] = {in[0].to(DType::f32), in[1].to(DType::f32)};
@@ -382,18 +376,16 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     convert(wide_out.raw(), DType::f32, out.raw(), node.dtype, out.numel());
     return;
   }
-  auto data = [&](int k) -> const float* {
-    return in[k].defined() ? in[k].data<float>() : nullptr;
-  };
+  auto data = [&](int k) -> const void* { return in[k].defined() ? in[k].raw() : nullptr; };
   try {
-    onednn_conv(*find_prim(K, g, DT::f32), K, g, DT::f32, data(0), data(1), out.data<float>(),
-                shared, in_shape[0], in_shape[1]);
+    onednn_conv(*native, K, g, node.dtype == DType::f32 ? DT::f32 : DT::bf16, data(0), data(1),
+                out.raw(), shared, in_shape[0], in_shape[1]);
   } catch (const dnnl::error& e) {
     fail(
-        "{}: oneDNN failed on x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
+        "{}: oneDNN failed on {} x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
         "dilation {}x{} groups {}: {}",
-        op_name(node.op), g.N, g.C, g.H, g.W, g.O, g.C / g.G, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw,
-        g.dh, g.dw, g.G, e.what());
+        op_name(node.op), dtype_name(node.dtype), g.N, g.C, g.H, g.W, g.O, g.C / g.G, g.KH, g.KW,
+        g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.G, e.what());
   }
 }
 
