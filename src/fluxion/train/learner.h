@@ -1,0 +1,48 @@
+// What the training loop steps: a method's trainable state behind one interface. Most methods
+// use TrainerLearner (one traced optim::Trainer and a batch function); a GAN steps two
+// trainers, a particle flow moves particles. The loop (train_loop.h) handles everything else.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fluxion/optim/trainer.h"
+
+namespace fx::train {
+
+using StepMetrics = std::vector<std::pair<std::string, double>>;  // {"loss", 0.12}, ...
+
+class Learner {
+ public:
+  virtual ~Learner() = default;
+  // Runs training step `step` (1-based) and returns what to log; "loss" first by convention.
+  virtual StepMetrics step(int64_t step) = 0;
+  // Everything besides the weights that a resume needs (optimizer moments, EMA, particles).
+  virtual std::map<std::string, Tensor> state() const = 0;
+  virtual void set_state(const std::map<std::string, Tensor>& s, int64_t step) = 0;
+  // Extra fields for metrics.jsonl (loss scale, skipped steps), at log time.
+  virtual void log_fields(nlohmann::json& line) const {}
+};
+
+// Batches for step s (1-based), drawn deterministically from (seed, s), so resuming replays
+// the same data.
+using BatchFn = std::function<Feeds(int64_t step)>;
+
+class TrainerLearner : public Learner {
+ public:
+  TrainerLearner(std::unique_ptr<optim::Trainer> trainer, BatchFn batches)
+      : trainer_(std::move(trainer)), batches_(std::move(batches)) {}
+  StepMetrics step(int64_t step) override;
+  std::map<std::string, Tensor> state() const override { return trainer_->state(); }
+  void set_state(const std::map<std::string, Tensor>& s, int64_t step) override;
+  void log_fields(nlohmann::json& line) const override;
+  optim::Trainer& trainer() { return *trainer_; }
+
+ private:
+  std::unique_ptr<optim::Trainer> trainer_;
+  BatchFn batches_;
+};
+
+}  // namespace fx::train
