@@ -1,0 +1,100 @@
+#include "fluxion/gen/fdiv_flow.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "fluxion/core/error.h"
+#include "fluxion/core/philox.h"
+
+namespace fx::gen {
+
+FDivergence fdivergence_from_name(const std::string& name) {
+  if (name == "kl") return FDivergence::kl;
+  if (name == "reverse-kl") return FDivergence::reverse_kl;
+  if (name == "js") return FDivergence::js;
+  fail("unknown f-divergence '{}' (kl, reverse-kl, js)", name);
+}
+
+std::string fdivergence_name(FDivergence f) {
+  switch (f) {
+    case FDivergence::kl:
+      return "kl";
+    case FDivergence::reverse_kl:
+      return "reverse-kl";
+    case FDivergence::js:
+      return "js";
+  }
+  return "?";
+}
+
+double fdiv_weight(FDivergence f, double d, double max_log_ratio) {
+  switch (f) {
+    case FDivergence::kl:
+      return std::exp(std::min(d, max_log_ratio));
+    case FDivergence::reverse_kl:
+      return 1.0;
+    case FDivergence::js:
+      return 1.0 / (1.0 + std::exp(-d));
+  }
+  return 0.0;
+}
+
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
+  // splitmix64 finaliser over the three words
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull ^ (a + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^
+               (b + 0x8CB92BA72F3D8DD7ull) * 0x94D049BB133111EBull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+Tensor random_rows(const Tensor& x, int64_t n, uint64_t seed, uint64_t offset) {
+  int64_t rows = x.dim(0), d = x.dim(1);
+  std::vector<double> u(n);
+  philox_uniform(seed, offset, u.data(), n);
+  Tensor out({n, d}, DType::f32);
+  const float* src = x.data<float>();
+  float* dst = out.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t r = std::min<int64_t>((int64_t)(u[i] * rows), rows - 1);
+    std::memcpy(dst + i * d, src + r * d, d * sizeof(float));
+  }
+  return out;
+}
+
+FDivFlow::FDivFlow(TargetSampler target, const FDivFlowOptions& o, const RatioClassifierConfig& c)
+    : target_(std::move(target)), o_(o), clf_(c) {
+  check_dt(o.dt, "f-divergence flow");
+  FX_CHECK(o.classifier_steps > 0, "f-divergence flow: classifier steps {} must be positive",
+           o.classifier_steps);
+}
+
+double FDivFlow::step(Tensor& x, int64_t step) {
+  check_particles(x, "f-divergence flow");
+  FX_CHECK(x.dim(1) == clf_.config().dim, "f-divergence flow: particles {} but dimension {}",
+           shape_str(x.shape()), clf_.config().dim);
+  int64_t b = clf_.config().batch;
+  double loss = 0;
+  for (int64_t k = 0; k < o_.classifier_steps; ++k) {
+    uint64_t s = mix_seed(o_.seed, step, k);
+    loss = clf_.train_step(target_(b, s), random_rows(x, b, s, 0x524f5753ull));
+  }
+  Tensor d, g;
+  clf_.logit_and_grad(x, &d, &g);
+  int64_t n = x.dim(0), dim = x.dim(1);
+  float* p = x.data<float>();
+  const float* dv = d.data<float>();
+  const float* gv = g.data<float>();
+  std::vector<double> w(n);
+  double mean_w = 0;
+  for (int64_t i = 0; i < n; ++i) mean_w += (w[i] = fdiv_weight(o_.f, dv[i], o_.max_log_ratio));
+  mean_w /= n;
+  double dt = o_.normalize_time && mean_w > 0 ? o_.dt / mean_w : o_.dt;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < dim; ++c) p[i * dim + c] += (float)(dt * w[i] * gv[i * dim + c]);
+  check_step(x, "f-divergence flow (" + fdivergence_name(o_.f) + ")", step);
+  return loss;
+}
+
+}  // namespace fx::gen
