@@ -143,6 +143,10 @@ GaussianMixture GaussianMixture::load(const std::string& path) {
   return from_json(j, path);
 }
 
+bool GaussianMixture::is_builtin(const std::string& name) {
+  return name == "8gaussians" || name == "25gaussians" || name == "gaussian";
+}
+
 GaussianMixture GaussianMixture::by_name(const std::string& name, int64_t dim) {
   if (name == "8gaussians") {
     std::vector<MixtureComponent> c;
@@ -150,6 +154,12 @@ GaussianMixture GaussianMixture::by_name(const std::string& name, int64_t dim) {
       double a = k * 2 * std::numbers::pi / 8;
       c.push_back({1.0 / 8, {4 * std::cos(a), 4 * std::sin(a)}, {0.25, 0, 0, 0.25}});
     }
+    return GaussianMixture(std::move(c), name);
+  }
+  if (name == "25gaussians") {
+    std::vector<MixtureComponent> c;
+    for (int k = 0; k < 25; ++k)
+      c.push_back({1.0 / 25, {2.0 * (k % 5 - 2), 2.0 * (k / 5 - 2)}, {0.04, 0, 0, 0.04}});
     return GaussianMixture(std::move(c), name);
   }
   if (name == "gaussian") {

@@ -28,8 +28,9 @@ class GaussianMixture {
                            const std::string& where = "mixture");
   static GaussianMixture from_json(const nlohmann::json& j, const std::string& where);
   static GaussianMixture load(const std::string& path);
-  // Built-in targets: "8gaussians" (the same law as data::sample_toy("8gaussians")),
+  // Built-in targets: "8gaussians" and "25gaussians" (the laws of data::sample_toy),
   // "gaussian" (N(0, I) in `dim` dimensions); anything else is read as a JSON file.
+  static bool is_builtin(const std::string& name);
   static GaussianMixture by_name(const std::string& name, int64_t dim = 2);
 
   int64_t dim() const { return dim_; }

@@ -14,6 +14,8 @@ std::unique_ptr<Method> make_rectified_flow();
 std::unique_ptr<Method> make_ddpm();
 std::unique_ptr<Method> make_lru();
 std::unique_ptr<Method> make_rnn();
+std::unique_ptr<Method> make_particle_flow();
+std::unique_ptr<Method> make_monoflow();
 
 namespace {
 const std::vector<std::pair<std::string, MethodFactory>>& registry() {
@@ -23,6 +25,8 @@ const std::vector<std::pair<std::string, MethodFactory>>& registry() {
       {"lru", make_lru},
       {"rnn", make_rnn},
       {"gaussian", make_gaussian},
+      {"particle-flow", make_particle_flow},
+      {"monoflow", make_monoflow},
   };
   return methods;
 }
