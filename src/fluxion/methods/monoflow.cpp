@@ -2,13 +2,14 @@
 // loss is −h(D(g(z))) for a monotone h (ns, vanilla, logit, arcsinh), or the particle-matching
 // loss with several generator steps per discriminator step. Both nets are the run's model
 // ("disc.*", "gen.*"); both optimizers' moments are its state.
+#include "fluxion/gen/monoflow.h"
+
 #include <cmath>
 
 #include "fluxion/core/error.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/gen/flow_metrics.h"
 #include "fluxion/gen/mixture_target.h"
-#include "fluxion/gen/monoflow.h"
 #include "fluxion/methods/method.h"
 #include "fluxion/methods/point_methods.h"
 
@@ -57,8 +58,8 @@ class MonoFlow : public Method {
     data::PointSource* d = data_src_.get();
     gen::MonoFlowConfig c = config(ctx.train);
     c.dim = d->dim();
-    gan_ = std::make_unique<gen::MonoFlowGAN>(c,
-                                              [d](int64_t n, uint64_t s) { return d->sample(n, s); });
+    gan_ = std::make_unique<gen::MonoFlowGAN>(
+        c, [d](int64_t n, uint64_t s) { return d->sample(n, s); });
   }
   std::vector<std::pair<std::string, nn::Parameter*>> parameters() override {
     auto p = gan_->disc().named_parameters("disc");
@@ -68,8 +69,8 @@ class MonoFlow : public Method {
   std::unique_ptr<train::Learner> learner(const RunContext& ctx) override;
   void after_training(const RunContext& ctx, train::Learner&) override {
     Tensor s = gan_->sample(2000, ctx.train.seed + 7);
-    save_samples_picture(ctx.dir + "/samples.png", "MonoFlow (h = " + h_ + "): samples vs data",
-                         s, *data_src_, ctx.train.seed);
+    save_samples_picture(ctx.dir + "/samples.png", "MonoFlow (h = " + h_ + "): samples vs data", s,
+                         *data_src_, ctx.train.seed);
     save_loss_picture(ctx.dir, "MonoFlow: generator loss −h(D)");
   }
   Tensor sample(const RunContext&, int64_t n, uint64_t seed) override {

@@ -77,7 +77,8 @@ class ParticleFlow : public Method {
   }
 
   void build(const RunContext& ctx) override {
-    target_p_ = std::make_unique<gen::GaussianMixture>(gen::GaussianMixture::by_name(target_, dim_));
+    target_p_ =
+        std::make_unique<gen::GaussianMixture>(gen::GaussianMixture::by_name(target_, dim_));
     int64_t d = target_p_->dim();
     x_ = Tensor({particles_, d}, DType::f32);
     philox_normal(data_seed(ctx.train.seed), 0x50415254ull, x_.data<float>(), x_.numel());
@@ -127,10 +128,10 @@ class ParticleFlow : public Method {
   // Scores of particles x against exact target samples.
   nlohmann::json score(const Tensor& x, uint64_t seed) const {
     int64_t n = x.dim(0);
-    nlohmann::json j{{"n", n},
-                     {"sliced_w2", metrics::sliced_wasserstein(x, target_p_->sample(n, seed + 1),
-                                                               256, seed)},
-                     {"sliced_w2_floor", gen::sliced_w2_floor(*target_p_, n, seed, 4)}};
+    nlohmann::json j{
+        {"n", n},
+        {"sliced_w2", metrics::sliced_wasserstein(x, target_p_->sample(n, seed + 1), 256, seed)},
+        {"sliced_w2_floor", gen::sliced_w2_floor(*target_p_, n, seed, 4)}};
     if (target_p_->size() > 1) {
       gen::ModeCoverage mc = gen::mode_coverage(x, *target_p_);
       j["modes_covered"] = mc.covered;
@@ -159,20 +160,19 @@ class ParticleFlow : public Method {
 
 class ParticleLearner : public train::Learner {
  public:
-  ParticleLearner(ParticleFlow& m, const RunContext& ctx) : m_(m), ctx_(ctx) {
-    snapshot(0);
-  }
+  ParticleLearner(ParticleFlow& m, const RunContext& ctx) : m_(m), ctx_(ctx) { snapshot(0); }
   train::StepMetrics step(int64_t s) override {
     Tensor& x = m_.particles();
     gen::GaussianMixture& p = m_.target();
     train::StepMetrics out;
     double clf = 0;
     if (m_.flow_ == "langevin") {
-      gen::langevin_step(x, [&](const Tensor& y) { return p.score(y); }, m_.dt_, ctx_.train.seed,
-                         s);
+      gen::langevin_step(
+          x, [&](const Tensor& y) { return p.score(y); }, m_.dt_, ctx_.train.seed, s);
       gen::check_step(x, "langevin", s);
     } else if (m_.flow_ == "svgd") {
-      gen::svgd_step(x, [&](const Tensor& y) { return p.score(y); }, m_.dt_, m_.bandwidth_);
+      gen::svgd_step(
+          x, [&](const Tensor& y) { return p.score(y); }, m_.dt_, m_.bandwidth_);
       gen::check_step(x, "svgd", s);
     } else {
       clf = m_.fdiv()->step(x, s);
