@@ -1,5 +1,6 @@
 #include "fluxion/gen/fdiv_flow.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -76,7 +77,8 @@ double FDivFlow::step(Tensor& x, int64_t step) {
            shape_str(x.shape()), clf_.config().dim);
   int64_t b = clf_.config().batch;
   double loss = 0;
-  for (int64_t k = 0; k < o_.classifier_steps; ++k) {
+  int64_t fits = o_.classifier_steps + (step == 1 ? o_.classifier_warmup : 0);
+  for (int64_t k = 0; k < fits; ++k) {
     uint64_t s = mix_seed(o_.seed, step, k);
     loss = clf_.train_step(target_(b, s), random_rows(x, b, s, 0x524f5753ull));
   }
@@ -91,6 +93,15 @@ double FDivFlow::step(Tensor& x, int64_t step) {
   for (int64_t i = 0; i < n; ++i) mean_w += (w[i] = fdiv_weight(o_.f, dv[i], o_.max_log_ratio));
   mean_w /= n;
   double dt = o_.normalize_time && mean_w > 0 ? o_.dt / mean_w : o_.dt;
+  if (o_.max_move > 0) {
+    double fastest = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double g2 = 0;
+      for (int64_t c = 0; c < dim; ++c) g2 += double(gv[i * dim + c]) * gv[i * dim + c];
+      fastest = std::max(fastest, w[i] * std::sqrt(g2));
+    }
+    if (dt * fastest > o_.max_move) dt = o_.max_move / fastest;
+  }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < dim; ++c) p[i * dim + c] += (float)(dt * w[i] * gv[i * dim + c]);
   check_step(x, "f-divergence flow (" + fdivergence_name(o_.f) + ")", step);

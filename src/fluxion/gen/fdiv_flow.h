@@ -10,7 +10,12 @@
 // clouds, so e^d is capped at e^{max_log_ratio}. With normalize_time each step divides dt by
 // the particles' mean weight: a global rescaling of the velocity is only a change of time,
 // so q_t follows the same path, but the KL flow no longer stalls while e^d ≪ 1 everywhere
-// (a cloud that starts far from the target).
+// (a cloud that starts far from the target). max_move caps the largest displacement of a
+// step (again by a global rescaling of that step): where the mean weight is tiny, dt/mean(w)
+// would otherwise throw the few particles with e^d ≫ mean(w) far past the target. The KL
+// flow's e^d favours exactly the particles beyond the target where the classifier's logit
+// extrapolates upward: a few percent overshoot (|x| ≈ 10–80) with any of these settings;
+// max_log_ratio = 1 keeps it to the fewest (docs/gradient_flows.md).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -34,8 +39,13 @@ struct FDivFlowOptions {
   FDivergence f = FDivergence::kl;
   double dt = 0.1;
   int64_t classifier_steps = 5;  // Adam steps per flow step (warm-started)
+  // Extra Adam steps before flow step 1. Off by default: with a trained logit at step 1,
+  // mean(e^d) over a cloud far from the target is tiny and normalize_time flings the edge
+  // particles out (8 Gaussians from N(0, I): some reach |x| ≈ 800).
+  int64_t classifier_warmup = 0;
   double max_log_ratio = 5.0;
   bool normalize_time = true;
+  double max_move = 0.0;  // 0: no cap
   uint64_t seed = 0;
 };
 

@@ -85,6 +85,8 @@ void MonoFlowConfig::validate() const {
   FX_CHECK(beta1 >= 0 && beta1 < 1, "monoflow: beta1 = {} must be in [0, 1)", beta1);
   FX_CHECK(epsilon > 0, "monoflow: epsilon = {} must be positive", epsilon);
   FX_CHECK(std::isfinite(c), "monoflow: c = {} must be finite", c);
+  FX_CHECK(decay_iterations >= 0, "monoflow: decay iterations {} must not be negative",
+           decay_iterations);
 }
 
 namespace {
@@ -97,6 +99,7 @@ RatioClassifierConfig disc_config(const MonoFlowConfig& c) {
           .batch = c.batch,
           .lr = c.lr_d,
           .beta1 = c.beta1,
+          .decay_steps = c.decay_iterations * c.n_d,
           .seed = mix_seed(c.seed, 0xD15C)};
 }
 constexpr uint64_t kNoiseStream = 0x5a5a;
@@ -109,6 +112,7 @@ MonoFlowGAN::MonoFlowGAN(const MonoFlowConfig& cfg, TargetSampler real)
                                    rng, cfg.activation);
   optim::TrainerOptions to;
   to.schedule.base_lr = cfg.lr_g;
+  to.schedule.total_steps = cfg.decay_iterations * cfg.n_g;
   to.seed = cfg.seed;
   std::vector<optim::BatchInput> inputs{{"z", {cfg.batch, cfg.zdim}}};
   optim::LossFn loss;

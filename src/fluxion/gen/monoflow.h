@@ -45,6 +45,7 @@ struct MonoFlowConfig {
   int64_t n_d = 1, n_g = 1;        // discriminator / generator steps per iteration
   int64_t batch = 256;
   double lr_d = 2e-4, lr_g = 1e-4, beta1 = 0.5;
+  int64_t decay_iterations = 0;  // > 0: both learning rates decay (cosine) to 0 by then
   uint64_t seed = 0;
   void validate() const;  // throws naming the field and value
 };

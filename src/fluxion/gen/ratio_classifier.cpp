@@ -20,6 +20,7 @@ RatioClassifier::RatioClassifier(const RatioClassifierConfig& cfg) : cfg_(cfg) {
                                    cfg.activation);
   optim::TrainerOptions to;
   to.schedule.base_lr = cfg.lr;
+  to.schedule.total_steps = cfg.decay_steps;
   to.seed = cfg.seed;
   nn::MLP& net = *net_;
   trainer_ = std::make_unique<optim::Trainer>(

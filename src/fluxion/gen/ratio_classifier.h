@@ -23,6 +23,7 @@ struct RatioClassifierConfig {
   int64_t batch = 256;  // real and fake rows per training step
   double lr = 1e-3;
   double beta1 = 0.9;
+  int64_t decay_steps = 0;  // > 0: cosine decay of lr to 0 over this many steps
   uint64_t seed = 0;
 };
 

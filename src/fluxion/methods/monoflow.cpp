@@ -97,6 +97,8 @@ class MonoFlow : public Method {
     c.particle_matching = g_loss_ == "particle";
     c.batch = t.batch;
     c.lr_g = t.lr;
+    // --lr-decay cosine decays both nets' rates to 0 at --steps (--warmup is not used).
+    c.decay_iterations = t.lr_decay == "cosine" ? t.steps : 0;
     c.seed = t.seed;
     return c;
   }
