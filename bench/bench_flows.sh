@@ -6,6 +6,8 @@ set -e
 cd "$(dirname "$0")/.."
 . bench/peer_env.sh
 BUILD=${1:-build}
+export PEER_DIR=${PEER_DIR:-$(cd .. && pwd)/shared/peer}
+[ -f "$PEER_DIR/common.py" ] || PEER_DIR=/work/shared/peer
 for r in 1 2 3; do
   env OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE $BUILD/bench/bench_flows --steps 300 | sed "s/^/fluxion /"
   env $(peer_env 2) /usr/bin/python3 bench/peer_flows.py --steps 300 --threads 2 | sed "s/^/torch /"

@@ -6,7 +6,8 @@ beta1 0.5, lr 2e-4 / 1e-4, ns loss) and one unadjusted Langevin step on 5,000 pa
 Run with the settings of bench/peer_env.sh:  env $(peer_env 2) /usr/bin/python3 bench/peer_flows.py
 """
 import argparse, json, math, os, sys, time, statistics
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'peer'))
+# PEER_DIR (default <repo>/../shared/peer) locates the peer scripts' common.py.
+sys.path.insert(0, os.environ.get('PEER_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'peer')))
 import torch
 from common import setup_threads
 
