@@ -31,7 +31,7 @@ std::string temp_dir(const std::string& name) {
 LoopConfig small_config(const std::string& out) {
   LoopConfig c;
   c.out = out;
-  c.model = "gaussian";
+  c.model = "closed-form";
   c.data = "25gaussians";
   c.families = "fully-synthetic,fresh-data";
   c.lambdas = "1,0.7";

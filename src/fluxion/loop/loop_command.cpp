@@ -7,22 +7,22 @@
 
 namespace fx::loop {
 
-ModelFactory make_model_factory(const LoopConfig& cfg, bool quiet) {
-  if (cfg.model == "gaussian") return [] { return std::make_unique<GaussianLoopModel>(); };
+ModelFactory make_model_factory(const LoopConfig& cfg) {
+  if (cfg.model == kClosedForm) return [] { return std::make_unique<GaussianLoopModel>(); };
   FX_CHECK(methods::has_method(cfg.model),
-           "--model: unknown model '{}' (gaussian or a registered method: {})", cfg.model,
+           "--model: unknown model '{}' (closed-form or a registered method: {})", cfg.model,
            fmt::join(methods::method_names(), ", "));
   nlohmann::json options = cfg.method_config.empty() ? nlohmann::json::object()
                                                      : nlohmann::json::parse(cfg.method_config);
   std::string name = cfg.model;
   methods::MethodFactory make = [name] { return methods::make_method(name); };
-  MethodLoopModel check(make, options, quiet);  // can it sample, are the options its own
-  return [make, options, quiet] { return std::make_unique<MethodLoopModel>(make, options, quiet); };
+  MethodLoopModel check(make, options, true);  // can it sample, are the options its own
+  return [make, options] { return std::make_unique<MethodLoopModel>(make, options, true); };
 }
 
 int run_loop_command(const LoopConfig& cfg, bool quiet) {
   cfg.validate();
-  ModelFactory make = make_model_factory(cfg, quiet);
+  ModelFactory make = make_model_factory(cfg);
   run_study(cfg, make, {.quiet = quiet});
   if (!quiet) fmt::print("report: {}/report.md\n", cfg.out);
   return 0;

@@ -47,8 +47,8 @@ void LoopConfig::declare(train::OptionSet& o) {
   o.add("out", out, "the study folder (a rerun with the same options resumes it)").in_config =
       false;
   o.add("model", model,
-        "the model of each generation: gaussian (closed-form fit) or a registered sampling "
-        "method");
+        "the model of each generation: closed-form (a Gaussian: mean and unbiased covariance) "
+        "or a registered sampling method (rectified-flow, gaussian, ...)");
   o.add("data", data, "the real distribution: a built-in toy (25gaussians, gaussian, moons, ...)");
   o.add("dim", dim, "dimension of data = gaussian");
   o.add("families", families,
@@ -112,9 +112,9 @@ void LoopConfig::validate() const {
            fmt::join(data::toy_names(), ", "));
   FX_CHECK(dim >= 1 && (data == "gaussian" || dim == 2),
            "--dim: '{}' is 2-D, got dimension {} (only gaussian takes --dim)", data, dim);
-  FX_CHECK(!model.empty(), "--model: empty (gaussian or a registered method)");
+  FX_CHECK(!model.empty(), "--model: empty (closed-form or a registered method)");
   if (!method_config.empty()) {
-    FX_CHECK(model != "gaussian", "--method-config: the gaussian model has no method options");
+    FX_CHECK(model != kClosedForm, "--method-config: the closed-form model has no method options");
     nlohmann::json j = nlohmann::json::parse(method_config, nullptr, false);
     FX_CHECK(!j.is_discarded() && j.is_object(), "--method-config: not a JSON object: {}",
              method_config);

@@ -18,6 +18,9 @@
 
 namespace fx::loop {
 
+// --model: the closed-form Gaussian (gaussian_loop_model.h); any other name is a method.
+inline constexpr const char* kClosedForm = "closed-form";
+
 enum class Family { fully_synthetic, synthetic_augmentation, fresh_data };
 
 std::string family_name(Family f);
@@ -25,10 +28,10 @@ std::string family_name(Family f);
 Family parse_family(const std::string& s, const std::string& option = "families");
 
 struct LoopConfig {
-  std::string out;                   // the study folder
-  std::string model = "gaussian";    // "gaussian" (closed form) or a registered sampling method
-  std::string data = "25gaussians";  // the real distribution: a built-in toy (data/toy2d.h)
-  int64_t dim = 2;                   // only for data = gaussian
+  std::string out;                    // the study folder
+  std::string model = "closed-form";  // the closed-form Gaussian, or a registered sampling method
+  std::string data = "25gaussians";   // the real distribution: a built-in toy (data/toy2d.h)
+  int64_t dim = 2;                    // only for data = gaussian
   std::string families = "fully-synthetic,synthetic-augmentation,fresh-data";
   std::string lambdas = "1,0.7";  // sampling bias values, each in (0, 1]
   int64_t generations = 10;

@@ -25,6 +25,7 @@ std::unique_ptr<methods::Method> MethodLoopModel::configured(train::TrainConfig&
   train::OptionSet o;
   t.declare(o);
   m->declare(o);
+  m->declare_sampling(o);  // e.g. {"solver": "euler", "ode_steps": 20}
   o.from_json(options_, "--method-config");
   bool has_data = false;
   for (train::Option& opt : o.options())
@@ -56,6 +57,10 @@ void MethodLoopModel::load(const std::string& gen_dir) {
   method_ = make_();
   ctx_ = methods::RunContext{gen_dir + "/run", method_->default_train_config(), quiet_};
   train::load_run(*method_, ctx_);
+  // Sampling options are not in the run's config.json: set them again.
+  train::OptionSet s;
+  method_->declare_sampling(s);
+  s.from_json(options_, "--method-config", /*ignore_unknown=*/true);
 }
 
 Tensor MethodLoopModel::sample(int64_t n, uint64_t seed, double lambda) {

@@ -14,9 +14,10 @@ namespace fx::loop {
 
 class MethodLoopModel : public LoopModel {
  public:
-  // options: the method's options and the shared training options by their config.json keys
-  // ({"steps": 2000, "hidden": 128}); unknown keys and methods that cannot sample are errors
-  // naming --method-config or --model. The factory makes a fresh method per fit/load.
+  // options: the method's options, its sampling options and the shared training options by
+  // their config.json keys ({"steps": 2000, "hidden": 128, "solver": "euler"}); unknown keys and
+  // methods that cannot sample are errors naming --method-config or --model. The factory makes a
+  // fresh method per fit/load.
   MethodLoopModel(methods::MethodFactory make, nlohmann::json options, bool quiet);
 
   void fit(const Tensor& train_points, uint64_t seed, const std::string& gen_dir) override;
