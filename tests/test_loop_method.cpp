@@ -92,8 +92,10 @@ TEST(LoopCli, RunsAStudyAndNamesBadOptions) {
   CliResult other =
       run_cli("loop --out " + d + " --generations 2 --families fresh-data --lambdas 1 --n 300");
   EXPECT_EQ(other.code, 1);
-  EXPECT_NE(other.output.find("study.json holds another study: n is 200 there, 300 here"),
-            std::string::npos)
+  EXPECT_NE(
+      other.output.find(
+          "study.json holds another study: eval_n (300 there, 2000 here), n (200 there, 300 here)"),
+      std::string::npos)
       << other.output;
   CliResult bad = run_cli("loop --out " + d + "-x --real-fraction 1.5");
   EXPECT_EQ(bad.code, 1);

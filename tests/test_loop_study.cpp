@@ -170,7 +170,9 @@ TEST(LoopStudy, RefusesAFolderOfAnotherStudy) {
   LoopConfig other = c;
   other.lambdas = "0.7";
   std::string e = error_of([&] { run_study(other, gaussian_factory(), {.quiet = true}); });
-  EXPECT_NE(e.find("study.json holds another study: lambdas"), std::string::npos) << e;
+  EXPECT_NE(e.find("study.json holds another study: lambdas (\"1\" there, \"0.7\" here)"),
+            std::string::npos)
+      << e;
   // A folder with other files and no study.json.
   std::string f = temp_dir("foreign");
   fs::create_directories(f);

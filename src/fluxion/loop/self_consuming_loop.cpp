@@ -170,13 +170,17 @@ void check_study_folder(const LoopConfig& cfg) {
                there["config"].is_object(),
            "{}: not a self-consuming loop study", file.string());
   nlohmann::json here = cfg.to_json();
+  std::vector<std::string> diffs;
   for (auto& [key, value] : here.items()) {
     if (key == "generations") continue;  // a finished study may be extended
-    FX_CHECK(there["config"].contains(key) && there["config"][key] == value,
-             "{} holds another study: {} is {} there, {} here (choose a new --out)", file.string(),
-             key, there["config"].contains(key) ? there["config"][key].dump() : "absent",
-             value.dump());
+    const nlohmann::json& c = there["config"];
+    if (!c.contains(key))
+      diffs.push_back(fmt::format("{} (absent there, {} here)", key, value.dump()));
+    else if (c[key] != value)
+      diffs.push_back(fmt::format("{} ({} there, {} here)", key, c[key].dump(), value.dump()));
   }
+  FX_CHECK(diffs.empty(), "{} holds another study: {} (choose a new --out)", file.string(),
+           fmt::join(diffs, ", "));
 }
 
 std::vector<LoopResult> run_study(const LoopConfig& cfg, const ModelFactory& make,

@@ -56,7 +56,7 @@ std::vector<LoopResult> run_study(const LoopConfig& cfg, const ModelFactory& mak
                                   const LoopRunOptions& opts = {});
 
 // Checks cfg.out: a new or empty folder, or one whose study.json holds the same options (all but
-// `generations`, which may grow); else an error naming the file and the first differing option.
+// `generations`, which may grow); else an error naming the file and every differing option.
 void check_study_folder(const LoopConfig& cfg);
 
 inline constexpr const char* kStudyFile = "study.json";
