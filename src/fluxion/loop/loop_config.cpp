@@ -1,6 +1,5 @@
 #include "fluxion/loop/loop_config.h"
 
-#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -132,16 +131,7 @@ nlohmann::json LoopConfig::to_json() const {
   LoopConfig c = *this;
   train::OptionSet o;
   c.declare(o);
-  // The same keys as OptionSet::to_json ('-' → '_'), spelled out so a study folder's check
-  // does not depend on anything beyond the declaration.
-  nlohmann::json j = nlohmann::json::object();
-  for (const train::Option& opt : o.options()) {
-    if (!opt.in_config) continue;
-    std::string key = opt.name;
-    std::replace(key.begin(), key.end(), '-', '_');
-    std::visit([&](auto* p) { j[key] = *p; }, opt.target);
-  }
-  return j;
+  return o.to_json();
 }
 
 std::string loop_name(Family f, double lambda) {

@@ -65,7 +65,7 @@ EvalReference make_eval_reference(const LoopConfig& cfg) {
     for (int64_t a = 0; a < cfg.dim; ++a) r.real.cov[a * cfg.dim + a] = 1;
   } else {
     r.real = metrics::fit_gaussian(
-        data::sample_toy(cfg.data, 200000, draw_seed(cfg.seed, Draw::floor, 1), cfg.dim));
+        data::sample_toy(cfg.data, 50000, draw_seed(cfg.seed, Draw::floor, 1), cfg.dim));
   }
   return r;
 }

@@ -32,7 +32,8 @@ struct LoopRunOptions {
 // What every loop of a study is measured against, drawn once from the seed.
 struct EvalReference {
   Tensor heldout;              // eval_n real points (never trained on)
-  metrics::GaussianFit real;   // moments of the real distribution (exact for gaussian)
+  metrics::GaussianFit real;   // moments of the real distribution (exact for gaussian, else
+                               // of 50000 draws)
   double sliced_w2_floor = 0;  // SW2 between heldout and another real set of eval_n points
   double precision_floor = 0, recall_floor = 0;  // the same pair under k-NN precision/recall
 };
