@@ -118,6 +118,13 @@ TEST(LoopConfigCheck, BadOptionsNameTheOption) {
   c.families = "fully-synthetic,mad";
   EXPECT_NE(error_of([&] { c.validate(); }).find("'mad'"), std::string::npos);
   c = small_config("unused");
+  c.model = "rectified-flow";
+  c.method_config = "{\"steps\": ";
+  EXPECT_NE(error_of([&] { c.validate(); }).find("--method-config"), std::string::npos);
+  c.method_config = "[1]";
+  EXPECT_NE(error_of([&] { c.validate(); }).find("--method-config: not a JSON object"),
+            std::string::npos);
+  c = small_config("unused");
   c.data = "nope";
   EXPECT_NE(error_of([&] { c.validate(); }).find("--data"), std::string::npos);
 }
@@ -173,6 +180,10 @@ TEST(LoopStudy, RefusesAFolderOfAnotherStudy) {
   EXPECT_NE(e.find("study.json holds another study: lambdas (\"1\" there, \"0.7\" here)"),
             std::string::npos)
       << e;
+  // A finished generation whose metrics.json was damaged: the error names the file.
+  io::write_file_atomic(d + "/fully-synthetic-lambda1/gen-001/metrics.json", "{\"generation\": ");
+  e = error_of([&] { run_study(c, gaussian_factory(), {.quiet = true}); });
+  EXPECT_NE(e.find("gen-001/metrics.json"), std::string::npos) << e;
   // A folder with other files and no study.json.
   std::string f = temp_dir("foreign");
   fs::create_directories(f);

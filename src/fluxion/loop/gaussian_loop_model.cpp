@@ -5,6 +5,7 @@
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/json_limits.h"
 #include "fluxion/metrics/symmetric_eigen.h"
 
 namespace fx::loop {
@@ -23,10 +24,9 @@ void GaussianLoopModel::fit(const Tensor& x, uint64_t seed, const std::string& g
 
 void GaussianLoopModel::load(const std::string& gen_dir) {
   std::string path = gen_dir + "/" + kGaussianFile;
-  nlohmann::json j = nlohmann::json::parse(io::read_file(path), nullptr, false);
+  nlohmann::json j = io::parse_json_bounded(io::read_file(path), io::kMaxJsonDepth, path);
   metrics::GaussianFit g;
   try {
-    FX_CHECK(!j.is_discarded(), "not JSON");
     g.dim = j.at("dim").get<int64_t>();
     g.count = j.at("count").get<int64_t>();
     g.mean = j.at("mean").get<std::vector<double>>();

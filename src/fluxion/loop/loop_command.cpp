@@ -1,6 +1,7 @@
 #include "fluxion/loop/loop_command.h"
 
 #include "fluxion/core/error.h"
+#include "fluxion/io/json_limits.h"
 #include "fluxion/loop/gaussian_loop_model.h"
 #include "fluxion/loop/method_loop_model.h"
 #include "fluxion/methods/registry.h"
@@ -12,8 +13,10 @@ ModelFactory make_model_factory(const LoopConfig& cfg) {
   FX_CHECK(methods::has_method(cfg.model),
            "--model: unknown model '{}' (closed-form or a registered method: {})", cfg.model,
            fmt::join(methods::method_names(), ", "));
-  nlohmann::json options = cfg.method_config.empty() ? nlohmann::json::object()
-                                                     : nlohmann::json::parse(cfg.method_config);
+  nlohmann::json options =
+      cfg.method_config.empty()
+          ? nlohmann::json::object()
+          : io::parse_json_bounded(cfg.method_config, io::kMaxJsonDepth, "--method-config");
   std::string name = cfg.model;
   methods::MethodFactory make = [name] { return methods::make_method(name); };
   MethodLoopModel check(make, options, true);  // can it sample, are the options its own

@@ -5,6 +5,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/data/toy2d.h"
+#include "fluxion/io/json_limits.h"
 
 namespace fx::loop {
 
@@ -114,9 +115,8 @@ void LoopConfig::validate() const {
   FX_CHECK(!model.empty(), "--model: empty (closed-form or a registered method)");
   if (!method_config.empty()) {
     FX_CHECK(model != kClosedForm, "--method-config: the closed-form model has no method options");
-    nlohmann::json j = nlohmann::json::parse(method_config, nullptr, false);
-    FX_CHECK(!j.is_discarded() && j.is_object(), "--method-config: not a JSON object: {}",
-             method_config);
+    nlohmann::json j = io::parse_json_bounded(method_config, io::kMaxJsonDepth, "--method-config");
+    FX_CHECK(j.is_object(), "--method-config: not a JSON object: {}", method_config);
   }
   family_list();
   lambda_list();

@@ -7,6 +7,7 @@
 #include "fluxion/core/error.h"
 #include "fluxion/data/toy2d.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/json_limits.h"
 #include "fluxion/loop/loop_data.h"
 #include "fluxion/loop/loop_report.h"
 #include "fluxion/metrics/knn_precision_recall.h"
@@ -26,8 +27,8 @@ std::string gen_dir(const std::string& dir, int64_t t) {
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  nlohmann::json j = nlohmann::json::parse(io::read_file(path), nullptr, false);
-  FX_CHECK(!j.is_discarded() && j.is_object(), "{}: not a JSON object", path);
+  nlohmann::json j = io::parse_json_bounded(io::read_file(path), io::kMaxJsonDepth, path);
+  FX_CHECK(j.is_object(), "{}: not a JSON object", path);
   return j;
 }
 
