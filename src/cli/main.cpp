@@ -1,32 +1,28 @@
-// The `fluxion` command: train, reflow, sample, eval and the `demo` main job.
+// The `fluxion` command: train, sample and eval every registered method, each method's own
+// verbs (reflow, ...), and the experiments (demo, compare-precision, ...).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "commands.h"
 #include "fluxion/core/error.h"
+#include "method_args.h"
 
 int main(int argc, char** argv) {
   fx::cli::keep_freed_memory_for_reuse();
   CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
   app.require_subcommand(1);
-  app.footer(
-      "DDPM on images: fluxion train|sample|eval --method ddpm --help\n"
-      "Sequence models: fluxion train --method lru --help (also --method rnn)");
+  app.footer("Each method's options: fluxion train <method> --help (or --method NAME --help)");
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
   try {
-    // One family owns `train`/`sample`, chosen by --method (or the --run folder's kind).
-    if (fx::cli::wants_ddpm(argc, argv))
-      fx::cli::add_ddpm_commands(app);
-    else if (fx::cli::is_sequence_train(argc, argv))
-      fx::cli::add_sequence_train_command(app);
-    else
-      fx::cli::add_flow_commands(app);
-    fx::cli::add_lru_commands(app);
-    fx::cli::add_precision_commands(app);
+    fx::cli::add_method_commands(app);
+    fx::cli::add_experiment_commands(app);
     fx::cli::add_classifier_commands(app);
-    app.parse(argc, argv);
+    std::vector<std::string> args = fx::cli::place_method(argc, argv);
+    std::vector<char*> ptrs;
+    for (auto& a : args) ptrs.push_back(a.data());
+    app.parse((int)ptrs.size(), ptrs.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const fx::Error& e) {

@@ -12,6 +12,7 @@
 
 #include "fluxion/core/tensor.h"
 #include "fluxion/nn/module.h"
+#include "fluxion/train/checkpoint.h"
 #include "fluxion/train/learner.h"
 #include "fluxion/train/options.h"
 #include "fluxion/train/train_config.h"
@@ -23,6 +24,9 @@ struct RunContext {
   std::string dir;            // the run folder ("" for verbs without one)
   train::TrainConfig train;   // shared training options, as declared and parsed
   bool quiet = false;         // no progress bars
+  // How `sample` and `eval` run the trained network (set by their --precision / --compile).
+  std::string sample_precision = "fp32";
+  bool sample_compile = false;
 };
 
 // A verb beyond train/sample/eval (e.g. rectified flow's `reflow`).
@@ -57,9 +61,14 @@ class Method {
   // After training (and after --stop-after): pictures and report.md in ctx.dir.
   virtual void after_training(const RunContext& ctx, train::Learner& l) {}
 
+  // After `sample`/`eval` loaded the checkpoint's weights into parameters(): a method that
+  // samples with more than the weights (DDPM's EMA, in c.state) takes it here.
+  virtual void loaded(const train::Checkpoint& c) {}
+
   // Sampling and evaluation options (solver, steps...), declared for `sample` and `eval`.
   virtual void declare_sampling(train::OptionSet& o) {}
   virtual bool can_sample() const { return true; }
+  virtual int64_t default_sample_count() const { return 2000; }  // -n of sample and eval
   // n samples from the trained model: [n, d] points or [n, C, H, W] images in [-1, 1].
   virtual Tensor sample(const RunContext& ctx, int64_t n, uint64_t seed) = 0;
   // Scores of the trained model, e.g. {"sliced_w2": .., "sliced_w2_floor": ..}.

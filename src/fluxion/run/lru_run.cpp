@@ -29,68 +29,6 @@ namespace fx::run {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-json LruRunConfig::to_json() const {
-  return {{"method", method},
-          {"task", task},
-          {"steps", steps},
-          {"batch", batch},
-          {"lr", lr},
-          {"warmup", warmup},
-          {"max_grad_norm", max_grad_norm},
-          {"weight_decay", weight_decay},
-          {"recurrent_lr_scale", recurrent_lr_scale},
-          {"seed", seed},
-          {"layers", layers},
-          {"d_model", d_model},
-          {"d_state", d_state},
-          {"r_min", r_min},
-          {"r_max", r_max},
-          {"rnn_hidden", rnn_hidden},
-          {"pooling", pooling},
-          {"length", length},
-          {"min_length", min_length},
-          {"train_size", train_size},
-          {"test_size", test_size},
-          {"eval_every", eval_every},
-          {"log_every", log_every},
-          {"compile", compile},
-          {"precision", precision}};
-}
-
-LruRunConfig LruRunConfig::from_json(const json& j, const std::string& where) {
-  LruRunConfig c;
-  try {
-    j.at("method").get_to(c.method);
-    j.at("task").get_to(c.task);
-    j.at("steps").get_to(c.steps);
-    j.at("batch").get_to(c.batch);
-    j.at("lr").get_to(c.lr);
-    j.at("warmup").get_to(c.warmup);
-    j.at("max_grad_norm").get_to(c.max_grad_norm);
-    j.at("seed").get_to(c.seed);
-    j.at("layers").get_to(c.layers);
-    j.at("d_model").get_to(c.d_model);
-    j.at("d_state").get_to(c.d_state);
-    j.at("r_min").get_to(c.r_min);
-    j.at("r_max").get_to(c.r_max);
-    j.at("rnn_hidden").get_to(c.rnn_hidden);
-    j.at("pooling").get_to(c.pooling);
-    j.at("length").get_to(c.length);
-    j.at("min_length").get_to(c.min_length);
-    j.at("train_size").get_to(c.train_size);
-    j.at("test_size").get_to(c.test_size);
-    j.at("eval_every").get_to(c.eval_every);
-    j.at("log_every").get_to(c.log_every);
-    c.compile = j.value("compile", false);  // absent in configs written before these options
-    c.precision = j.value("precision", "fp32");
-    c.weight_decay = j.value("weight_decay", 0.0);
-    c.recurrent_lr_scale = j.value("recurrent_lr_scale", 1.0);
-  } catch (const json::exception& e) {
-    fail("{}: bad LRU run config: {}", where, e.what());
-  }
-  return c;
-}
-
 void validate_lru_config(const LruRunConfig& c) {
   FX_CHECK(c.method == "lru" || c.method == "rnn", "--method: unknown '{}' (expected lru or rnn)",
            c.method);
@@ -118,16 +56,8 @@ std::vector<optim::ParamGroup> lru_param_groups(const LruRunConfig& c) {
           {{"norm.weight", "bias"}, 1.0, 0.0}};
 }
 
-namespace {
-
-struct Task {
-  data::SequenceSet train, test;
-  nn::Pooling pooling;
-  std::string description;
-};
-
-Task load_task(const LruRunConfig& c) {
-  Task t;
+SequenceTask load_task(const LruRunConfig& c) {
+  SequenceTask t;
   const uint64_t train_seed = c.seed * 1000003 + 1, test_seed = c.seed * 1000003 + 2;
   int64_t n_train = c.train_size > 0 ? c.train_size : 20000;
   if (c.task == "recall") {
@@ -159,7 +89,7 @@ Task load_task(const LruRunConfig& c) {
   return t;
 }
 
-std::unique_ptr<nn::SequenceClassifier> make_model(const LruRunConfig& c, const Task& t) {
+std::unique_ptr<nn::SequenceClassifier> make_model(const LruRunConfig& c, const SequenceTask& t) {
   nn::SequenceModelConfig m;
   m.vocab = t.train.vocab;
   m.d_in = t.train.d_in();
@@ -175,34 +105,27 @@ std::unique_ptr<nn::SequenceClassifier> make_model(const LruRunConfig& c, const 
   return std::make_unique<nn::LRUClassifier>(m, rng);
 }
 
-Shape batch_shape(const data::SequenceSet& s, int64_t n) {
+Shape sequence_batch_shape(const data::SequenceSet& s, int64_t n) {
   Shape sh = s.x.shape();
   sh[0] = n;
   return sh;
 }
 
-// Accuracy and mean cross-entropy of the model on a whole set, in fixed-size chunks (the
-// last one padded with row 0 and the padding ignored).
-struct Score {
-  double acc = 0, loss = 0;
-};
-class Evaluator {
- public:
-  Evaluator(nn::SequenceClassifier& model, const data::SequenceSet& set, int64_t chunk,
-            bool compile)
-      : model_(model), set_(set), chunk_(std::min(chunk, set.size())) {
+SequenceEvaluator::SequenceEvaluator(nn::SequenceClassifier& model, const data::SequenceSet& set,
+                                     int64_t chunk, bool compile)
+    : model_(model), set_(set), chunk_(std::min(chunk, set.size())) {
     model_.bind(g_);
-    Var x = g_.input("x", batch_shape(set, chunk_), set.x.dtype());
+    Var x = g_.input("x", sequence_batch_shape(set, chunk_), set.x.dtype());
     std::vector<Var> outs{log_softmax(model_(x), -1)};
     if (compile)
       compiled_ = compiler::global_cache().get(g_, outs);
     else
       exec_ = std::make_unique<Interpreter>(g_, outs);
   }
-  Score run() {
+SequenceScore SequenceEvaluator::run() {
     Feeds feeds;
     for (auto& [name, p] : model_.named_parameters()) feeds[name] = p->value;
-    Score s;
+    SequenceScore s;
     const int64_t n = set_.size(), C = set_.n_classes;
     for (int64_t lo = 0; lo < n; lo += chunk_) {
       std::vector<int64_t> idx(chunk_);
@@ -221,18 +144,9 @@ class Evaluator {
     s.acc /= (double)n;
     s.loss /= (double)n;
     return s;
-  }
+}
 
- private:
-  nn::SequenceClassifier& model_;
-  const data::SequenceSet& set_;
-  int64_t chunk_;
-  Graph g_;
-  std::unique_ptr<Interpreter> exec_;
-  std::shared_ptr<compiler::Executable> compiled_;
-};
-
-void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, const Task& t,
+void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, const SequenceTask& t,
                                const std::vector<double>& loss_x, const std::vector<double>& loss,
                                const std::vector<double>& acc_x, const std::vector<double>& acc,
                                const LruRunResult& r) {
@@ -265,94 +179,6 @@ void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, co
       r.parameters, c.steps, c.batch, c.lr, c.warmup, c.max_grad_norm, r.seconds, r.test_acc,
       r.test_loss);
   io::write_file_atomic((fs::path(dir) / "report.md").string(), md);
-}
-
-}  // namespace
-
-LruRunResult train_sequence_model(const LruRunConfig& c, const std::string& dir, bool quiet) {
-  validate_lru_config(c);
-  Task task = load_task(c);
-  std::unique_ptr<nn::SequenceClassifier> model = make_model(c, task);
-  io::write_file_atomic((fs::path(dir) / "config.json").string(), c.to_json().dump(2) + "\n");
-
-  optim::TrainerOptions opts;
-  opts.schedule = {c.lr, c.warmup, c.steps, 0.0};
-  opts.max_grad_norm = c.max_grad_norm;
-  opts.seed = c.seed;
-  opts.compile = c.compile;
-  opts.precision.precision = amp::precision_from_name(c.precision);
-  opts.loss_scaling = amp::loss_scaling_for("auto", opts.precision.precision);
-  opts.param_groups = lru_param_groups(c);
-  nn::SequenceClassifier& m = *model;
-  optim::LossFn loss_fn = [&m](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
-    return cross_entropy(m(b.at("x")), b.at("y"));
-  };
-  optim::Trainer trainer(
-      m, c.weight_decay > 0 ? optim::adamw({.weight_decay = c.weight_decay}) : optim::adam(),
-      loss_fn,
-      {{"x", batch_shape(task.train, c.batch), task.train.x.dtype()}, {"y", {c.batch}, DType::i64}},
-      opts);
-  Evaluator eval(m, task.test, std::max<int64_t>(c.batch, 100), c.compile);
-
-  LruRunResult r;
-  r.parameters = m.parameter_count();
-  std::ofstream metrics((fs::path(dir) / "metrics.jsonl").string(), std::ios::trunc);
-  std::vector<double> loss_x, loss_y, acc_x, acc_y;
-  util::Progress bar(fmt::format("train {} {}", c.method, c.task), c.steps);
-  auto t0 = std::chrono::steady_clock::now();
-  data::SeqRng rng(c.seed * 7919 + 17);
-  double loss_sum = 0;
-  int64_t since = 0;
-  for (int64_t s = 1; s <= c.steps; ++s) {
-    std::vector<int64_t> idx(c.batch);
-    for (auto& i : idx) i = rng.below(task.train.size());
-    data::SequenceSet b = data::take(task.train, idx);
-    double loss = trainer.step({{"x", b.x}, {"y", b.y}});
-    loss_sum += loss;
-    ++since;
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bool log = s % c.log_every == 0 || s == c.steps;
-    bool ev = s % c.eval_every == 0 || s == c.steps;
-    json line;
-    if (log) {
-      line = {{"step", s},
-              {"loss", loss_sum / since},
-              {"lr", opts.schedule.lr_at(s)},
-              {"elapsed_s", secs}};
-      if (trainer.loss_scaler().enabled()) {  // fp16: the scale and the steps it skipped
-        line["loss_scale"] = trainer.loss_scaler().scale();
-        line["skipped_steps"] = trainer.loss_scaler().skipped_steps();
-      }
-      loss_x.push_back((double)s);
-      loss_y.push_back(loss_sum / since);
-      loss_sum = 0;
-      since = 0;
-    }
-    if (ev) {
-      Score sc = eval.run();
-      if (line.is_null()) line = {{"step", s}, {"elapsed_s", secs}};
-      line["test_acc"] = sc.acc;
-      line["test_loss"] = sc.loss;
-      acc_x.push_back((double)s);
-      acc_y.push_back(sc.acc);
-      r.test_acc = sc.acc;
-      r.test_loss = sc.loss;
-    }
-    if (!line.is_null()) {
-      metrics << line.dump() << "\n";
-      metrics.flush();
-    }
-    if (!quiet) bar.update(s, {{"loss", loss}, {"acc", r.test_acc}});
-  }
-  if (!quiet) bar.finish();
-  r.steps = c.steps;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::map<std::string, Tensor> weights;
-  for (auto& [name, p] : m.named_parameters()) weights[name] = p->value;
-  io::save_safetensors((fs::path(dir) / "model.safetensors").string(), weights,
-                       {{"config", c.to_json().dump()}});
-  write_pictures_and_report(dir, c, task, loss_x, loss_y, acc_x, acc_y, r);
-  return r;
 }
 
 }  // namespace fx::run

@@ -1,5 +1,6 @@
-// Training runs of sequence classifiers (the LRU, or the tanh RNN baseline) on the built-in
-// long-sequence tasks, written into a run folder:
+// Sequence classifiers (the LRU, or the tanh RNN baseline) on the built-in long-sequence
+// tasks: options, task data, model, held-out evaluation and report. methods/sequence.cpp
+// trains them on the shared spine; a run folder holds:
 //   config.json     the options
 //   metrics.jsonl   one JSON line per log interval (step, loss, lr, elapsed_s; with fp16
 //                   also loss_scale and skipped_steps) and, at
@@ -13,7 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "fluxion/data/sequence_set.h"
+#include "fluxion/exec/interpreter.h"
+#include "fluxion/nn/lru.h"
 #include "fluxion/optim/optimizer.h"
+
+namespace fx::compiler {
+class Executable;
+}
 
 namespace fx::run {
 
@@ -48,8 +56,6 @@ struct LruRunConfig {
   bool compile = false;            // run the training step and evaluation compiled
   std::string precision = "fp32";  // fp32 | bf16 | fp16 products, f32 master weights
 
-  nlohmann::json to_json() const;
-  static LruRunConfig from_json(const nlohmann::json& j, const std::string& where);
 };
 
 // The optimizer's parameter groups for `c` (optim::ParamGroup): the recurrence with
@@ -67,8 +73,40 @@ struct LruRunResult {
 // Throws fx::Error naming the first invalid option.
 void validate_lru_config(const LruRunConfig& cfg);
 
-// Trains and evaluates; `dir` must exist (see prepare_run_dir). quiet: no progress bar.
-LruRunResult train_sequence_model(const LruRunConfig& cfg, const std::string& dir,
-                                  bool quiet = false);
+struct SequenceTask {
+  data::SequenceSet train, test;
+  nn::Pooling pooling;
+  std::string description;
+};
+// The task's training and held-out sets (generated from the seed, or Fashion-MNIST).
+SequenceTask load_task(const LruRunConfig& c);
+std::unique_ptr<nn::SequenceClassifier> make_model(const LruRunConfig& c, const SequenceTask& t);
+Shape sequence_batch_shape(const data::SequenceSet& s, int64_t n);
+
+// Accuracy and mean cross-entropy of the model on a whole set, in fixed-size chunks (the
+// last one padded with row 0 and the padding ignored).
+struct SequenceScore {
+  double acc = 0, loss = 0;
+};
+class SequenceEvaluator {
+ public:
+  SequenceEvaluator(nn::SequenceClassifier& model, const data::SequenceSet& set, int64_t chunk,
+                    bool compile);
+  SequenceScore run();
+
+ private:
+  nn::SequenceClassifier& model_;
+  const data::SequenceSet& set_;
+  int64_t chunk_;
+  Graph g_;
+  std::unique_ptr<Interpreter> exec_;
+  std::shared_ptr<compiler::Executable> compiled_;
+};
+
+// curves.png (loss and held-out accuracy) and report.md.
+void write_pictures_and_report(const std::string& dir, const LruRunConfig& c,
+                               const SequenceTask& t, const std::vector<double>& loss_x,
+                               const std::vector<double>& loss, const std::vector<double>& acc_x,
+                               const std::vector<double>& acc, const LruRunResult& r);
 
 }  // namespace fx::run

@@ -24,6 +24,8 @@ class Learner {
   virtual void set_state(const std::map<std::string, Tensor>& s, int64_t step) = 0;
   // Extra fields for metrics.jsonl (loss scale, skipped steps), at log time.
   virtual void log_fields(nlohmann::json& line) const {}
+  // What the precision pass chose for each product ("" in fp32 or without a traced step).
+  virtual std::string precision_report() const { return ""; }
 };
 
 // Batches for step s (1-based), drawn deterministically from (seed, s), so resuming replays
@@ -38,6 +40,7 @@ class TrainerLearner : public Learner {
   std::map<std::string, Tensor> state() const override { return trainer_->state(); }
   void set_state(const std::map<std::string, Tensor>& s, int64_t step) override;
   void log_fields(nlohmann::json& line) const override;
+  std::string precision_report() const override { return trainer_->precision_report(); }
   optim::Trainer& trainer() { return *trainer_; }
 
  private:

@@ -17,14 +17,14 @@ namespace fx::train {
 struct Option {
   std::string name;  // without dashes, words joined by '-': "ode-steps"
   std::string help;
-  std::variant<int64_t*, double*, std::string*, bool*, uint64_t*> target;
+  std::variant<int64_t*, double*, std::string*, bool*, uint64_t*, std::vector<int64_t>*> target;
   bool in_config = true;  // false: how, not what (e.g. --compile); not written to config.json
   std::string short_name;  // optional one-letter alias, e.g. "n"
   nlohmann::json get() const;
   // Sets the value from JSON; throws fx::Error naming `where`, the field and the value when the
   // type does not fit or an integer is out of range.
   void set(const nlohmann::json& v, const std::string& where);
-  const char* type_name() const;  // "integer", "number", "text", "flag"
+  const char* type_name() const;  // "integer", "number", "text", "true/false", "integer list"
 };
 
 class OptionSet {

@@ -20,6 +20,7 @@ struct TrainRunResult {
   int64_t step = 0;
   double seconds = 0;
   double last_loss = 0;
+  std::string precision_report;  // also written to precision.txt when not empty
 };
 
 // Trains method in ctx.dir. ctx.train and the method's options must be set; on resume they

@@ -1,0 +1,191 @@
+// DDPM (gen/ddpm.h) on images with the U-Net: ε- or v-prediction training with EMA weights,
+// ancestral, DDIM and probability-flow ODE sampling, and FD-FMNIST / precision / recall
+// evaluation (run/ddpm_eval.h) on Fashion-MNIST or a folder of PNG images.
+#include <filesystem>
+
+#include "fluxion/core/error.h"
+#include "fluxion/data/image_folder.h"
+#include "fluxion/io/image_grid.h"
+#include "fluxion/io/png.h"
+#include "fluxion/methods/method.h"
+#include "fluxion/methods/point_methods.h"
+#include "fluxion/run/ddpm_eval.h"
+#include "fluxion/run/ddpm_run.h"
+
+namespace fx::methods {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class Ddpm : public Method {
+ public:
+  std::string name() const override { return "ddpm"; }
+  std::string summary() const override {
+    return "DDPM with a U-Net on images (Fashion-MNIST or PNGs); ancestral, DDIM, PF-ODE";
+  }
+  train::TrainConfig default_train_config() const override {
+    train::TrainConfig t;
+    t.steps = 2000;
+    t.batch = 64;
+    t.lr = 2e-4;
+    return t;
+  }
+  void declare(train::OptionSet& o) override {
+    run::DdpmRunConfig& c = run_.cfg;
+    o.add("data", c.data, "fashion-mnist, or a folder of PNG images");
+    o.add("data-dir", c.data_dir,
+          "Fashion-MNIST folder (\"\": $FLUXION_FASHION_MNIST_DIR or "
+          "/usr/share/datasets/fashion-mnist)");
+    o.add("limit", c.limit, "use only the first N training images (-1: all)");
+    o.add("crop", c.crop, "PNG folder: centre-crop images that are not square");
+    o.add("flip", c.flip, "random horizontal flips");
+    o.add("clip", c.clip, "gradient-norm clip (0: off)");
+    o.add("ema", c.ema, "EMA decay of the sampling weights (0: off)");
+    o.add("schedule", c.schedule, "beta schedule: linear or cosine");
+    o.add("timesteps", c.timesteps, "diffusion steps T");
+    o.add("prediction", c.prediction, "network target: eps or v");
+    o.add("image-size", c.unet.image_size, "image side (PNG folders are resized)");
+    o.add("channels", c.unet.in_channels, "image channels: 1 (grey) or 3 (RGB)");
+    o.add("base", c.unet.base_channels, "U-Net base channels");
+    o.add("mult", c.unet.channel_mult, "channel multiplier per level, e.g. 1,2,2");
+    o.add("res-blocks", c.unet.res_blocks, "ResBlocks per level");
+    o.add("attn", c.unet.attn_resolutions, "attention resolutions, e.g. 7");
+    o.add("heads", c.unet.attn_heads, "attention heads");
+    o.add("norm-groups", c.unet.norm_groups, "GroupNorm groups");
+    o.add("dropout", c.unet.dropout, "dropout in the ResBlocks");
+    o.add("grid", grid_, "images in the sample grid after training (DDIM 50 steps; 0: none)")
+        .in_config = false;
+  }
+  void validate(const train::TrainConfig&) const override { run::validate_ddpm_config(run_.cfg); }
+
+  void build(const RunContext& ctx) override {
+    nn::InitRng rng(ctx.train.seed);
+    run_.model = std::make_unique<nn::UNet>(run_.cfg.unet, rng);
+  }
+  std::vector<std::pair<std::string, nn::Parameter*>> parameters() override {
+    return run_.model->named_parameters();
+  }
+  std::unique_ptr<train::Learner> learner(const RunContext& ctx) override {
+    const run::DdpmRunConfig& c = run_.cfg;
+    auto images = std::make_shared<data::ImageBatches>(run::load_training_images(c));
+    if (!ctx.quiet)
+      std::fprintf(stderr, "ddpm: %lld training images %s; U-Net with %lld parameters\n",
+                   (long long)images->size(), shape_str(images->images().shape()).c_str(),
+                   (long long)run_.model->parameter_count());
+    sched_ = gen::make_schedule(c.schedule, c.timesteps);
+    const gen::Prediction pred = gen::prediction_from_name(c.prediction);
+    const train::TrainConfig& t = ctx.train;
+    optim::TrainerOptions opts;
+    opts.schedule = t.schedule();
+    opts.max_grad_norm = c.clip;
+    opts.ema_decay = c.ema;
+    opts.seed = t.seed;
+    opts.compile = t.compile;
+    opts.precision = t.precision_policy();
+    opts.loss_scaling = t.loss_scaling();
+    nn::UNet& net = *run_.model;
+    const gen::DdpmSchedule* sched = &sched_;
+    const int64_t B = t.batch;
+    auto trainer = std::make_unique<optim::Trainer>(
+        net, optim::adam(),
+        [&net, sched, pred](Graph&, const std::unordered_map<std::string, Var>& b, Var key) {
+          return gen::ddpm_loss(net, *sched, b.at("x"), key, pred);
+        },
+        std::vector<optim::BatchInput>{
+            {"x", {B, c.unet.in_channels, c.unet.image_size, c.unet.image_size}}},
+        opts);
+    trainer_ = trainer.get();
+    const uint64_t stream = t.seed ^ 0x5eedULL;
+    const bool flip = c.flip;
+    return std::make_unique<train::TrainerLearner>(
+        std::move(trainer),
+        [images, B, stream, flip](int64_t s) -> Feeds {
+          return {{"x", images->batch(B, stream, s, flip)}};
+        });
+  }
+  void after_training(const RunContext& ctx, train::Learner&) override {
+    run_.ema = trainer_->ema_weights();
+    save_loss_picture(ctx.dir, "DDPM training loss");
+    if (grid_ <= 0) return;
+    gen::SamplerOptions o;
+    o.seed = ctx.train.seed + 1;
+    o.steps = std::min<int64_t>(50, run_.cfg.timesteps);
+    o.compile = ctx.train.compile;
+    std::string path = (fs::path(ctx.dir) / "samples.png").string();
+    io::write_png(path, io::image_grid(run::sample_ddpm(run_, grid_, o)));
+    if (!ctx.quiet)
+      std::fprintf(stderr, "sample grid (DDIM %lld steps, %s weights): %s\n", (long long)o.steps,
+                   run::uses_ema(run_, false) ? "EMA" : "raw", path.c_str());
+  }
+
+  void loaded(const train::Checkpoint& c) override {
+    run_.step = c.step;
+    run_.ema.clear();
+    const std::string prefix = "ema/";
+    for (auto& [k, v] : c.state)
+      if (k.rfind(prefix, 0) == 0) run_.ema[k.substr(prefix.size())] = v.to(DType::f32);
+  }
+  void declare_sampling(train::OptionSet& o) override {
+    o.add("sampler", sampler_.method,
+          "ancestral (all T steps), ddim, or ode (probability-flow ODE, --solver)");
+    o.add("steps", sampler_.steps, "DDIM steps, or ODE steps for a fixed-step --solver");
+    o.add("eta", sampler_.eta, "DDIM eta (0: deterministic)");
+    o.add("variance", variance_, "ancestral variance: beta or beta-tilde");
+    o.add("solver", sampler_.ode_solver, "--sampler ode: euler, heun, rk4 or rk45");
+    o.add("rtol", sampler_.rtol, "--solver rk45: relative tolerance");
+    o.add("atol", sampler_.atol, "--solver rk45: absolute tolerance");
+    o.add("batch", sampler_.batch, "images per network call");
+    o.add("raw-weights", raw_, "sample with the raw weights (EMA once step >= 5/(1-decay))");
+    o.add("precision-measure", measure_,
+          "with --precision: keep f32 where the low-precision kernel is slower on this CPU");
+    o.add("classifier", classifier_, "eval: FD-FMNIST feature network (safetensors)");
+  }
+  int64_t default_sample_count() const override { return 64; }
+  Tensor sample(const RunContext& ctx, int64_t n, uint64_t seed) override {
+    return run::sample_ddpm(run_, n, sampler_options(ctx, seed), raw_);
+  }
+  nlohmann::json evaluate(const RunContext& ctx, int64_t n, uint64_t seed) override {
+    run::DdpmEvalOptions o;
+    o.n = n;
+    o.sampler = sampler_options(ctx, seed);
+    o.variance = variance_;
+    o.classifier = classifier_;
+    o.data_dir = run_.cfg.data_dir;
+    run::DdpmEvalResult e = run::evaluate_ddpm(run_, ctx.dir, o);
+    nlohmann::json j = e.to_json(run_);
+    j.erase("seconds");
+    j.erase("step");
+    return j;
+  }
+
+ private:
+  gen::SamplerOptions sampler_options(const RunContext& ctx, uint64_t seed) const {
+    gen::SamplerOptions o = sampler_;
+    o.seed = seed;
+    o.variance = gen::variance_from_name(variance_);
+    o.precision.precision = amp::precision_from_name(ctx.sample_precision);
+    o.precision.measure = measure_;
+    o.compile = ctx.sample_compile;
+    return o;
+  }
+
+  run::DdpmRun run_;
+  gen::DdpmSchedule sched_;
+  optim::Trainer* trainer_ = nullptr;  // owned by the learner, for the EMA after training
+  int64_t grid_ = 64;
+  gen::SamplerOptions sampler_ = [] {
+    gen::SamplerOptions o;
+    o.batch = 250;
+    return o;
+  }();
+  std::string variance_ = "beta";
+  bool raw_ = false, measure_ = true;
+  std::string classifier_ = run::default_classifier_path();
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_ddpm() { return std::make_unique<Ddpm>(); }
+
+}  // namespace fx::methods
