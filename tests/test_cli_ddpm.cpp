@@ -49,8 +49,8 @@ class CliDdpm : public ::testing::Test {
 TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
   auto r = run_cli(tiny("run") + " --grid 4");
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* f : {"config.json", "model.safetensors", "ema.safetensors",
-                        "train_state.safetensors", "loss.csv", "loss.png", "samples.png"})
+  for (const char* f : {"config.json", "model.safetensors", "metrics.jsonl", "loss.png",
+                        "samples.png"})
     EXPECT_TRUE(fs::exists(path("run/" + std::string(f)))) << f << "\n" << r.output;
   // sample finds the DDPM run by its config, no --method needed.
   r = run_cli("sample --run " + path("run") + " --sampler ancestral -n 3 --out " + path("a.png"));
@@ -67,7 +67,8 @@ TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
   EXPECT_NE(r.output.find("trained 4 steps"), std::string::npos) << r.output;
   r = run_cli(tiny("run", 6, 16) + " --resume --grid 0");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("only --steps and --compile may change"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("only --steps may change"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("base (run 8, now 16)"), std::string::npos) << r.output;
   r = run_cli(tiny("run"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("already holds a run"), std::string::npos) << r.output;
@@ -133,10 +134,10 @@ TEST_F(CliDdpm, CosineDecayAndPrecisionFlagsAreKeptInTheRun) {
   std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(cfg.find("\"lr_decay\": \"cosine\""), std::string::npos) << cfg;
   EXPECT_NE(cfg.find("\"precision\": \"bf16\""), std::string::npos) << cfg;
-  // The cosine schedule was planned for 2 steps: resuming to 3 would change its past.
+  // Extending a cosine run re-plans the decay over the new length, and says so.
   r = run_cli(tiny("run", 3) + " --lr-decay cosine --precision bf16 --resume --grid 0");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("cosine LR decay was planned for 2"), std::string::npos) << r.output;
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("now decays over the new length"), std::string::npos) << r.output;
   r = run_cli(tiny("bad") + " --lr-decay linear");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("unknown --lr-decay 'linear'"), std::string::npos) << r.output;
@@ -158,35 +159,35 @@ TEST_F(CliDdpm, Fp16RunLogsLossScaleAndPrecisionDecisions) {
   auto r = run_cli(tiny("run", 2) + " --precision fp16 --precision-measure false --grid 0");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("0 steps skipped"), std::string::npos) << r.output;
-  std::ifstream csv(path("run/loss.csv"));
-  std::string header, row;
-  std::getline(csv, header);
-  std::getline(csv, row);
-  EXPECT_EQ(header, "step,loss,loss_scale,skipped_steps");
-  EXPECT_NE(row.find(",65536,0"), std::string::npos) << row;  // PyTorch's initial scale
+  std::ifstream metrics(path("run/metrics.jsonl"));
+  std::string row;
+  std::getline(metrics, row);
+  EXPECT_NE(row.find("\"loss_scale\":65536.0"), std::string::npos) << row;  // PyTorch's initial scale
+  EXPECT_NE(row.find("\"skipped_steps\":0"), std::string::npos) << row;
   std::ifstream dec(path("run/precision.txt"));
   std::string decisions((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
   EXPECT_NE(decisions.find("conv2d"), std::string::npos) << decisions;
   EXPECT_NE(decisions.find("-> f16"), std::string::npos) << decisions;
-  // A damaged loss.csv is named with its line when the run is resumed.
+  // A damaged metrics.jsonl is named with its line when the run is resumed.
   {
-    std::ofstream bad(path("run/loss.csv"));
-    bad << "step,loss,loss_scale,skipped_steps\n2,0.5,x,0\n";
+    std::ofstream bad(path("run/metrics.jsonl"));
+    bad << "{\"step\": 1}\nnot json\n{\"step\": 2}\n";
   }
   r = run_cli(tiny("run", 3) + " --precision fp16 --precision-measure false --resume --grid 0");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("loss.csv: line 2 is not numbers"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("metrics.jsonl: line 2 is not a JSON object"), std::string::npos)
+      << r.output;
 }
 
 // compare-precision --method ddpm: one run per precision, scored, curves overlaid.
 TEST_F(CliDdpm, ComparePrecisionTrainsAndScoresEachPrecision) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   auto r = run_cli(
-      "compare-precision --method ddpm --steps 2 --batch 4 --eval-n 8 --eval-steps 2 "
-      "--precisions fp32,fp16 --out " +
+      "compare-precision --method ddpm --base 8 --mult 1,2,2 --timesteps 4 --steps 2 --batch 4 "
+      "--eval-n 8 --eval-steps 2 --precisions fp32,fp16 --out " +
       path("cmp"));
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* f : {"cmp/report.md", "cmp/loss_curves.png", "cmp/fp32/loss.csv",
+  for (const char* f : {"cmp/report.md", "cmp/loss_curves.png", "cmp/fp32/metrics.jsonl",
                         "cmp/fp16/precision.txt", "cmp/fp16/eval_ddim2_fp16.png"})
     EXPECT_TRUE(fs::exists(path(f))) << f;
   std::ifstream in(path("cmp/report.md"));

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "fluxion/core/error.h"
+#include "fluxion/data/point_source.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/safetensors.h"
 #include "fluxion/methods/registry.h"
@@ -189,7 +190,8 @@ TEST_F(TrainSpine, GaussianFitsItsDataAndSamplesTheFit) {
   EXPECT_EQ(train::load_run(*s, sctx), 400);
   Tensor x = s->sample(sctx, 20000, 5);
   data::PointSource moons("moons", 2);
-  auto fit = metrics::fit_gaussian(x), ref = metrics::fit_gaussian(moons.sample(20000, 9));
+  auto fit = metrics::fit_gaussian(x);
+  auto ref = metrics::fit_gaussian(moons.sample(20000, 9));
   for (int i = 0; i < 2; ++i) EXPECT_NEAR(fit.mean[i], ref.mean[i], 0.08) << i;
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(fit.cov[i], ref.cov[i], 0.15 * std::abs(ref.cov[0])) << i;
   json scores = s->evaluate(sctx, 2000, 3);

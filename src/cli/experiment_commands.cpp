@@ -34,7 +34,7 @@ struct CompareCommand {
   train::TrainConfig train;
   experiments::ComparePrecisionOptions options;
   std::string precisions = "fp32,bf16,fp16";
-  train::OptionSet set;
+  train::OptionSet set, sampling;
 };
 
 void add_compare_precision(CLI::App& app) {
@@ -55,6 +55,13 @@ void add_compare_precision(CLI::App& app) {
                                             "reference");
     c->set.add("out", c->options.out, "output folder");
     c->set.add("eval-n", c->options.eval_n, "samples scored per precision");
+    // The method's sampling options, as --eval-<name> (--eval-steps: DDIM steps of the scores).
+    c->method->declare_sampling(c->sampling);
+    for (train::Option o : c->sampling.options()) {
+      o.name = "eval-" + o.name;
+      o.help = "scoring: " + o.help;
+      c->set.options().push_back(o);
+    }
     CLI::App* sub = verb->add_subcommand(name, c->method->summary());
     bind_options(sub, c->set);
     sub->callback([c] {

@@ -76,7 +76,6 @@ void print_scores(const nlohmann::json& j) {
 
 void add_sample_or_eval(CLI::App* verb, const std::string& name, bool is_eval) {
   auto c = new_command(name);
-  if (!is_eval && !c->method->can_sample()) return;
   c->n = c->method->default_sample_count();
   c->method->declare_sampling(c->options);
   c->options.add("run", c->run, "run folder (required)");
@@ -107,6 +106,7 @@ void add_sample_or_eval(CLI::App* verb, const std::string& name, bool is_eval) {
     std::string out = c->out;
     if (out.empty()) out = x.rank() == 2 ? "samples.csv" : "samples.png";
     io::write_samples(out, x);
+    if (std::string note = c->method->sample_note(); !note.empty()) std::printf("%s\n", note.c_str());
     std::printf("wrote %lld samples %s to %s\n", (long long)x.dim(0), shape_str(x.shape()).c_str(),
                 out.c_str());
   });

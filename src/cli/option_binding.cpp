@@ -76,10 +76,13 @@ void bind_options(CLI::App* app, train::OptionSet& set) {
     nlohmann::json value = o.get();
     std::string def = value.is_string() ? value.get<std::string>() : value.dump();
     if (value.is_array()) def = fmt::format("{}", fmt::join(value.get<std::vector<int64_t>>(), ","));
-    c->default_str(def);
     if (std::holds_alternative<bool*>(o.target)) {
-      c->expected(0, 1);  // --compile, or --precision-measure false
+      // --compile, or --precision-measure false. No default string: CLI11 would take it as
+      // the value of a bare --compile.
+      c->expected(0, 1);
+      c->description(o.help + (def == "true" ? " (default: true)" : ""));
     } else {
+      c->default_str(def);
       c->type_name(std::string(" ") + (std::holds_alternative<std::string*>(o.target) ? "TEXT"
                                        : std::holds_alternative<double*>(o.target)    ? "NUMBER"
                                                                                       : "INT"));

@@ -40,17 +40,20 @@ void compare_precision(methods::Method& base, const train::TrainConfig& train_cf
   FX_CHECK(o.eval_n >= 2, "--eval-n must be at least 2, got {}", o.eval_n);
   FX_CHECK(!fs::exists(fs::path(o.out) / "report.md"),
            "output folder '{}' already holds a comparison; choose another --out", o.out);
-  train::OptionSet base_options;
+  train::OptionSet base_options, base_sampling;
   base.declare(base_options);
-  const json method_options = base_options.to_json();
+  base.declare_sampling(base_sampling);
+  const json method_options = base_options.to_json(), sampling = base_sampling.to_json();
 
   std::vector<Row> rows;
   io::LinePanel curves{"training loss by precision", "step", "loss", {}, true};
   for (const std::string& p : o.precisions) {
     auto m = methods::make_method(base.name());
-    train::OptionSet set;
+    train::OptionSet set, sampling_set;
     m->declare(set);
     set.from_json(method_options, "compare-precision");
+    m->declare_sampling(sampling_set);
+    sampling_set.from_json(sampling, "compare-precision");
     methods::RunContext ctx{(fs::path(o.out) / p).string(), train_cfg};
     ctx.train.precision = p;
     ctx.sample_precision = p;

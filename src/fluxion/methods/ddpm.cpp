@@ -1,6 +1,7 @@
 // DDPM (gen/ddpm.h) on images with the U-Net: ε- or v-prediction training with EMA weights,
 // ancestral, DDIM and probability-flow ODE sampling, and FD-FMNIST / precision / recall
 // evaluation (run/ddpm_eval.h) on Fashion-MNIST or a folder of PNG images.
+#include <chrono>
 #include <filesystem>
 
 #include "fluxion/core/error.h"
@@ -143,8 +144,18 @@ class Ddpm : public Method {
   }
   int64_t default_sample_count() const override { return 64; }
   Tensor sample(const RunContext& ctx, int64_t n, uint64_t seed) override {
-    return run::sample_ddpm(run_, n, sampler_options(ctx, seed), raw_);
+    gen::SamplerOptions o = sampler_options(ctx, seed);
+    gen::SampleStats st;
+    auto t0 = std::chrono::steady_clock::now();
+    Tensor x = run::sample_ddpm(run_, n, o, raw_, &st);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    note_ = fmt::format("{} images ({}, {} network calls, step {}, {} weights) in {:.1f} s = {:.3f} "
+                        "images/s",
+                        n, run::sampler_label(o, run_, variance_), st.network_calls, run_.step,
+                        run::uses_ema(run_, raw_) ? "EMA" : "raw", secs, n / secs);
+    return x;
   }
+  std::string sample_note() const override { return note_; }
   nlohmann::json evaluate(const RunContext& ctx, int64_t n, uint64_t seed) override {
     run::DdpmEvalOptions o;
     o.n = n;
@@ -179,7 +190,7 @@ class Ddpm : public Method {
     o.batch = 250;
     return o;
   }();
-  std::string variance_ = "beta";
+  std::string variance_ = "beta", note_;
   bool raw_ = false, measure_ = true;
   std::string classifier_ = run::default_classifier_path();
 };

@@ -71,6 +71,8 @@ class Method {
   virtual int64_t default_sample_count() const { return 2000; }  // -n of sample and eval
   // n samples from the trained model: [n, d] points or [n, C, H, W] images in [-1, 1].
   virtual Tensor sample(const RunContext& ctx, int64_t n, uint64_t seed) = 0;
+  // One line about the last sample() call for the user (sampler, speed), or "".
+  virtual std::string sample_note() const { return ""; }
   // Scores of the trained model, e.g. {"sliced_w2": .., "sliced_w2_floor": ..}.
   virtual nlohmann::json evaluate(const RunContext& ctx, int64_t n, uint64_t seed) = 0;
 

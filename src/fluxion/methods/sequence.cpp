@@ -44,7 +44,7 @@ class SequenceLearner : public train::TrainerLearner {
     // Replays the batch stream up to `step`: a resumed run sees the same batches.
     for (int64_t i = 0; i < step * c_.batch; ++i) rng_.below(task_.train.size());
   }
-  run::SequenceScore evaluate() { return eval_.run(); }
+  bool log_now(int64_t s) const override { return s % c_.eval_every == 0; }
 
  private:
   run::SequenceTask& task_;
@@ -96,10 +96,6 @@ class SequenceClassifierMethod : public Method {
   void validate(const train::TrainConfig& t) const override {
     run::LruRunConfig c = with_train(t);
     run::validate_lru_config(c);
-    FX_CHECK(c.eval_every % t.log_every == 0,
-             "--eval-every ({}) must be a multiple of --log-every ({}), so each evaluation is "
-             "logged at its step",
-             c.eval_every, t.log_every);
   }
   void build(const RunContext& ctx) override {
     c_ = with_train(ctx.train);
@@ -144,6 +140,9 @@ class SequenceClassifierMethod : public Method {
     train::metric_column(lines, "test_loss", tl_x, tl);
     if (!tl.empty()) r.test_loss = tl.back();
     run::write_pictures_and_report(ctx.dir, c_, *task_, loss_x, loss, acc_x, acc, r);
+    if (!ctx.quiet)
+      std::printf("held-out accuracy %.4f (%lld examples); %s/report.md\n", r.test_acc,
+                  (long long)c_.test_size, ctx.dir.c_str());
   }
   Tensor sample(const RunContext&, int64_t, uint64_t) override {
     fail("method '{}' classifies sequences and cannot sample", name());

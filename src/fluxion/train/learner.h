@@ -24,6 +24,9 @@ class Learner {
   virtual void set_state(const std::map<std::string, Tensor>& s, int64_t step) = 0;
   // Extra fields for metrics.jsonl (loss scale, skipped steps), at log time.
   virtual void log_fields(nlohmann::json& line) const {}
+  // True for steps whose metrics must get a line of their own (e.g. a held-out evaluation
+  // between two log intervals).
+  virtual bool log_now(int64_t step) const { return false; }
   // What the precision pass chose for each product ("" in fp32 or without a traced step).
   virtual std::string precision_report() const { return ""; }
 };

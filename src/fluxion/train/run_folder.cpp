@@ -51,6 +51,8 @@ std::string RunFolder::path(const std::string& file) const {
 
 json read_run_config(const std::string& dir) {
   std::string path = (fs::path(dir) / kConfigFile).string();
+  std::error_code ec;
+  FX_CHECK(fs::is_regular_file(path, ec), "'{}' holds no run (no config.json)", dir);
   std::string text = io::read_file(path);
   try {
     json j = json::parse(text);

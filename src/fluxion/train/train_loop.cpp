@@ -1,5 +1,6 @@
 #include "fluxion/train/train_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -45,6 +46,15 @@ void check_resume_config(const json& saved, const json& now, const std::string& 
   FX_CHECK(diffs.empty(),
            "--resume: the options differ from {} (only --steps may change): {}", file,
            fmt::join(diffs, ", "));
+}
+
+// The first steps pay for tracing, compiling and oneDNN's primitive setup: left out.
+void report_step_times(std::vector<double> ms) {
+  if (ms.size() <= 5) return;
+  ms.erase(ms.begin(), ms.begin() + 5);
+  std::sort(ms.begin(), ms.end());
+  std::fprintf(stderr, "train step median %.2f ms (p10 %.2f, p90 %.2f) over %zu steps\n",
+               ms[ms.size() / 2], ms[ms.size() / 10], ms[ms.size() * 9 / 10], ms.size());
 }
 
 }  // namespace
@@ -103,9 +113,15 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   // as held-out accuracy, come only on some steps).
   std::vector<std::pair<std::string, std::pair<double, int64_t>>> sums;
   TrainRunResult result;
+  std::vector<double> step_ms;
+  json last_line;
   while (step < last) {
     const int64_t s = step + 1;
+    const auto step_start = std::chrono::steady_clock::now();
     StepMetrics metrics = learner->step(s);
+    step_ms.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - step_start)
+                          .count());
     step = s;
     for (auto& [k, v] : metrics) {
       auto it = std::find_if(sums.begin(), sums.end(), [&](auto& e) { return e.first == k; });
@@ -113,13 +129,14 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
       else it->second.first += v, ++it->second.second;
     }
     if (!metrics.empty() && metrics.front().first == "loss") result.last_loss = metrics.front().second;
-    if (s % ctx.train.log_every == 0 || s == last) {
+    if (s % ctx.train.log_every == 0 || s == last || learner->log_now(s)) {
       json line{{"step", s}};
       for (auto& [k, sum] : sums) line[k] = sum.first / (double)sum.second;
       line["lr"] = schedule.lr_at(s);
       line["elapsed_s"] = elapsed();
       learner->log_fields(line);
       log.write(line);
+      last_line = line;
       sums.clear();
     }
     if (!ctx.quiet) bar.update(s, util::ProgressFields(metrics.begin(), metrics.end()));
@@ -134,7 +151,14 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
       folder.commit();
     }
   }
-  if (!ctx.quiet) bar.finish();
+  if (!ctx.quiet) {
+    bar.finish();
+    report_step_times(step_ms);
+    if (last_line.contains("loss_scale"))
+      std::fprintf(stderr, "loss scale %g, %lld steps skipped for Inf/NaN gradients\n",
+                   last_line["loss_scale"].get<double>(),
+                   (long long)last_line.value("skipped_steps", (int64_t)0));
+  }
   folder.commit();
   result.step = step;
   result.seconds = elapsed();
