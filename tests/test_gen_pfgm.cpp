@@ -328,3 +328,27 @@ TEST(PfgmConfig, BadOptionsNameTheOptionAndValue) {
   expect_error([](PfgmConfig& c) { c.sigma = std::nan(""); }, "--sigma", "nan");
   EXPECT_NO_THROW(PfgmConfig{}.validate());
 }
+
+TEST(PfgmSample, ZExpSubstitutionReplacesABadVz) {
+  // One charge at the origin, the point (0.3, 0) at z = 0.01: the exact target with v_z
+  // spoilt. Below z_exp the drift z·v_x/v_z is still x − charge = (0.3, 0) (moving backwards
+  // in log z); above it the spoilt v_z is used as it is.
+  PfgmConfig c;
+  Tensor charge = f32({0.0, 0.0}, {1, 2});
+  for (double z : {0.01, 7.0}) {
+    Tensor v = pfgm_field_target(f32({0.3, 0.0, z}, {1, 3}), charge, c.gamma);
+    float exact_vz = v.data<float>()[2];
+    v.data<float>()[2] = 0.5f;  // wrong sign and size
+    Tensor d = pfgm_drift(v, z, c);
+    if (z < c.z_exp) {
+      EXPECT_NEAR(d.data<float>()[0], 0.3, 0.3 * 0.01);
+    } else {
+      EXPECT_NEAR(d.data<float>()[0], z * v.data<float>()[0] / (0.5 + 1e-5), 1e-5);
+      EXPECT_LT(exact_vz, 0);
+    }
+    EXPECT_NEAR(d.data<float>()[1], 0.0, 1e-6);
+  }
+  // Far from the data (‖v_x‖/sqrt(N) above kZExpMaxNorm) the network's v_z is kept.
+  Tensor far = f32({1.35, 0.0, -0.2}, {1, 3});
+  EXPECT_NEAR(pfgm_drift(far, 1.0, c).data<float>()[0], 1.35 / (-0.2 + 1e-5), 1e-4);
+}

@@ -18,11 +18,14 @@ Tensor pfgm_drift(const Tensor& net, double z, const PfgmConfig& c) {
   for (int64_t b = 0; b < B; ++b) {
     const float* v = vp + b * D;
     double vz = v[N];
-    if (z < c.z_exp) {
-      double n2 = 0;
-      for (int64_t i = 0; i < N; ++i) n2 += double(v[i]) * v[i];
-      // ‖v_x‖/sqrt(N) = ‖E_x‖/(‖E‖+γ) < 1 for the true field; a network may overshoot.
-      double norm1 = std::min(std::sqrt(n2) / sqrt_n, 1.0 - 1e-6);
+    double n2 = 0;
+    for (int64_t i = 0; i < N; ++i) n2 += double(v[i]) * v[i];
+    // ‖v_x‖/sqrt(N) = ‖E_x‖/(‖E‖+γ) < 1 for the true field. Far from the data it nears 1
+    // and ‖E_x‖ = γ·n/(1−n) magnifies the network's error without bound (in 2-D the
+    // prior's long tail puts points there at small z); there the network's own v_z is kept.
+    // The reference has no such guard (its high-dimensional data never get there).
+    double norm1 = std::sqrt(n2) / sqrt_n;
+    if (z < c.z_exp && norm1 < kZExpMaxNorm) {
       double ex = c.gamma * norm1 / (1 - norm1);
       double e = std::sqrt(ex * ex + z * z);
       vz = -sqrt_n * z / (e + c.gamma);

@@ -11,6 +11,9 @@
 
 namespace fx::gen {
 
+// Above this ‖v_x‖/sqrt(N) the z_exp substitution is skipped (see pfgm_drift).
+inline constexpr double kZExpMaxNorm = 0.9;
+
 // dx/dt' for a batch from the network's output net [B, N+1] at height z; f32 [B, N].
 Tensor pfgm_drift(const Tensor& net, double z, const PfgmConfig& c);
 
