@@ -30,7 +30,7 @@ class CliPfgm : public ::testing::Test {
 TEST_F(CliPfgm, TrainSampleEval) {
   auto t = run_cli(
       "train pfgm --data 8gaussians --steps 30 --batch 32 --large-batch 256 "
-      "--hidden 32 --layers 2 --z-max 20 --upper-norm 100 --out " +
+      "--hidden 32 --layers 2 --z-max 20 --out " +
       path("run"));
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
@@ -46,6 +46,10 @@ TEST_F(CliPfgm, TrainSampleEval) {
   for (const char* k : {"sliced-W2", "MMD", "(floor "})
     EXPECT_NE(e.output.find(k), std::string::npos) << k << "\n" << e.output;
   EXPECT_NE(e.output.find("NFE 20"), std::string::npos) << "Heun: 2 per step\n" << e.output;
+  // Sampling options are checked when used.
+  auto bad = run_cli("eval pfgm --run " + path("run") + " -n 20 --upper-norm 0.5");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("--upper-norm must be >= 1, got 0.5"), std::string::npos) << bad.output;
 }
 
 TEST_F(CliPfgm, BadOptionsNameOptionAndValue) {
@@ -58,7 +62,6 @@ TEST_F(CliPfgm, BadOptionsNameOptionAndValue) {
       {" --tau=-0.1", "--tau must be positive, got -0.1"},
       {" --gamma 0", "--gamma must be positive, got 0"},
       {" --z-max=-1", "--z-max must be positive, got -1"},
-      {" --upper-norm 0.5", "--upper-norm must be >= 1, got 0.5"},
       {" --large-batch 16", "--large-batch (16) must be at least the batch size"},
   };
   int k = 0;

@@ -27,10 +27,15 @@ Tensor first_rows(const Tensor& x, int64_t n) {
 
 class Pfgm : public Method {
  public:
-  // The reference's upper_norm (3000) fits CIFAR, whose prior radius concentrates near
-  // z_max·sqrt(3072); in 2-D the radius is ~1.7 z_max with a 1/r² tail, and starts far out
-  // make the ODE stiff and the z_exp substitution ill-conditioned (docs/pfgm.md).
-  Pfgm() { c_.upper_norm = 200; }
+  // Defaults for points at the scale of the built-in sets (radius ~4). The reference's
+  // z_max 40 / upper_norm 3000 fit CIFAR-10, whose prior radius concentrates near
+  // z_max·sqrt(3072) ≈ 2200; in 2-D the radius is ~1.7 z_max with a 1/r² tail, and starts
+  // far out make the ODE stiff and leave outliers (moons, RK45: sliced-W2 32x the floor
+  // with 40/200, at the floor with 10/50; docs/pfgm.md).
+  Pfgm() {
+    c_.z_max = 10;
+    c_.upper_norm = 50;
+  }
 
   std::string name() const override { return "pfgm"; }
   std::string summary() const override {
@@ -56,9 +61,6 @@ class Pfgm : public Method {
     o.add("m", c_.M, "m ~ U[0, M] (0: so that σ(1+τ)^M = z-max)");
     o.add("restrict-m", c_.restrict_M, "draw m on [0, 0.7M] when |ε_z| < 0.005, as the reference");
     o.add("large-batch", c_.large_batch, "data points (charges) per field target");
-    o.add("upper-norm", c_.upper_norm, "prior radius clipped to [1, upper-norm]");
-    o.add("z-exp", c_.z_exp, "below this z the sampler estimates v_z from v_x");
-    o.add("eps", c_.eps, "the sampling ODE stops at z = eps");
     o.add("hidden", hidden_, "width of the hidden layers");
     o.add("layers", layers_, "number of hidden layers");
   }
@@ -142,6 +144,10 @@ class Pfgm : public Method {
     o.add("solver", solver_, "euler | heun | rk45 (adaptive, tolerance --tol)");
     o.add("ode-steps", ode_steps_, "steps of the fixed-step solvers (uniform in log z)");
     o.add("tol", tol_, "rk45 relative and absolute tolerance");
+    // How to sample, not what was trained: variable per `sample`/`eval` call.
+    o.add("upper-norm", c_.upper_norm, "prior radius clipped to [1, upper-norm]");
+    o.add("z-exp", c_.z_exp, "below this z the sampler estimates v_z from v_x");
+    o.add("eps", c_.eps, "the sampling ODE stops at z = eps");
   }
 
   Tensor sample(const RunContext&, int64_t n, uint64_t seed) override {
