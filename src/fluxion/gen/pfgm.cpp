@@ -83,39 +83,55 @@ EmpiricalField pfgm_empirical_field(const Tensor& at, const Tensor& data) {
   f.log_norm.assign(B, 0.0);
   const float* ap = at.data<float>();
   const float* dp = data.data<float>();
-  const double expo = double(N + 1);
+  const int64_t k = N + 1;  // w_j = (d2_min / d2_j)^{k/2}
 #pragma omp parallel for schedule(static) if (B * L * N > (1 << 16))
   for (int64_t b = 0; b < B; ++b) {
     const float* p = ap + b * D;
     const double z2 = double(p[N]) * p[N];
-    // Online softmax of s_j = −(N+1)·log dist_j: running max mx, running sum s, and
-    // acc = Σ e^{s_j − mx} x_j, all rescaled when mx grows.
-    double mx = -std::numeric_limits<double>::infinity(), s = 0;
-    std::vector<double> acc(N, 0.0);
+    // Pass 1: squared distances of this row (L doubles, not a [B, L] matrix) and their
+    // minimum; the weights relative to the nearest charge then lie in (0, 1], so nothing
+    // overflows for any N (the reference's min_dist/dist form).
+    std::vector<double> d2(L);
+    double d2min = std::numeric_limits<double>::infinity();
     for (int64_t j = 0; j < L; ++j) {
       const float* q = dp + j * N;
-      double d2 = z2;
+      double s = z2;
+#pragma omp simd reduction(+ : s)
       for (int64_t i = 0; i < N; ++i) {
         double t = double(q[i]) - p[i];
-        d2 += t * t;
+        s += t * t;
       }
       // dist = 0 (a point on a charge) is an infinitely heavy weight: clamp as the
       // reference's 1e-7 does.
-      double sj = -0.5 * expo * std::log(std::max(d2, 1e-28));
-      if (sj > mx) {
-        double r = std::exp(mx - sj);  // 0 on the first charge
-        s *= r;
-        for (int64_t i = 0; i < N; ++i) acc[i] *= r;
-        mx = sj;
+      d2[j] = std::max(s, 1e-28);
+      d2min = std::min(d2min, d2[j]);
+    }
+    // Pass 2: w_j = r^{k/2}, r = d2min/d2_j, by repeated squaring for small k (sqrt for an
+    // odd k), else exp(k/2·log r); weights below e^{-60} do not change the sums.
+    std::vector<double> acc(N, 0.0);
+    double sum = 0;
+    for (int64_t j = 0; j < L; ++j) {
+      double r = d2min / d2[j], w;
+      if (k <= 64) {
+        w = k % 2 ? std::sqrt(r) : 1.0;
+        double base = r;
+        for (int64_t e = k / 2; e > 0; e >>= 1, base *= base)
+          if (e & 1) w *= base;
+      } else {
+        double lw = 0.5 * double(k) * std::log(r);
+        if (lw < -60) continue;
+        w = std::exp(lw);
       }
-      double w = std::exp(sj - mx);
-      s += w;
+      if (w < 1e-26) continue;
+      sum += w;
+      const float* q = dp + j * N;
+#pragma omp simd
       for (int64_t i = 0; i < N; ++i) acc[i] += w * q[i];
     }
     double* e = f.E.data() + b * D;
-    for (int64_t i = 0; i < N; ++i) e[i] = acc[i] / s - p[i];
+    for (int64_t i = 0; i < N; ++i) e[i] = acc[i] / sum - p[i];
     e[N] = -double(p[N]);  // every charge is at z = 0
-    f.log_norm[b] = mx + std::log(s);
+    f.log_norm[b] = std::log(sum) - 0.5 * double(k) * std::log(d2min);
   }
   return f;
 }

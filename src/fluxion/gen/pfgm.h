@@ -46,7 +46,8 @@ Tensor pfgm_perturb(const Tensor& x0, const PfgmConfig& c, uint64_t seed);
 
 // The empirical field of charges `data` (f32 [L, N], at z = 0) at points `at` (f32 [B, N+1]):
 //   E(p) = Σ_j w_j (x̃_j − p),  w_j = dist_j^{−(N+1)} / Σ_k dist_k^{−(N+1)},
-// computed in one pass per point with a running log-sum-exp (no [B, L] weight matrix), in
+// computed per point from the row's squared distances relative to the nearest charge (no [B, L]
+// weight matrix: the reference's (min_dist/dist)^{N+1}, stable for any N), in
 // double. log_norm[b] = log Σ_j dist_j^{−(N+1)}, so the unnormalised Poisson field is
 // E·exp(log_norm) (magnitude ∝ 1/dist^N for a single charge).
 struct EmpiricalField {
