@@ -15,8 +15,8 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 {
   echo "# PFGM field target: fluxion vs PyTorch"
   echo
-  echo "Command: \`bench/bench_pfgm.sh $*\` on $CPU, 2 threads each ($(date -u +%F))."
-  echo "fluxion: gen::pfgm_field_target (fused per row: distances, running log-sum-exp, weighted"
+  echo "Command: \`bench/bench_pfgm.sh $(printf "\"%s\" " "$@")\` on $CPU, 2 threads each ($(date -u +%F))."
+  echo "fluxion: gen::pfgm_field_target (per row: distances, weights relative to the nearest, weighted"
   echo "sum; no [B, L] weights). PyTorch 1.13: the reference code of losses.py, and the same"
   echo "maths with torch.cdist + softmax. Median ms of 20 runs after 2 warm-ups."
   echo
