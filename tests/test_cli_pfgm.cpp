@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -53,7 +54,7 @@ TEST_F(CliPfgm, TrainSampleEval) {
 }
 
 TEST_F(CliPfgm, BadOptionsNameOptionAndValue) {
-  std::string base = "train pfgm --data moons --steps 5 --batch 32 --out ";
+  std::string base = "train pfgm --steps 5 --batch 32 --out ";
   struct Case {
     std::string extra, expect;
   };
@@ -64,9 +65,16 @@ TEST_F(CliPfgm, BadOptionsNameOptionAndValue) {
       {" --z-max=-1", "--z-max must be positive, got -1"},
       {" --large-batch 16", "--large-batch (16) must be at least the batch size"},
   };
+  {
+    std::FILE* f = std::fopen(path("nan.csv").c_str(), "w");
+    std::fputs("1,2\nnan,4\n", f);
+    std::fclose(f);
+  }
+  cases.push_back({" --data " + path("nan.csv"), "not finite"});
   int k = 0;
   for (const Case& c : cases) {
-    auto r = run_cli(base + path("r" + std::to_string(k++)) + c.extra);
+    std::string data = c.extra.find("--data") == std::string::npos ? " --data moons" : "";
+    auto r = run_cli(base + path("r" + std::to_string(k++)) + data + c.extra);
     EXPECT_NE(r.code, 0) << c.extra;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.extra << "\n" << r.output;
   }
