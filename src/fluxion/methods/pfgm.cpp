@@ -89,12 +89,7 @@ class Pfgm : public Method {
 
   std::unique_ptr<train::Learner> learner(const RunContext& ctx) override {
     const int64_t B = c_.small_batch, D = points_->dim() + 1;
-    optim::TrainerOptions opts;
-    opts.schedule = ctx.train.schedule();
-    opts.seed = ctx.train.seed;
-    opts.precision = ctx.train.precision_policy();
-    opts.loss_scaling = ctx.train.loss_scaling();
-    opts.compile = ctx.train.compile;
+    optim::TrainerOptions opts = ctx.train.trainer_options();
     gen::PoissonMLP* net = net_.get();
     auto trainer = std::make_unique<optim::Trainer>(
         *net_, optim::adam(),
