@@ -114,6 +114,19 @@ TEST(IdxFile, BadInputNamesFileAndField) {
             std::string::npos);
 }
 
+TEST(IdxFile, SizesThatWrapPast64BitsAreRefused) {
+  // 2^17 * 2^17 * 2^30 = 2^64: unchecked, the count wrapped to 0 and this header with no data
+  // parsed as an empty array that the loader then indexed.
+  Bytes b{0, 0, 8, 3};
+  for (uint32_t d : {1u << 17, 1u << 17, 1u << 30})
+    for (int k = 3; k >= 0; --k) b.push_back(uint8_t(d >> (8 * k)));
+  EXPECT_NE(error_of([&] {
+              fx::data::parse_idx(b, "w.idx");
+            }).find("w.idx: IDX dimension 2 (1073741824) makes the sizes multiply to more than"),
+            std::string::npos)
+      << error_of([&] { fx::data::parse_idx(b, "w.idx"); });
+}
+
 TEST(Gzip, RoundTripsAndRejectsCorruption) {
   const Bytes raw = idx_bytes({50, 28});
   const std::string gz = gzip_bytes(raw);

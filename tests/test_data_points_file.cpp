@@ -87,9 +87,43 @@ TEST(PointsCsv, ErrorsNameFileLineColumnAndValue) {
   e = error_of([] { parse_csv_points("", "g.csv"); });
   EXPECT_HAS(e, "g.csv: empty file");
   e = error_of([] { parse_csv_points("x,y\n\n", "h.csv"); });
-  EXPECT_HAS(e, "h.csv: no data rows, only a header");
+  EXPECT_HAS(e, "h.csv: no data rows, only a header of 2 columns (line 1)");
   e = error_of([] { parse_csv_points("1,2\nx,y\n", "i.csv"); });  // a header only comes first
   EXPECT_HAS(e, "line 2, column 1: 'x' is not a number");
+}
+
+TEST(PointsCsv, HugeCellsAndRowsAreRefusedByName) {
+  // One 2 MB cell once read as a one-column header: "no data rows, only a header".
+  const std::string cell(2'000'000, 'x');
+  auto e = error_of([&] { parse_csv_points(cell + "\n", "big.csv"); });
+  EXPECT_HAS(e, "big.csv: line 1, column 1: cell of 2000000 characters 'xxxx");
+  EXPECT_HAS(e, "is too long; the limit is 1024");
+  e = error_of([&] { parse_csv_points("1,2\n3," + std::string(5000, '7') + "\n", "n.csv"); });
+  EXPECT_HAS(e, "n.csv: line 2, column 2: cell of 5000 characters");
+  // A 5,000,000-column line ended in std::bad_alloc; 70,000 columns show the same limit.
+  std::string wide = "1";
+  for (int i = 1; i < 70000; ++i) wide += ",1";
+  e = error_of([&] { parse_csv_points("# points\n" + wide + "\n", "wide.csv"); });
+  EXPECT_HAS(e, "wide.csv: line 2 has 70000 columns; the limit is 65536");
+  EXPECT_EQ(parse_csv_points(std::string(1024, 'x') + "\n5\n", "ok.csv").shape(),
+            (fx::Shape{1, 1}));  // a 1024-character column name is still fine
+  EXPECT_EQ(parse_csv_points("0." + std::string(1000, '0') + "1\n", "ok.csv").shape(),
+            (fx::Shape{1, 1}));  // and so is a long number
+}
+
+TEST(PointsNpy, ShapesThatOverflowAreRefusedBeforeAllocating) {
+  // Each header claims an array whose byte size wraps in 64 bits; the file holds no data. The
+  // first two crashed with SIGSEGV (issue #17, bug 1), the third said "out of memory".
+  TempDir dir;
+  for (const char* shape : {"(4611686018427387904, 4)", "(6148914691236517206, 3)",
+                            "(17179869184, 1073741824)", "(4611686018427387904,)"}) {
+    auto e = error_of([&] { load_points(dir.write("o.npy", npy("<f4", shape, ""))); });
+    EXPECT_HAS(e, "o.npy: NPY shape [");
+    EXPECT_HAS(e, "is too large: its byte size overflows 64 bits (the file has 0 data bytes)");
+  }
+  // Fits in 64 bits but not in the file: the length check answers before any allocation.
+  auto e = error_of([&] { load_points(dir.write("t.npy", npy("<f8", "(1099511627776, 2)", ""))); });
+  EXPECT_HAS(e, "t.npy: NPY data truncated: shape [1099511627776, 2] needs 17592186044416 bytes");
 }
 
 TEST(PointsNpy, AllDtypesAndVersions) {

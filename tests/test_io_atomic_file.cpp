@@ -65,6 +65,70 @@ TEST(AtomicFile, RenameOverADirectoryFailsCleanly) {
   EXPECT_EQ(entries, 1);  // the temp file was removed
 }
 
+int count_entries(const std::string& dir) {
+  int n = 0;
+  for (auto& e : fs::directory_iterator(dir)) ++n, (void)e;
+  return n;
+}
+
+TEST(AtomicFile, WritesThroughSymlinksAndKeepsThem) {
+  TempDir d;
+  fs::create_directory(d.path + "/real");
+  write_file_atomic(d.path + "/real/target.png", "old");
+  ::chmod((d.path + "/real/target.png").c_str(), 0600);
+  // A relative link to a relative link: both stay links, the final target gets the bytes.
+  fs::create_symlink("real/target.png", d.path + "/link1");
+  fs::create_symlink("link1", d.path + "/link2");
+  write_file_atomic(d.path + "/link2", "new");
+  EXPECT_TRUE(fs::is_symlink(d.path + "/link1"));
+  EXPECT_TRUE(fs::is_symlink(d.path + "/link2"));
+  EXPECT_EQ(read_file(d.path + "/real/target.png"), "new");
+  EXPECT_EQ(fs::status(d.path + "/real/target.png").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);  // replaced, permissions kept
+  EXPECT_EQ(count_entries(d.path + "/real"), 1);  // the temp file sat next to the target
+  // A dangling link creates its target.
+  fs::create_symlink(d.path + "/real/later.bin", d.path + "/dangling");
+  write_file_atomic(d.path + "/dangling", "made");
+  EXPECT_TRUE(fs::is_symlink(d.path + "/dangling"));
+  EXPECT_EQ(read_file(d.path + "/real/later.bin"), "made");
+  // A loop is an error, not a hang.
+  fs::create_symlink("loop_b", d.path + "/loop_a");
+  fs::create_symlink("loop_a", d.path + "/loop_b");
+  EXPECT_THROW(write_file_atomic(d.path + "/loop_a", "x"), fx::Error);
+}
+
+TEST(AtomicFile, RefusesToReplaceDevicesFifosAndDirectories) {
+  TempDir d;
+  auto error_of = [](const std::string& p) {
+    try {
+      write_file_atomic(p, "x");
+    } catch (const fx::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error_of("/dev/null"),
+            "cannot write '/dev/null': it exists and is a character device; refusing to replace "
+            "it with a file");
+  fs::create_symlink("/dev/null", d.path + "/to_null");
+  EXPECT_EQ(error_of(d.path + "/to_null"),
+            "cannot write '" + d.path +
+                "/to_null': '/dev/null' exists and is a character device; refusing to replace it "
+                "with a file");
+  EXPECT_TRUE(fs::is_symlink(d.path + "/to_null"));
+  ASSERT_EQ(::mkfifo((d.path + "/fifo").c_str(), 0644), 0);
+  EXPECT_NE(error_of(d.path + "/fifo").find("fifo': it exists and is a FIFO"), std::string::npos);
+  EXPECT_TRUE(fs::is_fifo(d.path + "/fifo"));
+  EXPECT_EQ(count_entries(d.path), 2);  // no temp files left
+  // Reading a device would never end (/dev/zero) or means nothing.
+  try {
+    read_file("/dev/zero");
+    FAIL() << "no error";
+  } catch (const fx::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot read '/dev/zero': it is a character device");
+  }
+}
+
 TEST(AtomicFile, ErrorsNameThePath) {
   TempDir d;
   try {

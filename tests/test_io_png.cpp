@@ -2,6 +2,7 @@
 // and clear errors.
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 
@@ -35,6 +36,27 @@ TEST(Png, SignatureDimensionsAndRoundTrip) {
     EXPECT_EQ(back.height, 11);
     EXPECT_EQ(back.channels, channels);
     EXPECT_EQ(back.pixels, img.pixels);
+  }
+}
+
+TEST(Png, HeaderClaimingMorePixelsThanTheFileHoldsIsRefused) {
+  // A valid 1x1 PNG whose IHDR is patched to 32768x32768 (CRC fixed): 3 GB of pixels from a
+  // 70-byte file used to be allocated before libpng noticed the data was missing.
+  std::string png = fx::io::encode_png(Image(1, 1, 3, 9));
+  for (size_t at : {16u, 20u}) {
+    png[at] = 0, png[at + 1] = 0, png[at + 2] = (char)0x80, png[at + 3] = 0;
+  }
+  uint32_t crc = (uint32_t)crc32(0, (const Bytef*)png.data() + 12, 17);  // type + IHDR data
+  for (int k = 0; k < 4; ++k) png[29 + k] = (char)(crc >> (24 - 8 * k));
+  try {
+    fx::io::decode_png({(const uint8_t*)png.data(), png.size()}, "bomb.png");
+    FAIL() << "no error";
+  } catch (const fx::Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("bomb.png: cannot decode PNG: header claims 32768x32768 pixels"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("-byte file can hold"), std::string::npos) << m;
   }
 }
 

@@ -272,6 +272,18 @@ TEST(SafetensorsCorrupt, DuplicateKeys) {
                "duplicate key 'a' in '__metadata__'");
 }
 
+TEST(SafetensorsCorrupt, DeepNestingIsRefusedBeforeParsing) {
+  // 100,000 levels overflowed the stack in brief()'s recursive dump (issue #17, bug 2).
+  const int deep = 100000;
+  EXPECT_ERROR(file_with("{\"a\":" + std::string(deep, '[') + std::string(deep, ']') + "}", ""),
+               "deeper than 8 levels");
+  // Brackets inside strings do not count; depth 8 itself is allowed (and then fails on fields).
+  EXPECT_ERROR(file_with("{\"[[[[[[[[[[\":{\"dtype\":\"F32\",\"shape\":[[[[[[1]]]]]],"
+                         "\"data_offsets\":[0,4]}}",
+                         "1234"),
+               "field 'shape' has non-integer entry");
+}
+
 TEST(SafetensorsCorrupt, EveryTruncationThrowsFxError) {
   std::string file = serialize_safetensors(every_dtype(), {{"k", "v"}});
   for (size_t len = 0; len < file.size(); ++len) {

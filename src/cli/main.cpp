@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     fx::cli::add_method_commands(app);
     fx::cli::add_experiment_commands(app);
     fx::cli::add_classifier_commands(app);
+    fx::cli::add_loop_command(app);
     std::vector<std::string> args = fx::cli::place_method(argc, argv);
     std::vector<char*> ptrs;
     for (auto& a : args) ptrs.push_back(a.data());

@@ -9,7 +9,6 @@
 #include <mutex>
 
 #include "fluxion/api/fx.h"
-#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
 #include "fluxion/exec/interpreter.h"
@@ -293,28 +292,6 @@ PrecisionResult apply_precision(const Graph& g, const std::vector<Var>& outputs,
     res.outputs.push_back(m.dtype() == v.dtype() ? m : as_dtype(m, v.dtype()));
   }
   return res;
-}
-
-PrecisionExecutor executor_with_precision(const Graph& g, const std::vector<Var>& outputs,
-                                          const PrecisionPolicy& policy, bool compile) {
-  PrecisionExecutor r;
-  const Graph* run_graph = &g;
-  std::vector<Var> run_outputs = outputs;
-  if (policy.precision != Precision::fp32) {
-    PrecisionResult pr = apply_precision(g, outputs, policy);
-    r.graph = std::move(pr.graph);
-    run_graph = r.graph.get();
-    run_outputs = pr.outputs;
-  }
-  if (compile)
-    r.compiled = compiler::global_cache().get(*run_graph, run_outputs);
-  else
-    r.interpreter = std::make_unique<Interpreter>(*run_graph, run_outputs);
-  return r;
-}
-
-std::vector<Tensor> PrecisionExecutor::run(const Feeds& feeds) const {
-  return compiled ? compiled->run(feeds) : interpreter->run(feeds);
 }
 
 double finite_max(DType d) {

@@ -20,9 +20,6 @@
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/ir/graph.h"
 
-namespace fx::compiler {
-class Executable;
-}
 
 namespace fx::amp {
 
@@ -74,20 +71,6 @@ struct PrecisionResult {
 // needed part of the graph. Graph outputs keep their original dtypes (casts are appended).
 PrecisionResult apply_precision(const Graph& g, const std::vector<Var>& outputs,
                                 const PrecisionPolicy& policy);
-
-// The network of a sampler or evaluator: `outputs` under `policy`, run by the interpreter
-// or, with `compile`, by the compiled executor (bit-identical; the executable comes from
-// compiler::global_cache(), so a second sampler of the same shapes does not compile again,
-// and its kernels from the disk cache). On `g` itself in fp32, else on the rewritten graph,
-// which it owns. Keep `g` alive as long as the result.
-struct PrecisionExecutor {
-  std::unique_ptr<Graph> graph;  // the precision pass's graph (null in fp32)
-  std::unique_ptr<Interpreter> interpreter;
-  std::shared_ptr<compiler::Executable> compiled;
-  std::vector<Tensor> run(const Feeds& feeds) const;
-};
-PrecisionExecutor executor_with_precision(const Graph& g, const std::vector<Var>& outputs,
-                                          const PrecisionPolicy& policy, bool compile = false);
 
 // Largest finite value and smallest positive normal of a float dtype: constants such as a
 // masking "-infinity" or an epsilon must be chosen per dtype (1e12 overflows f16; 1e-8

@@ -48,8 +48,9 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& sc
     if (id < 0) continue;
     auto act = activation_args(p.node(id).op);
     for (int k = 0; k < 2; ++k) {
+      if (!act[k]) continue;  // conv2d has one activation: inputs[1] is its weight
       int v = p.node(id).inputs[k];
-      if (!act[k] || reads[v] < 2) continue;
+      if (reads[v] < 2) continue;
       plan.shared_arg[s][k] = 1;
       if (plan.first_read[v] < 0) {
         plan.first_read[v] = s;

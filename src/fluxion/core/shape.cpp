@@ -4,9 +4,12 @@
 
 namespace fx {
 
+// Checked: shapes read from files can be huge, and a wrapped count would under-allocate.
 int64_t numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      fail("shape {} has more elements than int64 can count", shape_str(s));
   return n;
 }
 

@@ -15,6 +15,9 @@ Storage::~Storage() { pool_release(data, bytes); }
 
 Tensor::Tensor(Shape shape, DType dtype, Device dev) : shape_(std::move(shape)), dtype_(dtype) {
   for (int64_t d : shape_) FX_CHECK(d >= 0, "negative extent in shape {}", shape_str(shape_));
+  FX_CHECK(numel() <= INT64_MAX / (int64_t)dtype_size(dtype_),
+           "shape {} of {} is too large: its byte size overflows int64", shape_str(shape_),
+           dtype_name(dtype_));
   storage_ = std::make_shared<Storage>(nbytes(), dev);
 }
 

@@ -35,8 +35,10 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, std::string_view name) {
   for (int i = 0; i < ndim; ++i) {
     const uint32_t d = read_be32(bytes, 4 + 4 * size_t(i));
     if (d == 0) fail("{}: IDX dimension {} is 0", name, i);
-    count *= d;
-    if (count > (uint64_t{1} << 34)) fail("{}: IDX sizes multiply to more than 2^34 values", name);
+    // Checked: 2^34 * 2^30 would wrap past 2^64 to 0 and match an empty file.
+    if (__builtin_mul_overflow(count, uint64_t{d}, &count) || count > (uint64_t{1} << 34))
+      fail("{}: IDX dimension {} ({}) makes the sizes multiply to more than 2^34 values", name, i,
+           d);
     out.dims.push_back(d);
   }
   const uint64_t have = bytes.size() - header;

@@ -106,7 +106,13 @@ Tensor load_png_folder(const std::string& dir, int64_t size, int64_t channels, b
   FX_CHECK(!files.empty(), "image folder '{}' holds no .png files", dir);
   std::sort(files.begin(), files.end());
   int64_t plane = size * size;
-  Tensor out({(int64_t)files.size(), channels, size, size}, DType::f32);
+  Tensor out;
+  try {
+    out = Tensor({(int64_t)files.size(), channels, size, size}, DType::f32);
+  } catch (const Error& e) {  // name the folder and the sizes that asked for the memory
+    fail("image folder '{}': {} images of {}x{}x{}: {}", dir, files.size(), channels, size, size,
+         e.what());
+  }
   float* o = out.data<float>();
   for (size_t k = 0; k < files.size(); ++k) {
     Tensor one =

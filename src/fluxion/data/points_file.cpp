@@ -21,10 +21,15 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
+// Points are rows of a few to a few thousand numbers. Past these limits a file is not points
+// (a binary file, one huge cell): refuse it by name before allocating per-cell vectors.
+constexpr size_t kMaxCsvColumns = 1 << 16;
+constexpr size_t kMaxCsvCell = 1024;  // characters; numbers need at most a few dozen
+
 // strtod on a NUL-terminated copy; the whole cell must be consumed.
 bool parse_number(std::string_view cell, double* out) {
-  if (cell.empty() || cell.size() > 256) return false;
-  char buf[260];
+  if (cell.empty() || cell.size() > kMaxCsvCell) return false;
+  char buf[kMaxCsvCell + 1];
   std::copy(cell.begin(), cell.end(), buf);
   buf[cell.size()] = '\0';
   char* end = nullptr;
@@ -67,10 +72,33 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
+namespace {
+
+// Refuses a line with too many columns or an overlong cell, naming file, line and value.
+void check_csv_line(std::string_view body, std::string_view name, int64_t lineno) {
+  size_t cols = 1 + std::count(body.begin(), body.end(), ',');
+  if (cols > kMaxCsvColumns)
+    fail("{}: line {} has {} columns; the limit is {} (is this a CSV of points?)", name, lineno,
+         cols, kMaxCsvColumns);
+  size_t start = 0, col = 1;
+  for (;;) {
+    size_t comma = body.find(',', start);
+    size_t len = (comma == std::string_view::npos ? body.size() : comma) - start;
+    if (len > kMaxCsvCell)
+      fail("{}: line {}, column {}: cell of {} characters {} is too long; the limit is {}", name,
+           lineno, col, len, quoted(trim(body.substr(start, len))), kMaxCsvCell);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+    ++col;
+  }
+}
+
+}  // namespace
+
 Tensor parse_csv_points(std::string_view text, std::string_view name) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
   std::vector<float> values;
-  int64_t cols = -1, rows = 0, lineno = 0;
+  int64_t cols = -1, rows = 0, lineno = 0, header_line = 0;
   bool header_allowed = true;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -80,6 +108,7 @@ Tensor parse_csv_points(std::string_view text, std::string_view name) {
     ++lineno;
     std::string_view body = trim(line);
     if (body.empty() || body[0] == '#') continue;
+    check_csv_line(body, name, lineno);
     auto cells = split_cells(body);
     std::vector<double> nums(cells.size());
     int64_t bad = -1, numeric = 0;
@@ -92,6 +121,7 @@ Tensor parse_csv_points(std::string_view text, std::string_view name) {
     // The first row may be a header: then none of its cells is a number.
     if (header_allowed && numeric == 0) {
       header_allowed = false;
+      header_line = lineno;
       cols = (int64_t)cells.size();
       continue;
     }
@@ -109,7 +139,9 @@ Tensor parse_csv_points(std::string_view text, std::string_view name) {
     ++rows;
   }
   if (rows == 0 && cols < 0) fail("{}: empty file (no data rows)", name);
-  if (rows == 0) fail("{}: no data rows, only a header", name);
+  if (rows == 0)
+    fail("{}: no data rows, only a header of {} column{} (line {})", name, cols,
+         cols == 1 ? "" : "s", header_line);
   return Tensor::from_f32(values, {rows, cols});
 }
 
@@ -120,11 +152,16 @@ Tensor parse_npy_points(std::span<const uint8_t> bytes, std::string_view name) {
            shape_str(h.shape));
   int64_t n = h.shape[0], d = h.shape.size() == 2 ? h.shape[1] : 1;
   FX_CHECK(n > 0 && d > 0, "{}: NPY array of shape {} holds no points", name, shape_str(h.shape));
-  size_t esize = h.dtype == DType::f32 || h.dtype == DType::i32 ? 4 : 8;
-  uint64_t need = 0;
-  if (__builtin_mul_overflow((uint64_t)n * (uint64_t)d, esize, &need) || (uint64_t)d > 1u << 30)
-    fail("{}: NPY shape {} is too large", name, shape_str(h.shape));
-  uint64_t have = bytes.size() - h.data_offset;
+  // Every product is checked: a header may claim (2^62, 4), whose count wraps to 0 in 64 bits.
+  const uint64_t esize = h.dtype == DType::f32 || h.dtype == DType::i32 ? 4 : 8;
+  const uint64_t have = bytes.size() - h.data_offset;
+  uint64_t count = 0, need = 0;
+  if (__builtin_mul_overflow((uint64_t)n, (uint64_t)d, &count) ||
+      __builtin_mul_overflow(count, esize, &need) || need > (uint64_t)INT64_MAX)
+    fail(
+        "{}: NPY shape {} is too large: its byte size overflows 64 bits (the file has {} data "
+        "bytes)",
+        name, shape_str(h.shape), have);
   if (have < need)
     fail("{}: NPY data truncated: shape {} needs {} bytes, the file has {}", name,
          shape_str(h.shape), need, have);

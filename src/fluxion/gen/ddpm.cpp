@@ -1,3 +1,4 @@
+#include "fluxion/runtime/executor.h"
 #include "fluxion/gen/ddpm.h"
 
 #include <algorithm>
@@ -91,7 +92,7 @@ class Denoiser {
     shape_ = {batch, c.in_channels, c.image_size, c.image_size};
     Var x = graph_.input("x", shape_);
     Var t = graph_.input("t", {batch});
-    exec_ = amp::executor_with_precision(graph_, {model(x, t)}, precision, compile);
+    exec_ = runtime::make_executor(graph_, {model(x, t)}, {precision, compile, {}});
     for (auto& [name, p] : model.named_parameters()) {
       auto it = weights.find(name);
       feeds_[name] = it != weights.end() ? it->second : p->value;
@@ -108,7 +109,7 @@ class Denoiser {
   int64_t batch_;
   Shape shape_;
   Graph graph_;
-  amp::PrecisionExecutor exec_;  // on graph_, or on its precision-pass rewrite
+  runtime::Executor exec_;  // graph_, after the precision pass
   Feeds feeds_;
 };
 

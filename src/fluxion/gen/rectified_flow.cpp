@@ -33,7 +33,7 @@ VelocityEvaluator::VelocityEvaluator(VelocityMLP& model, int64_t batch,
   Var x = graph_.input("x", {batch, d});
   Var t = graph_.input("t", {batch, 1});
   Var v = model_(x, t);
-  exec_ = amp::executor_with_precision(graph_, {v}, precision, compile);
+  exec_ = runtime::make_executor(graph_, {v}, {precision, compile, {}});
 }
 
 Tensor VelocityEvaluator::operator()(const Tensor& x, double t) {

@@ -11,6 +11,7 @@
 #include "fluxion/amp/precision_policy.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/nn/layers.h"
+#include "fluxion/runtime/executor.h"
 #include "fluxion/solvers/ode.h"
 
 namespace fx::gen {
@@ -51,7 +52,7 @@ class VelocityEvaluator {
   VelocityMLP& model_;
   int64_t batch_;
   Graph graph_;
-  amp::PrecisionExecutor exec_;  // on graph_, or on its precision-pass rewrite
+  runtime::Executor exec_;  // graph_, after the precision pass
 };
 
 // Integrates x0 from t = 0 to 1 in chunks of the evaluator's batch size; `compile` runs the

@@ -7,10 +7,13 @@
 
 namespace fx::io {
 
-// Throws fx::Error naming the path and the OS reason (e.g. a missing directory).
+// A symlink is written through: its final target is replaced atomically (created if missing)
+// and the link stays. An existing target that is not a regular file (directory, device, FIFO,
+// socket) is refused, never replaced. Throws fx::Error naming the path and the OS reason.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
-// The whole file as bytes. Throws fx::Error naming the path (missing, a directory, unreadable).
+// The whole file as bytes. Throws fx::Error naming the path (missing, a directory, a device,
+// unreadable).
 std::string read_file(const std::string& path);
 
 }  // namespace fx::io

@@ -46,6 +46,21 @@ void on_read(png_structp png, png_bytep data, size_t n) {
   io->pos += n;
 }
 
+// Deflate expands at most about 1032:1, so the file must be large enough to hold the rows its
+// header claims (one filter byte each). Refusing here avoids allocating gigabytes for a
+// 100-byte file that says 32768x32768.
+void check_fits_in_file(png_structp png, png_infop info, size_t file_bytes) {
+  const uint64_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+  const uint64_t raw = (uint64_t(png_get_rowbytes(png, info)) + 1) * h;
+  if (raw / 1032 <= file_bytes) return;
+  char msg[200];
+  std::snprintf(msg, sizeof msg,
+                "header claims %llux%llu pixels (%llu bytes uncompressed), more than a %zu-byte "
+                "file can hold",
+                (unsigned long long)w, (unsigned long long)h, (unsigned long long)raw, file_bytes);
+  png_error(png, msg);
+}
+
 bool encode(const Image& img, PngIo* io) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, io, on_error, on_warning);
   if (!png) return false;
@@ -79,6 +94,7 @@ bool decode(PngIo* io, Image* img) {
   png_set_read_fn(png, io, on_read);
   png_set_user_limits(png, 1 << 15, 1 << 15);
   png_read_info(png, info);
+  check_fits_in_file(png, info, io->in.size());
   int color = png_get_color_type(png, info);
   png_set_strip_16(png);
   png_set_strip_alpha(png);
@@ -91,7 +107,7 @@ bool decode(PngIo* io, Image* img) {
   int ch = png_get_channels(png, info);
   if (ch != 1 && ch != 3) png_error(png, "unsupported channel layout");
   img->width = w, img->height = h, img->channels = ch;
-  img->pixels.resize((size_t)w * h * ch);  // bad_alloc cannot happen: limits are 32768^2*3
+  img->pixels.resize((size_t)w * h * ch);  // at most 32768^2*3, and bounded by the file size
   for (int y = 0; y < h; ++y) png_read_row(png, img->pixels.data() + (size_t)y * w * ch, nullptr);
   png_read_end(png, nullptr);
   png_destroy_read_struct(&png, &info, nullptr);

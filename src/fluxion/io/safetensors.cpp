@@ -9,6 +9,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/json_limits.h"
 
 namespace fx::io {
 
@@ -18,6 +19,7 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 using json = nlohmann::json;
+constexpr int kMaxHeaderDepth = 8;
 constexpr DType kAllDtypes[] = {DType::f64, DType::f32, DType::bf16,   DType::f16,
                                 DType::i32, DType::i64, DType::boolean};
 
@@ -35,6 +37,8 @@ json parse_header_json(std::span<const uint8_t> text, std::string_view file) {
   // nlohmann stops at a NUL byte as if the input ended there; JSON never contains a raw one.
   for (size_t i = 0; i < text.size(); ++i)
     if (text[i] == 0) fail("{}: header has a NUL byte at offset {}: not valid JSON", file, 8 + i);
+  // The format nests 3 deep; a deeper header is hostile, and brief() would recurse through it.
+  check_json_depth({(const char*)text.data(), text.size()}, kMaxHeaderDepth, file);
   struct Scope {
     std::set<std::string> keys;
     std::string name;  // key under which this object sits ("" for the top level)

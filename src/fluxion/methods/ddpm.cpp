@@ -77,14 +77,9 @@ class Ddpm : public Method {
     sched_ = gen::make_schedule(c.schedule, c.timesteps);
     const gen::Prediction pred = gen::prediction_from_name(c.prediction);
     const train::TrainConfig& t = ctx.train;
-    optim::TrainerOptions opts;
-    opts.schedule = t.schedule();
+    optim::TrainerOptions opts = t.trainer_options();
     opts.max_grad_norm = c.clip;
     opts.ema_decay = c.ema;
-    opts.seed = t.seed;
-    opts.compile = t.compile;
-    opts.precision = t.precision_policy();
-    opts.loss_scaling = t.loss_scaling();
     nn::UNet& net = *run_.model;
     const gen::DdpmSchedule* sched = &sched_;
     const int64_t B = t.batch;

@@ -83,12 +83,7 @@ class Gaussian : public Method {
     return model_->named_parameters();
   }
   std::unique_ptr<train::Learner> learner(const RunContext& ctx) override {
-    optim::TrainerOptions opts;
-    opts.schedule = ctx.train.schedule();
-    opts.seed = ctx.train.seed;
-    opts.compile = ctx.train.compile;
-    opts.precision = ctx.train.precision_policy();
-    opts.loss_scaling = ctx.train.loss_scaling();
+    optim::TrainerOptions opts = ctx.train.trainer_options();
     const int64_t B = ctx.train.batch, D = data_->dim();
     const uint64_t seed = ctx.train.seed;
     GaussianModel& m = *model_;

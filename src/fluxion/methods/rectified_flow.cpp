@@ -76,12 +76,7 @@ std::unique_ptr<train::Learner> RectifiedFlow::learner(const RunContext& ctx) {
                            (fs::path(parent) / train::kCheckpointFile).string());
   }
   const train::TrainConfig& t = ctx.train;
-  optim::TrainerOptions opts;
-  opts.schedule = t.schedule();
-  opts.seed = t.seed;
-  opts.precision = t.precision_policy();
-  opts.loss_scaling = t.loss_scaling();
-  opts.compile = t.compile;
+  optim::TrainerOptions opts = t.trainer_options();
   const int64_t B = t.batch, D = model.dim;
   gen::VelocityMLP& net = *net_;
   const bool one_step = distill;

@@ -14,6 +14,7 @@ std::unique_ptr<Method> make_rectified_flow();
 std::unique_ptr<Method> make_ddpm();
 std::unique_ptr<Method> make_lru();
 std::unique_ptr<Method> make_rnn();
+std::unique_ptr<Method> make_pfgm();
 std::unique_ptr<Method> make_particle_flow();
 std::unique_ptr<Method> make_monoflow();
 
@@ -24,6 +25,7 @@ const std::vector<std::pair<std::string, MethodFactory>>& registry() {
       {"ddpm", make_ddpm},
       {"lru", make_lru},
       {"rnn", make_rnn},
+      {"pfgm", make_pfgm},
       {"gaussian", make_gaussian},
       {"particle-flow", make_particle_flow},
       {"monoflow", make_monoflow},

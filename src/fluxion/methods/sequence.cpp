@@ -106,13 +106,8 @@ class SequenceClassifierMethod : public Method {
     return model_->named_parameters();
   }
   std::unique_ptr<train::Learner> learner(const RunContext& ctx) override {
-    optim::TrainerOptions opts;
-    opts.schedule = ctx.train.schedule();
+    optim::TrainerOptions opts = ctx.train.trainer_options();
     opts.max_grad_norm = c_.max_grad_norm;
-    opts.seed = c_.seed;
-    opts.compile = c_.compile;
-    opts.precision = ctx.train.precision_policy();
-    opts.loss_scaling = ctx.train.loss_scaling();
     opts.param_groups = run::lru_param_groups(c_);
     nn::SequenceClassifier& m = *model_;
     auto trainer = std::make_unique<optim::Trainer>(

@@ -90,31 +90,17 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
     }
   }
   outputs_.insert(outputs_.end(), new_slots.begin(), new_slots.end());
-  // The precision pass rewrites the traced step; the compiler (or the interpreter) then runs
-  // whichever graph results.
-  const Graph* step_graph = &graph_;
-  std::vector<Var> step_outputs = outputs_;
-  if (options_.precision.precision != amp::Precision::fp32) {
-    amp::PrecisionResult pr = amp::apply_precision(graph_, outputs_, options_.precision);
-    precision_report_ = pr.report();
-    precision_graph_ = std::move(pr.graph);
-    step_graph = precision_graph_.get();
-    step_outputs = pr.outputs;
-  }
-  if (options_.compile) {
-    // Every new parameter and state tensor may take its old one's buffer (step() gives the
-    // old ones up by moving them into the feeds).
-    compiler::CompileOptions co;
-    size_t k = 3;
-    for (auto& [name, p] : trainable_) co.donate.push_back({(int)k++, name});
-    for (const Slot& sl : slots_) co.donate.push_back({(int)k++, sl.name});
-    compiled_ = compiler::global_cache().get(*step_graph, step_outputs, co);
-  } else
-    exec_ = std::make_unique<Interpreter>(*step_graph, step_outputs);
+  // Compiled, every new parameter and state tensor may take its old one's buffer (step()
+  // gives the old ones up by moving them into the feeds).
+  runtime::ExecutorOptions eo{options_.precision, options_.compile, {}};
+  size_t k = 3;
+  for (auto& [name, p] : trainable_) eo.donate.push_back({(int)k++, name});
+  for (const Slot& sl : slots_) eo.donate.push_back({(int)k++, sl.name});
+  exec_ = runtime::make_executor(graph_, outputs_, eo);
 }
 
 size_t Trainer::peak_bytes() const {
-  return compiled_ ? compiled_->peak_bytes() : exec_->peak_bytes();
+  return exec_.peak_bytes();
 }
 
 double Trainer::step(const Feeds& batch) {
@@ -122,7 +108,7 @@ double Trainer::step(const Feeds& batch) {
   // Compiled, trainable parameters and states are moved in, so the executable may update
   // them in place (donation); they come back as the step's outputs, or from the feeds if the
   // step throws before producing any.
-  bool donate = compiled_ != nullptr;
+  bool donate = exec_.compiled();
   for (auto& [name, p] : all_params_)
     feeds[name] = donate && p->trainable ? std::move(p->value) : p->value;
   for (Slot& s : slots_) feeds[s.name] = donate ? std::move(s.value) : s.value;
@@ -144,7 +130,7 @@ double Trainer::step(const Feeds& batch) {
 
   std::vector<Tensor> out;
   try {
-    out = compiled_ ? compiled_->run(feeds) : exec_->run(feeds);
+    out = exec_.run(feeds);
   } catch (...) {
     if (donate) give_back(nullptr);
     throw;

@@ -16,6 +16,7 @@
 #include "fluxion/nn/module.h"
 #include "fluxion/optim/optimizer.h"
 #include "fluxion/optim/schedule.h"
+#include "fluxion/runtime/executor.h"
 
 namespace fx::compiler {
 class Executable;
@@ -62,7 +63,7 @@ class Trainer {
   const Graph& graph() const { return graph_; }
   size_t peak_bytes() const;
   // The compiled step (null unless options.compile), for its statistics.
-  const compiler::Executable* executable() const { return compiled_.get(); }
+  const compiler::Executable* executable() const { return exec_.executable(); }
   // Optimizer state and EMA weights, keyed "<slot>/<param name>" and "ema/<param name>",
   // ready for a checkpoint; set_state() restores them (shape-checked).
   std::map<std::string, Tensor> state() const;
@@ -75,7 +76,7 @@ class Trainer {
   const amp::LossScaler& loss_scaler() const { return scaler_; }
   bool last_step_skipped() const { return last_skipped_; }
   // What the precision pass decided for each product ("" in fp32).
-  const std::string& precision_report() const { return precision_report_; }
+  const std::string& precision_report() const { return exec_.precision_report(); }
 
  private:
   struct Slot {
@@ -90,11 +91,8 @@ class Trainer {
   std::vector<std::pair<std::string, nn::Parameter*>> all_params_;
   std::vector<Slot> slots_;
   std::vector<Var> outputs_;  // loss, grad_norm, grads_finite, new params..., new slots...
-  std::unique_ptr<Graph> precision_graph_;  // graph_ rewritten by the precision pass
-  std::unique_ptr<Interpreter> exec_;
+  runtime::Executor exec_;  // graph_, after the precision pass, interpreted or compiled
   amp::LossScaler scaler_;
-  std::string precision_report_;
-  std::shared_ptr<compiler::Executable> compiled_;
   int64_t step_ = 0;
   double last_grad_norm_ = 0.0;
   bool last_skipped_ = false;

@@ -10,7 +10,6 @@
 #include "fluxion/amp/loss_scaler.h"
 #include "fluxion/amp/precision_policy.h"
 #include "fluxion/api/fx.h"
-#include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/listops.h"
@@ -117,10 +116,7 @@ SequenceEvaluator::SequenceEvaluator(nn::SequenceClassifier& model, const data::
     model_.bind(g_);
     Var x = g_.input("x", sequence_batch_shape(set, chunk_), set.x.dtype());
     std::vector<Var> outs{log_softmax(model_(x), -1)};
-    if (compile)
-      compiled_ = compiler::global_cache().get(g_, outs);
-    else
-      exec_ = std::make_unique<Interpreter>(g_, outs);
+    exec_ = runtime::make_executor(g_, outs, {{}, compile, {}});
   }
 SequenceScore SequenceEvaluator::run() {
     Feeds feeds;
@@ -133,7 +129,7 @@ SequenceScore SequenceEvaluator::run() {
       data::SequenceSet part = data::take(set_, idx);
       feeds["x"] = part.x;
       std::vector<float> lp =
-          (compiled_ ? compiled_->run(feeds) : exec_->run(feeds))[0].to_f32_vector();
+          exec_.run(feeds)[0].to_f32_vector();
       for (int64_t i = 0; i < chunk_ && lo + i < n; ++i) {
         const float* row = lp.data() + i * C;
         int64_t best = std::max_element(row, row + C) - row, y = part.y.data<int64_t>()[i];

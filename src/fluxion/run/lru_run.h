@@ -15,13 +15,9 @@
 #include <vector>
 
 #include "fluxion/data/sequence_set.h"
-#include "fluxion/exec/interpreter.h"
+#include "fluxion/runtime/executor.h"
 #include "fluxion/nn/lru.h"
 #include "fluxion/optim/optimizer.h"
-
-namespace fx::compiler {
-class Executable;
-}
 
 namespace fx::run {
 
@@ -99,8 +95,7 @@ class SequenceEvaluator {
   const data::SequenceSet& set_;
   int64_t chunk_;
   Graph g_;
-  std::unique_ptr<Interpreter> exec_;
-  std::shared_ptr<compiler::Executable> compiled_;
+  runtime::Executor exec_;
 };
 
 // curves.png (loss and held-out accuracy) and report.md.

@@ -5,6 +5,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/json_limits.h"
 
 namespace fx::train {
 
@@ -43,6 +44,7 @@ std::vector<json> read_metrics(const std::string& dir) {
   std::string text;
   for (int n = 1; std::getline(in, text); ++n) {
     if (text.empty()) continue;
+    io::check_json_depth(text, io::kMaxJsonDepth, path);
     json j = json::parse(text, nullptr, false);
     // A kill mid-write can leave a torn last line: skip it rather than refuse the run.
     if (j.is_discarded() && in.peek() == EOF) break;

@@ -4,6 +4,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/json_limits.h"
 
 namespace fx::train {
 
@@ -53,14 +54,9 @@ json read_run_config(const std::string& dir) {
   std::string path = (fs::path(dir) / kConfigFile).string();
   std::error_code ec;
   FX_CHECK(fs::is_regular_file(path, ec), "'{}' holds no run (no config.json)", dir);
-  std::string text = io::read_file(path);
-  try {
-    json j = json::parse(text);
-    FX_CHECK(j.is_object(), "{}: expected a JSON object", path);
-    return j;
-  } catch (const json::exception& e) {
-    fail("{}: not valid JSON: {}", path, e.what());
-  }
+  json j = io::parse_json_bounded(io::read_file(path), io::kMaxJsonDepth, path);
+  FX_CHECK(j.is_object(), "{}: expected a JSON object", path);
+  return j;
 }
 
 void write_run_config(const std::string& dir, const json& config) {

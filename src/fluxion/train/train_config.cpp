@@ -47,6 +47,16 @@ amp::PrecisionPolicy TrainConfig::precision_policy() const {
   return p;
 }
 
+optim::TrainerOptions TrainConfig::trainer_options() const {
+  optim::TrainerOptions o;
+  o.schedule = schedule();
+  o.seed = seed;
+  o.precision = precision_policy();
+  o.loss_scaling = loss_scaling();
+  o.compile = compile;
+  return o;
+}
+
 amp::LossScaling TrainConfig::loss_scaling() const {
   return amp::loss_scaling_for(loss_scale, amp::precision_from_name(precision));
 }

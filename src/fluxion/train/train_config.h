@@ -8,6 +8,7 @@
 #include "fluxion/amp/loss_scaler.h"
 #include "fluxion/amp/precision_policy.h"
 #include "fluxion/optim/schedule.h"
+#include "fluxion/optim/trainer.h"
 #include "fluxion/train/options.h"
 
 namespace fx::train {
@@ -31,6 +32,9 @@ struct TrainConfig {
   optim::Schedule schedule() const;
   amp::PrecisionPolicy precision_policy() const;
   amp::LossScaling loss_scaling() const;
+  // The optim::Trainer options these settings give (schedule, seed, precision, loss scaling,
+  // compile); a method adds its own (clipping, EMA, parameter groups).
+  optim::TrainerOptions trainer_options() const;
 };
 
 }  // namespace fx::train

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The PFGM field target, fluxion against PyTorch in one run, 2 threads each with the peer's
+# best settings (peer_env.sh). Sizes: small batch B, large batch L, data dimension N.
+# Usage: bench/bench_pfgm.sh ["B L N" ...]   Env: BENCH (default build/bench/bench_pfgm_target)
+# Writes the table to stdout and to bench/RESULTS_pfgm.md.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=${BENCH:-$REPO/build/bench/bench_pfgm_target}
+source "$REPO/bench/peer_env.sh"
+# shellcheck disable=SC2046
+export $(peer_env 2)
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=("128 4096 2" "128 4096 784")
+CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+{
+  echo "# PFGM field target: fluxion vs PyTorch"
+  echo
+  echo "Command: \`bench/bench_pfgm.sh $(printf "\"%s\" " "$@")\` on $CPU, 2 threads each ($(date -u +%F))."
+  echo "fluxion: gen::pfgm_field_target (per row: distances, weights relative to the nearest, weighted"
+  echo "sum; no [B, L] weights). PyTorch 1.13: the reference code of losses.py, and the same"
+  echo "maths with torch.cdist + softmax. Median ms of 20 runs after 2 warm-ups."
+  echo
+  echo "| B × L × N | fluxion ms | torch reference ms | torch cdist ms | best torch / fluxion |"
+  echo "|---|---|---|---|---|"
+  for s in "${SIZES[@]}"; do
+    set -- $s
+    f=$("$BENCH" "$1" "$2" "$3" | sed -n 's/^RESULT_JSON //p')
+    t=$(/usr/bin/python3 "$REPO/bench/peer_pfgm_target.py" "$1" "$2" "$3" --threads 2 |
+      sed -n 's/^RESULT_JSON //p')
+    /usr/bin/python3 - "$f" "$t" "$1 × $2 × $3" <<'PY'
+import json, sys
+f = json.loads(sys.argv[1]); t = [json.loads(l) for l in sys.argv[2].splitlines()]
+by = {x["impl"]: x["ms"] for x in t}
+best = min(by.values())
+print(f"| {sys.argv[3]} | {f['ms']:.3f} | {by['torch-reference']:.3f} | {by['torch-cdist']:.3f} | {best / f['ms']:.2f} |")
+PY
+  done
+} | tee "$REPO/bench/RESULTS_pfgm.md"

@@ -1,0 +1,36 @@
+// A registered sampling method as the model of each loop generation: its training set is the
+// generation's train.npy, passed as the method's `data` option, trained by the spine
+// (train::train_run) into <generation>/run, sampled through Method::sample. Sampling bias
+// λ < 1 is the k-NN density filter of quality_filter.h (draw ⌈n/λ⌉, keep the densest n).
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fluxion/loop/loop_model.h"
+#include "fluxion/methods/method.h"
+
+namespace fx::loop {
+
+class MethodLoopModel : public LoopModel {
+ public:
+  // options: the method's options, its sampling options and the shared training options by
+  // their config.json keys ({"steps": 2000, "hidden": 128, "solver": "euler"}); unknown keys and
+  // methods that cannot sample are errors naming --method-config or --model. The factory makes a
+  // fresh method per fit/load.
+  MethodLoopModel(methods::MethodFactory make, nlohmann::json options, bool quiet);
+
+  void fit(const Tensor& train_points, uint64_t seed, const std::string& gen_dir) override;
+  void load(const std::string& gen_dir) override;
+  Tensor sample(int64_t n, uint64_t seed, double lambda) override;
+
+ private:
+  std::unique_ptr<methods::Method> configured(train::TrainConfig& t, const std::string& data);
+  methods::MethodFactory make_;
+  nlohmann::json options_;
+  bool quiet_;
+  std::unique_ptr<methods::Method> method_;
+  methods::RunContext ctx_;
+};
+
+}  // namespace fx::loop

@@ -1,0 +1,39 @@
+#include "fluxion/runtime/executor.h"
+
+#include "fluxion/compiler/compiler.h"
+
+namespace fx::runtime {
+
+Executor::~Executor() = default;
+
+Executor make_executor(const Graph& g, const std::vector<Var>& outputs,
+                       const ExecutorOptions& options) {
+  Executor e;
+  const Graph* run_graph = &g;
+  std::vector<Var> run_outputs = outputs;
+  if (options.precision.precision != amp::Precision::fp32) {
+    amp::PrecisionResult pr = amp::apply_precision(g, outputs, options.precision);
+    e.precision_report_ = pr.report();
+    e.precision_graph_ = std::move(pr.graph);
+    run_graph = e.precision_graph_.get();
+    run_outputs = pr.outputs;
+  }
+  if (options.compile) {
+    compiler::CompileOptions co;
+    co.donate = options.donate;
+    e.compiled_ = compiler::global_cache().get(*run_graph, run_outputs, co);
+  } else {
+    e.interpreter_ = std::make_unique<Interpreter>(*run_graph, run_outputs);
+  }
+  return e;
+}
+
+std::vector<Tensor> Executor::run(const Feeds& feeds) const {
+  return compiled_ ? compiled_->run(feeds) : interpreter_->run(feeds);
+}
+
+size_t Executor::peak_bytes() const {
+  return compiled_ ? compiled_->peak_bytes() : interpreter_->peak_bytes();
+}
+
+}  // namespace fx::runtime
