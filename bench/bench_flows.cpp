@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   Tensor x({5000, 2}, DType::f32);
   philox_normal(3, 0, x.data<float>(), x.numel());
   double lang = median_ms(steps, [&](int s) {
-    gen::langevin_step(x, [&](const Tensor& y) { return p.score(y); }, 0.01, 1, s);
+    gen::langevin_step(
+        x, [&](const Tensor& y) { return p.score(y); }, 0.01, 1, s);
   });
   std::printf("RESULT_JSON {\"monoflow_ms\": %.4f, \"langevin_ms\": %.4f, \"steps\": %d}\n", mono,
               lang, steps);
