@@ -79,3 +79,23 @@ TEST(Ode, TrajectoryIsKeptAndBadOptionsAreRejected) {
   EXPECT_THROW(integrate(decay, Tensor::full({1, 2}, 1.0), o), Error);
   EXPECT_THROW(method_from_name("rk7"), Error);
 }
+
+// A stiff ODE (dx/dt = -1e7 x) would make RK45 shrink its step without end; it stops with an
+// error saying where, instead of running for hours.
+TEST(OdeRk45, StiffProblemStopsAtTheEvaluationBudget) {
+  fx::solvers::OdeOptions o;
+  o.method = fx::solvers::Method::rk45;
+  o.rtol = o.atol = 1e-9;
+  o.max_nfe = 500;
+  auto stiff = [](const fx::Tensor& x, double) {
+    fx::Tensor v = x.clone();
+    for (int64_t i = 0; i < v.numel(); ++i) v.data<float>()[i] *= -1e7f;
+    return v;
+  };
+  try {
+    fx::solvers::integrate(stiff, fx::Tensor::full({4, 2}, 1.0), o);
+    FAIL() << "no error";
+  } catch (const fx::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("RK45 stopped after"), std::string::npos) << e.what();
+  }
+}

@@ -100,7 +100,10 @@ RatioClassifierConfig disc_config(const MonoFlowConfig& c) {
           .lr = c.lr_d,
           .beta1 = c.beta1,
           .decay_steps = c.decay_iterations * c.n_d,
-          .seed = mix_seed(c.seed, 0xD15C)};
+          .seed = mix_seed(c.seed, 0xD15C),
+          .precision = c.precision,
+          .loss_scaling = c.loss_scaling,
+          .compile = c.compile};
 }
 constexpr uint64_t kNoiseStream = 0x5a5a;
 }  // namespace
@@ -114,6 +117,9 @@ MonoFlowGAN::MonoFlowGAN(const MonoFlowConfig& cfg, TargetSampler real)
   to.schedule.base_lr = cfg.lr_g;
   to.schedule.total_steps = cfg.decay_iterations * cfg.n_g;
   to.seed = cfg.seed;
+  to.precision = cfg.precision;
+  to.loss_scaling = cfg.loss_scaling;
+  to.compile = cfg.compile;
   std::vector<optim::BatchInput> inputs{{"z", {cfg.batch, cfg.zdim}}};
   optim::LossFn loss;
   nn::MLP& G = *gen_;

@@ -47,6 +47,10 @@ struct MonoFlowConfig {
   double lr_d = 2e-4, lr_g = 1e-4, beta1 = 0.5;
   int64_t decay_iterations = 0;  // > 0: both learning rates decay (cosine) to 0 by then
   uint64_t seed = 0;
+  // How both nets' steps run (the run's --precision, --loss-scale and --compile).
+  amp::PrecisionPolicy precision;
+  amp::LossScaling loss_scaling;
+  bool compile = false;
   void validate() const;  // throws naming the field and value
 };
 

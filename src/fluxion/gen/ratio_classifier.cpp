@@ -22,6 +22,9 @@ RatioClassifier::RatioClassifier(const RatioClassifierConfig& cfg) : cfg_(cfg) {
   to.schedule.base_lr = cfg.lr;
   to.schedule.total_steps = cfg.decay_steps;
   to.seed = cfg.seed;
+  to.precision = cfg.precision;
+  to.loss_scaling = cfg.loss_scaling;
+  to.compile = cfg.compile;
   nn::MLP& net = *net_;
   trainer_ = std::make_unique<optim::Trainer>(
       net, optim::adam({.beta1 = cfg.beta1}),

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "fluxion/amp/loss_scaler.h"
+#include "fluxion/amp/precision_policy.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/nn/layers.h"
 #include "fluxion/optim/trainer.h"
@@ -25,6 +27,10 @@ struct RatioClassifierConfig {
   double beta1 = 0.9;
   int64_t decay_steps = 0;  // > 0: cosine decay of lr to 0 over this many steps
   uint64_t seed = 0;
+  // How the classifier's step runs (the run's --precision, --loss-scale and --compile).
+  amp::PrecisionPolicy precision;
+  amp::LossScaling loss_scaling;
+  bool compile = false;
 };
 
 // BCE with logits, real labelled 1 and fake 0 (as torch.nn.BCEWithLogitsLoss, each half

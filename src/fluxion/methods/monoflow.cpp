@@ -100,6 +100,9 @@ class MonoFlow : public Method {
     // --lr-decay cosine decays both nets' rates to 0 at --steps (--warmup is not used).
     c.decay_iterations = t.lr_decay == "cosine" ? t.steps : 0;
     c.seed = t.seed;
+    c.precision = t.precision_policy();
+    c.loss_scaling = t.loss_scaling();
+    c.compile = t.compile;
     return c;
   }
   std::string data_ = "8gaussians", h_ = "ns", g_loss_ = "h";

@@ -100,7 +100,10 @@ class ParticleFlow : public Method {
                                      .layers = layers_,
                                      .batch = ctx.train.batch,
                                      .lr = ctx.train.lr,
-                                     .seed = ctx.train.seed});
+                                     .seed = ctx.train.seed,
+                                     .precision = ctx.train.precision_policy(),
+                                     .loss_scaling = ctx.train.loss_scaling(),
+                                     .compile = ctx.train.compile});
     }
   }
   std::vector<std::pair<std::string, nn::Parameter*>> parameters() override {

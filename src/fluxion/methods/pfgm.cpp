@@ -116,7 +116,13 @@ class Pfgm : public Method {
       // (they start hundreds of units out, so the first steps fall outside the picture).
       Tensor x = gen::pfgm_prior(2000, points_->dim(), c_.z_max, c_.upper_norm,
                                  data::mix_seed(seed, 7, 6));
-      Tensor gen_x = gen::pfgm_sample(*net_, x, c_, ode_options("rk45", 0)).x;
+      Tensor gen_x;
+      try {
+        gen_x = gen::pfgm_sample(*net_, x, c_, ode_options("rk45", 0)).x;
+      } catch (const Error& e) {  // an undertrained field can be too stiff for RK45
+        std::fprintf(stderr, "note: samples.png drawn with Euler (100 steps): %s\n", e.what());
+        gen_x = gen::pfgm_sample(*net_, x, c_, ode_options("euler", 100)).x;
+      }
       save_samples_picture((fs::path(ctx.dir) / "samples.png").string(),
                            "PFGM samples (RK45) vs data", gen_x, *points_, seed);
       solvers::OdeOptions eu = ode_options("euler", 100);

@@ -115,6 +115,11 @@ void dopri5(const VelocityFn& v, OdeResult& r, const OdeOptions& o) {
   Tensor k1 = v(x, t);
   r.nfe++;
   while (dir * (o.t1 - t) > 1e-12) {
+    FX_CHECK(r.nfe < o.max_nfe,
+             "RK45 stopped after {} evaluations at t = {:.6g} (step {:.3g}): the ODE is too stiff "
+             "for rtol {} / atol {}; use a fixed-step solver (euler, heun, rk4) or looser "
+             "tolerances",
+             r.nfe, t, h, o.rtol, o.atol);
     if (dir * (t + h - o.t1) > 0) h = o.t1 - t;
     Tensor k2 = v(axpy(x, {{h * a21, &k1}}), t + c2 * h);
     Tensor k3 = v(axpy(x, {{h * a31, &k1}, {h * a32, &k2}}), t + c3 * h);

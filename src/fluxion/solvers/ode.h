@@ -24,6 +24,9 @@ struct OdeOptions {
   double atol = 1e-5;  // rk45
   double t0 = 0.0, t1 = 1.0;
   bool keep_trajectory = false;  // store x after every accepted step
+  // rk45: a stiff or diverging ODE (an untrained network, say) would shrink the step without
+  // end; past this many evaluations the solver stops with an error saying where it was.
+  int64_t max_nfe = 10000;
 };
 
 struct OdeResult {
