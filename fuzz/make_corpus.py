@@ -32,6 +32,15 @@ seeds = {
     # Empty, yet 2^62 * 2 overflows int64 in fx::numel: a UBSan finding, kept as a regression.
     'empty_shape_overflow': st({'t': entry('F32', [4611686018427387904, 2, 0], 0, 0)}),
 }
+
+
+def raw_header(text):
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    return struct.pack('<Q', len(text)) + text
+
+
+# 20,000 levels of [ ]: overflowed the stack in the error path before the depth bound (#17).
+seeds['deep_nesting'] = raw_header(b'{"a":' + b'[' * 20000 + b']' * 20000 + b'}')
 for name, data in seeds.items():
     with open(os.path.join(out, name + '.safetensors'), 'wb') as f:
         f.write(data)

@@ -8,6 +8,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/write_target.h"
 
 namespace {
 
@@ -120,6 +121,10 @@ TEST(AtomicFile, RefusesToReplaceDevicesFifosAndDirectories) {
   EXPECT_NE(error_of(d.path + "/fifo").find("fifo': it exists and is a FIFO"), std::string::npos);
   EXPECT_TRUE(fs::is_fifo(d.path + "/fifo"));
   EXPECT_EQ(count_entries(d.path), 2);  // no temp files left
+  EXPECT_THROW(fx::io::check_write_target("/dev/null"), fx::Error);
+  EXPECT_THROW(fx::io::check_write_target(d.path + "/fifo"), fx::Error);
+  EXPECT_NO_THROW(fx::io::check_write_target(d.path + "/new.png"));
+  EXPECT_EQ(count_entries(d.path), 2);  // checking writes nothing
   // Reading a device would never end (/dev/zero) or means nothing.
   try {
     read_file("/dev/zero");

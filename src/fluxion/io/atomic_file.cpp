@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "fluxion/core/error.h"
+#include "fluxion/io/write_target.h"
 
 namespace fx::io {
 
@@ -36,45 +37,12 @@ int write_all(int fd, std::string_view bytes) {
   return 0;
 }
 
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
-// The file a write to `path` must replace: `path` itself, or the end of its symlink chain
-// (which may not exist yet). Renaming over the link itself would turn the user's link into a
-// plain file. Fills *mode with the existing file's permissions, or 0 if there is none.
-std::string write_target(const std::string& path, mode_t* mode) {
-  std::string p = path;
-  for (int hops = 0;; ++hops) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) {
-      if (errno == ENOENT) return *mode = 0, p;
-      fail("cannot write '{}': {}", path, os_reason(errno));
-    }
-    if (S_ISREG(st.st_mode)) return *mode = st.st_mode & 07777, p;
-    if (!S_ISLNK(st.st_mode))
-      fail("cannot write '{}': {} exists and is {}; refusing to replace it with a file", path,
-           p == path ? "it" : "'" + p + "'", kind_of(st.st_mode));
-    if (hops == 40) fail("cannot write '{}': too many levels of symbolic links", path);
-    std::string link(4096, '\0');
-    ssize_t n = ::readlink(p.c_str(), link.data(), link.size());
-    if (n < 0) fail("cannot write '{}': reading symlink '{}': {}", path, p, os_reason(errno));
-    link.resize((size_t)n);
-    p = link.starts_with('/') ? link : parent_dir(p) + "/" + link;
-  }
-}
-
 }  // namespace
 
 void write_file_atomic(const std::string& user_path, std::string_view bytes) {
   FX_CHECK(!user_path.empty(), "cannot write a file with an empty path");
   mode_t old_mode = 0;
-  const std::string path = write_target(user_path, &old_mode);
+  const std::string path = resolve_write_target(user_path, &old_mode);
   // Next to the target, so the rename stays on one file system.
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   ::unlink(tmp.c_str());  // a leftover from a crashed process with our pid
@@ -110,7 +78,7 @@ std::string read_file(const std::string& path) {
   if (::fstat(fd, &st) == 0 &&
       (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
     ::close(fd);
-    fail("cannot read '{}': it is {}", path, kind_of(st.st_mode));
+    fail("cannot read '{}': it is {}", path, file_kind(st.st_mode));
   }
   std::string out;
   if (st.st_size > 0) out.reserve((size_t)st.st_size);
