@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fluxion/core/error.h"
+#include "fluxion/ir/op_def.h"
 
 namespace fx::compiler {
 
@@ -86,113 +87,13 @@ static inline uint16_t fx_bf16_bits(float f) {
 // Parenthesised, so a negative literal never meets a minus sign ("--0x1p+0f").
 std::string literal(const Tensor& t) { return "(" + literal_text(t) + ")"; }
 
-// The value of node n from its operands' expressions, with the reference kernels' math.
+// The value of node n from its operands' expressions: the op's OpDef::codegen rule, then
+// the cast (or bf16 rounding) to its dtype.
 std::string op_expr(const Node& n, const std::vector<std::string>& a, DType in_dtype) {
+  const OpDef& d = op_def(n.op);
+  FX_CHECK(d.has_codegen(), "codegen: {} has no expression", op_name(n.op));
   bool f32 = in_dtype == DType::f32 || in_dtype == DType::bf16;
-  const char* T = vtype(in_dtype);
-  std::string e;
-  switch (n.op) {
-    case Op::neg:
-      e = "-" + a[0];
-      break;
-    case Op::exp:
-      e = (f32 ? "fast_exp(" : "std::exp(") + a[0] + ")";
-      break;
-    case Op::log:
-      e = (f32 ? "fast_log(" : "std::log(") + a[0] + ")";
-      break;
-    case Op::sigmoid:
-      e = f32 ? "fast_sigmoid(" + a[0] + ")" : "1.0 / (1.0 + std::exp(-" + a[0] + "))";
-      break;
-    case Op::tanh:
-      e = (f32 ? "fast_tanh(" : "std::tanh(") + a[0] + ")";
-      break;
-    case Op::sqrt:
-      e = "std::sqrt(" + a[0] + ")";
-      break;
-    case Op::rsqrt:
-      e = fmt::format("({0})1 / std::sqrt({1})", T, a[0]);
-      break;
-    case Op::abs:
-      e = f32 ? "std::fabs(" + a[0] + ")" : fmt::format("({0} < 0 ? -{0} : {0})", a[0]);
-      break;
-    case Op::sign:
-      e = fmt::format("({0})(({1} > 0) - ({1} < 0))", T, a[0]);
-      break;
-    case Op::sin:
-      e = "std::sin(" + a[0] + ")";
-      break;
-    case Op::cos:
-      e = "std::cos(" + a[0] + ")";
-      break;
-    case Op::erf:
-      e = (f32 ? "fast_erf(" : "std::erf(") + a[0] + ")";
-      break;
-    case Op::floor:
-      e = "std::floor(" + a[0] + ")";
-      break;
-    case Op::logical_not:
-      e = "!" + a[0];
-      break;
-    case Op::add:
-      e = a[0] + " + " + a[1];
-      break;
-    case Op::sub:
-      e = a[0] + " - " + a[1];
-      break;
-    case Op::mul:
-      e = a[0] + " * " + a[1];
-      break;
-    case Op::div:
-      e = a[0] + " / " + a[1];
-      break;
-    case Op::pow:
-      e = "std::pow(" + a[0] + ", " + a[1] + ")";
-      break;
-    case Op::maximum:
-      e = fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} > {1} ? {0} : {1})", a[0],
-                      a[1]);
-      break;
-    case Op::minimum:
-      e = fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} < {1} ? {0} : {1})", a[0],
-                      a[1]);
-      break;
-    case Op::lt:
-      e = a[0] + " < " + a[1];
-      break;
-    case Op::le:
-      e = a[0] + " <= " + a[1];
-      break;
-    case Op::gt:
-      e = a[0] + " > " + a[1];
-      break;
-    case Op::ge:
-      e = a[0] + " >= " + a[1];
-      break;
-    case Op::eq:
-      e = a[0] + " == " + a[1];
-      break;
-    case Op::ne:
-      e = a[0] + " != " + a[1];
-      break;
-    case Op::logical_and:
-      e = a[0] + " && " + a[1];
-      break;
-    case Op::logical_or:
-      e = a[0] + " || " + a[1];
-      break;
-    case Op::where:
-      e = a[0] + " ? " + a[1] + " : " + a[2];
-      break;
-    case Op::cast:
-      e = n.dtype == DType::boolean ? a[0] + " != 0" : a[0];
-      break;
-    case Op::stop_gradient:
-      e = a[0];
-      break;
-    default:
-      fail("codegen: {} is not elementwise", op_name(n.op));
-  }
+  std::string e = d.codegen({n, a, f32, vtype(in_dtype)});
   if (n.dtype == DType::bf16) return fmt::format("fx_bf16_round((float)({}))", e);
   return fmt::format("({})({})", ctype(n.dtype), e);
 }

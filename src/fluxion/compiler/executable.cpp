@@ -9,6 +9,7 @@
 #include "fluxion/backend/cpu/kernels_scan.h"
 #include "fluxion/compiler/compiler.h"
 #include "fluxion/core/error.h"
+#include "fluxion/ir/op_def.h"
 
 namespace fx::compiler {
 
@@ -33,7 +34,6 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!f) std::fprintf(stderr, "fluxion compiler: cannot write dump %s\n", path.c_str());
 }
 
-bool is_alias(Op op) { return op == Op::reshape || op == Op::stop_gradient; }
 bool is_conv(Op op) {
   return op == Op::conv2d || op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
 }
@@ -192,7 +192,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
     const Step& stp = plan.schedule[s];
     if (stp.node >= 0) {
       step_of[stp.node] = s;
-      ex->alias_[stp.node] = is_alias(p.node(stp.node).op);
+      ex->alias_[stp.node] = op_def(p.node(stp.node).op).aliases_input;
       const std::vector<int>& ins = p.node(stp.node).inputs;
       for (size_t k = 0; k < ins.size(); ++k) {
         bool later_shared_read =
