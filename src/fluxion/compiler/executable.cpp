@@ -1,4 +1,5 @@
-// compile(): passes, fusion, code generation, memory plan; Executable::run().
+// compile(): the pipeline, fusion, code generation, liveness, donation and memory plan in
+// sequence (each its own unit); Executable::run().
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -8,6 +9,8 @@
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/backend/cpu/kernels_scan.h"
 #include "fluxion/compiler/compiler.h"
+#include "fluxion/compiler/donation.h"
+#include "fluxion/compiler/liveness.h"
 #include "fluxion/core/error.h"
 #include "fluxion/ir/op_def.h"
 
@@ -19,13 +22,6 @@ namespace {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-int live_count(const Program& p) {
-  std::vector<char> live = live_nodes(p);
-  int c = 0;
-  for (char l : live) c += l;
-  return c;
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -101,16 +97,12 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   }
   if (!dump.empty()) write_text(dump / "00-input.txt", p.dump());
 
-  if (options.run_passes) {
-    int k = 1;
-    for (const PassInfo& pass : default_pipeline()) {
-      auto t0 = std::chrono::steady_clock::now();
-      p = pass.run(p);
-      st.passes.push_back({pass.name, live_count(p), ms_since(t0)});
-      if (!dump.empty())
-        write_text(dump / fmt::format("{:02d}-after-{}.txt", k++, pass.name), p.dump());
-    }
-  }
+  if (options.run_passes)
+    st.passes =
+        run_pipeline(p, default_pipeline(), [&](int k, const std::string& name, const Program& q) {
+          if (!dump.empty())
+            write_text(dump / fmt::format("{:02d}-after-{}.txt", k, name), q.dump());
+        });
   st.nodes_out = live_count(p);
 
   // Unsupported ops fail here, at compile time, naming the node.
@@ -139,12 +131,12 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
 
   // Code generation and loading; any failure falls back to the reference kernels.
   ex->fns_.assign(plan.kernels.size(), nullptr);
-  JitTarget target = detect_target();
+  cpu::JitTarget target = cpu::detect_target();
   st.target = target.name;
   if (!plan.kernels.empty() && options.codegen) {
-    std::string src = generate_source(p, plan, &ex->info_);
+    std::string src = cpu::generate_source(p, plan, &ex->info_);
     if (!dump.empty()) write_text(dump / "kernels.cpp", src);
-    JitResult jr = jit_compile(src, target);
+    cpu::JitResult jr = cpu::jit_compile(src, target);
     st.compile_ms = jr.compile_ms;
     st.cache_hit = jr.cache_hit;
     if (jr.object) {
@@ -172,73 +164,26 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
     }
   }
 
-  // Liveness over steps. A reshape (or stop_gradient) result is a view of its input's
-  // buffer, so the input lives as long as its views.
   int N = p.size(), S = (int)plan.schedule.size();
-  std::vector<int> step_of(N, -1), last(N, -1);
-  ex->alias_.assign(N, 0);
-  // Layout assignment first: a convolution that reads an activation from its shared blocked
-  // copy does not keep the plain tensor alive (only the first, which makes the copy, does).
-  if (options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT")) {
+  // Layout assignment first: liveness counts a convolution's read of a shared blocked copy
+  // as no read of the plain tensor.
+  if (options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT"))
     ex->layouts_ = assign_conv_layouts(p, plan.schedule);
-  } else {
-    ex->layouts_.shared_arg.assign(S, {0, 0});
-    ex->layouts_.first_read.assign(N, -1);
-    ex->layouts_.last_read.assign(N, -1);
-  }
+  else
+    ex->layouts_ = no_shared_layouts(S, N);
   st.shared_conv_operands = ex->layouts_.values;
   st.shared_conv_reads = ex->layouts_.reads;
-  for (int s = 0; s < S; ++s) {
-    const Step& stp = plan.schedule[s];
-    if (stp.node >= 0) {
-      step_of[stp.node] = s;
-      ex->alias_[stp.node] = op_def(p.node(stp.node).op).aliases_input;
-      const std::vector<int>& ins = p.node(stp.node).inputs;
-      for (size_t k = 0; k < ins.size(); ++k) {
-        bool later_shared_read =
-            k < 2 && ex->layouts_.shared_arg[s][k] && ex->layouts_.first_read[ins[k]] != s;
-        if (!later_shared_read) last[ins[k]] = std::max(last[ins[k]], s);
-      }
-    } else {
-      const FusedKernel& k = plan.kernels[stp.kernel];
-      for (int m : k.outputs) step_of[m] = s;  // members may be recomputed elsewhere too
-      for (int in : k.inputs) last[in] = std::max(last[in], s);
-    }
-  }
-  for (int o : p.outputs) last[o] = INT_MAX;
-  for (int i = N - 1; i >= 0; --i)
-    if (step_of[i] >= 0 && ex->alias_[i]) {
-      int in = p.node(i).inputs[0];
-      last[in] = std::max(last[in], last[i]);
-    }
-  ex->free_after_.assign(S, {});
-  for (int i = 0; i < N; ++i)
-    if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX)
-      ex->free_after_[last[i]].push_back(i);
-  // Donation: output o goes into input i's buffer when an elementwise kernel writes o at the
-  // index it reads i and nothing reads i after that kernel.
-  ex->donate_into_.assign(N, -1);
-  for (const auto& [out_index, name] : options.donate) {
-    FX_CHECK(out_index >= 0 && out_index < (int)p.outputs.size(),
-             "compile: donate: output {} out of range ({} outputs)", out_index, p.outputs.size());
-    int o = p.outputs[out_index], in = -1;
-    for (int i = 0; i < N; ++i)
-      if (p.node(i).op == Op::input && p.node(i).attrs.name == name && step_of[i] >= 0) in = i;
-    if (in < 0 || p.node(in).shape != p.node(o).shape || p.node(in).dtype != p.node(o).dtype)
-      continue;  // not read, or another shape: a fresh output
-    int s = step_of[o];
-    const Step& stp = plan.schedule[s];
-    if (stp.kernel < 0 || !ex->fns_[stp.kernel]) continue;
-    const FusedKernel& k = plan.kernels[stp.kernel];
-    bool aligned = k.reduces.empty() && k.domain == p.node(o).shape &&
-                   std::count(k.inputs.begin(), k.inputs.end(), in) == 1 && last[in] <= s &&
-                   std::count(p.outputs.begin(), p.outputs.end(), o) == 1 &&
-                   ex->donate_into_[o] < 0 &&
-                   std::count(ex->donate_into_.begin(), ex->donate_into_.end(), in) == 0;
-    if (!aligned) continue;
-    ex->donate_into_[o] = in;
-    st.donated++;
-  }
+  Liveness liveness = compute_liveness(p, plan, ex->layouts_);
+  const std::vector<int>& step_of = liveness.step_of;
+  const std::vector<int>& last = liveness.last;
+  ex->alias_ = liveness.alias;
+  ex->free_after_ = liveness.free_after;
+
+  std::vector<char> generated(plan.kernels.size());
+  for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
+  ex->donate_into_ = plan_donation(p, plan, liveness, generated, options.donate);
+  st.donated = (int)std::count_if(ex->donate_into_.begin(), ex->donate_into_.end(),
+                                  [](int in) { return in >= 0; });
   ex->free_copies_after_.assign(S, {});
   for (int i = 0; i < N; ++i)
     if (ex->layouts_.last_read[i] >= 0)
@@ -249,7 +194,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   // are not planned: the caller keeps them, in fresh tensors or, donated, in the buffers of
   // the inputs they replace.
   std::vector<Lifetime> lifetimes;
-  auto plannable = [&](int id) { return last[id] != INT_MAX && last[id] >= 0; };
+  auto plannable = [&](int id) { return last[id] != kLiveToTheEnd && last[id] >= 0; };
   if (options.plan_memory) {
     for (int s = 0; s < S; ++s) {
       const Step& stp = plan.schedule[s];
