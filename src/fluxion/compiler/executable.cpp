@@ -45,6 +45,91 @@ bool log_enabled() { return env_flag("FLUXION_COMPILER_LOG"); }
 
 std::string mb(size_t bytes) { return fmt::format("{:.2f} MB", bytes / 1048576.0); }
 
+// FLUXION_DUMP (or the option) names a root; each graph gets <root>/<hash>/. Empty: no dump.
+fs::path open_dump_dir(const std::string& option, uint64_t graph_hash) {
+  std::string root = option;
+  if (root.empty())
+    if (const char* d = std::getenv("FLUXION_DUMP"); d && *d) root = d;
+  if (root.empty()) return {};
+  fs::path dump = fs::path(root) / fmt::format("{:016x}", graph_hash);
+  std::error_code ec;
+  fs::create_directories(dump, ec);
+  if (ec) {
+    std::fprintf(stderr, "fluxion compiler: cannot create dump dir %s: %s\n", dump.c_str(),
+                 ec.message().c_str());
+    return {};
+  }
+  return dump;
+}
+
+using KernelFn = void (*)(int64_t, int64_t, void* const*);
+
+// Code generation and loading; any failure leaves fns null (the reference kernels run).
+void load_kernels(const Program& p, const FusionPlan& plan, bool codegen, const fs::path& dump,
+                  std::vector<KernelFn>& fns, std::vector<cpu::KernelInfo>& info,
+                  std::shared_ptr<cpu::SharedObject>& object, CompileStats& st) {
+  fns.assign(plan.kernels.size(), nullptr);
+  cpu::JitTarget target = cpu::detect_target();
+  st.target = target.name;
+  if (plan.kernels.empty() || !codegen) return;
+  std::string src = cpu::generate_source(p, plan, &info);
+  if (!dump.empty()) write_text(dump / "kernels.cpp", src);
+  cpu::JitResult jr = cpu::jit_compile(src, target);
+  st.compile_ms = jr.compile_ms;
+  st.cache_hit = jr.cache_hit;
+  if (!jr.object) {
+    std::fprintf(stderr,
+                 "fluxion compiler: warning: kernel compilation failed, running the "
+                 "interpreter's kernels instead: %s\n",
+                 jr.error.c_str());
+    return;
+  }
+  bool all = true;
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    fns[k] = reinterpret_cast<KernelFn>(jr.object->symbol(info[k].symbol));
+    all &= fns[k] != nullptr;
+  }
+  if (!all) {
+    std::fprintf(stderr,
+                 "fluxion compiler: warning: %s lacks kernel symbols; running the "
+                 "interpreter's kernels instead\n",
+                 jr.path.c_str());
+    fns.assign(plan.kernels.size(), nullptr);
+    return;
+  }
+  object = jr.object;
+  st.codegen_ok = true;
+}
+
+// The memory plan's values: what the executor writes itself, i.e. generated kernels'
+// outputs and matmul, convolution and scan results (their kernels write into a given
+// buffer). Outputs are not planned: the caller keeps them, in fresh tensors or, donated, in
+// the buffers of the inputs they replace. The layout assignment's shared copies join as
+// values N + v, from their first to their last read (a copy is as large as its
+// activation, give or take channel padding).
+std::vector<Lifetime> planned_lifetimes(const Program& p, const FusionPlan& plan,
+                                        const Liveness& live, const ConvLayoutPlan& layouts,
+                                        const std::vector<char>& generated) {
+  int N = p.size(), S = (int)plan.schedule.size();
+  std::vector<Lifetime> lifetimes;
+  for (int s = 0; s < S; ++s) {
+    const Step& stp = plan.schedule[s];
+    std::vector<int> written;
+    if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op)) written.push_back(stp.node);
+    if (stp.kernel >= 0 && generated[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
+    for (int id : written)
+      if (live.last[id] != kLiveToTheEnd && live.last[id] >= 0) {
+        const Node& n = p.node(id);
+        lifetimes.push_back({id, (size_t)numel(n.shape) * dtype_size(n.dtype), s, live.last[id]});
+      }
+  }
+  for (int v = 0; v < N; ++v)
+    if (layouts.first_read[v] >= 0)
+      lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape), layouts.first_read[v],
+                           layouts.last_read[v]});
+  return lifetimes;
+}
+
 }  // namespace
 
 std::string CompileStats::summary() const {
@@ -81,20 +166,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   st.graph_hash = structural_hash(p);
   st.nodes_in = live_count(p);
 
-  std::string dump_root = options.dump_dir;
-  if (dump_root.empty())
-    if (const char* d = std::getenv("FLUXION_DUMP"); d && *d) dump_root = d;
-  fs::path dump;
-  if (!dump_root.empty()) {
-    dump = fs::path(dump_root) / fmt::format("{:016x}", st.graph_hash);
-    std::error_code ec;
-    fs::create_directories(dump, ec);
-    if (ec) {
-      std::fprintf(stderr, "fluxion compiler: cannot create dump dir %s: %s\n", dump.c_str(),
-                   ec.message().c_str());
-      dump.clear();
-    }
-  }
+  fs::path dump = open_dump_dir(options.dump_dir, st.graph_hash);
   if (!dump.empty()) write_text(dump / "00-input.txt", p.dump());
 
   if (options.run_passes)
@@ -129,40 +201,9 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       st.library_calls++;
   if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
 
-  // Code generation and loading; any failure falls back to the reference kernels.
-  ex->fns_.assign(plan.kernels.size(), nullptr);
-  cpu::JitTarget target = cpu::detect_target();
-  st.target = target.name;
-  if (!plan.kernels.empty() && options.codegen) {
-    std::string src = cpu::generate_source(p, plan, &ex->info_);
-    if (!dump.empty()) write_text(dump / "kernels.cpp", src);
-    cpu::JitResult jr = cpu::jit_compile(src, target);
-    st.compile_ms = jr.compile_ms;
-    st.cache_hit = jr.cache_hit;
-    if (jr.object) {
-      bool all = true;
-      for (size_t k = 0; k < plan.kernels.size(); ++k) {
-        ex->fns_[k] =
-            reinterpret_cast<Executable::KernelFn>(jr.object->symbol(ex->info_[k].symbol));
-        all &= ex->fns_[k] != nullptr;
-      }
-      if (!all) {
-        std::fprintf(stderr,
-                     "fluxion compiler: warning: %s lacks kernel symbols; running the "
-                     "interpreter's kernels instead\n",
-                     jr.path.c_str());
-        ex->fns_.assign(plan.kernels.size(), nullptr);
-      } else {
-        ex->object_ = jr.object;
-        st.codegen_ok = true;
-      }
-    } else {
-      std::fprintf(stderr,
-                   "fluxion compiler: warning: kernel compilation failed, running the "
-                   "interpreter's kernels instead: %s\n",
-                   jr.error.c_str());
-    }
-  }
+  load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
+  std::vector<char> generated(plan.kernels.size());
+  for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
 
   int N = p.size(), S = (int)plan.schedule.size();
   // Layout assignment first: liveness counts a convolution's read of a shared blocked copy
@@ -175,12 +216,9 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   st.shared_conv_reads = ex->layouts_.reads;
   Liveness liveness = compute_liveness(p, plan, ex->layouts_);
   const std::vector<int>& step_of = liveness.step_of;
-  const std::vector<int>& last = liveness.last;
   ex->alias_ = liveness.alias;
   ex->free_after_ = liveness.free_after;
 
-  std::vector<char> generated(plan.kernels.size());
-  for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
   ex->donate_into_ = plan_donation(p, plan, liveness, generated, options.donate);
   st.donated = (int)std::count_if(ex->donate_into_.begin(), ex->donate_into_.end(),
                                   [](int in) { return in >= 0; });
@@ -189,32 +227,9 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
     if (ex->layouts_.last_read[i] >= 0)
       ex->free_copies_after_[ex->layouts_.last_read[i]].push_back(i);
 
-  // Memory plan over the values the executor writes itself: fused-kernel outputs and
-  // matmul, convolution and scan results (their kernels write into a given buffer). Outputs
-  // are not planned: the caller keeps them, in fresh tensors or, donated, in the buffers of
-  // the inputs they replace.
   std::vector<Lifetime> lifetimes;
-  auto plannable = [&](int id) { return last[id] != kLiveToTheEnd && last[id] >= 0; };
-  if (options.plan_memory) {
-    for (int s = 0; s < S; ++s) {
-      const Step& stp = plan.schedule[s];
-      std::vector<int> written;
-      if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op)) written.push_back(stp.node);
-      if (stp.kernel >= 0 && ex->fns_[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
-      for (int id : written)
-        if (plannable(id)) {
-          const Node& n = p.node(id);
-          lifetimes.push_back({id, (size_t)numel(n.shape) * dtype_size(n.dtype), s, last[id]});
-        }
-    }
-  }
-  // The layout assignment's shared copies, from their first to their last read, as values
-  // N + v (a copy is as large as its activation, give or take channel padding).
   if (options.plan_memory)
-    for (int v = 0; v < N; ++v)
-      if (ex->layouts_.first_read[v] >= 0)
-        lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape),
-                             ex->layouts_.first_read[v], ex->layouts_.last_read[v]});
+    lifetimes = planned_lifetimes(p, plan, liveness, ex->layouts_, generated);
   ex->mem_ = plan_buffers(lifetimes, 2 * N);
   st.planned_bytes = ex->mem_.planned_bytes;
   st.naive_bytes = ex->mem_.naive_bytes;
