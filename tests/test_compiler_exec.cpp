@@ -445,7 +445,7 @@ TEST(CompilerExec, SecondCompileLoadsKernelsFromTheDiskCache) {
     int objects = 0;
     for (auto& e : fs::directory_iterator(cache))
       objects += e.path().extension() == ".so" &&
-                 e.path().filename().string().find("_" + compiler::detect_target().name) !=
+                 e.path().filename().string().find("_" + cpu::detect_target().name) !=
                      std::string::npos;
     EXPECT_EQ(objects, 1);
   });

@@ -19,6 +19,7 @@
 
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/ir/graph.h"
+#include "fluxion/ir/op_def.h"
 
 
 namespace fx::amp {
@@ -30,10 +31,9 @@ DType compute_dtype(Precision p);  // f32, bf16 or f16
 
 struct PrecisionPolicy {
   Precision precision = Precision::fp32;
-  std::vector<Op> low_precision_ops = {Op::dot, Op::conv2d, Op::conv2d_backward_data,
-                                       Op::conv2d_backward_weights};
-  std::vector<Op> fp32_ops = {Op::reduce_sum, Op::reduce_max, Op::exp, Op::log, Op::pow, Op::div,
-                              Op::sqrt,       Op::rsqrt,      Op::erf, Op::sin, Op::cos};
+  // Defaults from each op's OpDef::precision class.
+  std::vector<Op> low_precision_ops = ops_with_precision(PrecisionClass::low_precision_product);
+  std::vector<Op> fp32_ops = ops_with_precision(PrecisionClass::keep_f32);
   // Parameter-name prefixes (e.g. "net.layers.3") whose products stay in f32.
   std::vector<std::string> fp32_modules;
   // Time each allow-listed op's distinct shape in f32 and in low precision on this CPU, and

@@ -25,12 +25,13 @@
 #include <string>
 #include <vector>
 
-#include "fluxion/compiler/codegen.h"
+#include "fluxion/backend/cpu/codegen.h"
+#include "fluxion/backend/cpu/jit.h"
 #include "fluxion/compiler/fusion.h"
-#include "fluxion/compiler/jit.h"
 #include "fluxion/compiler/layout.h"
 #include "fluxion/compiler/memory_plan.h"
 #include "fluxion/compiler/passes.h"
+#include "fluxion/compiler/pipeline.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/exec/run_profile.h"
 
@@ -51,12 +52,6 @@ struct CompileOptions {
   bool assign_layouts = true;  // false (or FLUXION_NO_LAYOUT_ASSIGNMENT=1): every convolution
                                // reorders its own inputs
   std::string dump_dir;        // empty: $FLUXION_DUMP (if set)
-};
-
-struct PassStat {
-  std::string name;
-  int nodes_after = 0;
-  double ms = 0.0;
 };
 
 struct CompileStats {
@@ -103,9 +98,9 @@ class Executable {
 
   Program prog_;
   FusionPlan plan_;
-  std::vector<KernelInfo> info_;
+  std::vector<cpu::KernelInfo> info_;
   std::vector<KernelFn> fns_;  // per kernel; null: reference kernels
-  std::shared_ptr<SharedObject> object_;
+  std::shared_ptr<cpu::SharedObject> object_;
   MemoryPlan mem_;
   Tensor arena_;                              // the memory plan's bytes, allocated on first run
   std::vector<std::vector<int>> free_after_;  // per step: values whose last read it is

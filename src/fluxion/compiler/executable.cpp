@@ -1,4 +1,5 @@
-// compile(): passes, fusion, code generation, memory plan; Executable::run().
+// compile(): the pipeline, fusion, code generation, liveness, donation and memory plan in
+// sequence (each its own unit); Executable::run().
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -8,7 +9,10 @@
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/backend/cpu/kernels_scan.h"
 #include "fluxion/compiler/compiler.h"
+#include "fluxion/compiler/donation.h"
+#include "fluxion/compiler/liveness.h"
 #include "fluxion/core/error.h"
+#include "fluxion/ir/op_def.h"
 
 namespace fx::compiler {
 
@@ -20,20 +24,12 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-int live_count(const Program& p) {
-  std::vector<char> live = live_nodes(p);
-  int c = 0;
-  for (char l : live) c += l;
-  return c;
-}
-
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
   if (!f) std::fprintf(stderr, "fluxion compiler: cannot write dump %s\n", path.c_str());
 }
 
-bool is_alias(Op op) { return op == Op::reshape || op == Op::stop_gradient; }
 bool is_conv(Op op) {
   return op == Op::conv2d || op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
 }
@@ -48,6 +44,91 @@ bool env_flag(const char* name) {
 bool log_enabled() { return env_flag("FLUXION_COMPILER_LOG"); }
 
 std::string mb(size_t bytes) { return fmt::format("{:.2f} MB", bytes / 1048576.0); }
+
+// FLUXION_DUMP (or the option) names a root; each graph gets <root>/<hash>/. Empty: no dump.
+fs::path open_dump_dir(const std::string& option, uint64_t graph_hash) {
+  std::string root = option;
+  if (root.empty())
+    if (const char* d = std::getenv("FLUXION_DUMP"); d && *d) root = d;
+  if (root.empty()) return {};
+  fs::path dump = fs::path(root) / fmt::format("{:016x}", graph_hash);
+  std::error_code ec;
+  fs::create_directories(dump, ec);
+  if (ec) {
+    std::fprintf(stderr, "fluxion compiler: cannot create dump dir %s: %s\n", dump.c_str(),
+                 ec.message().c_str());
+    return {};
+  }
+  return dump;
+}
+
+using KernelFn = void (*)(int64_t, int64_t, void* const*);
+
+// Code generation and loading; any failure leaves fns null (the reference kernels run).
+void load_kernels(const Program& p, const FusionPlan& plan, bool codegen, const fs::path& dump,
+                  std::vector<KernelFn>& fns, std::vector<cpu::KernelInfo>& info,
+                  std::shared_ptr<cpu::SharedObject>& object, CompileStats& st) {
+  fns.assign(plan.kernels.size(), nullptr);
+  cpu::JitTarget target = cpu::detect_target();
+  st.target = target.name;
+  if (plan.kernels.empty() || !codegen) return;
+  std::string src = cpu::generate_source(p, plan, &info);
+  if (!dump.empty()) write_text(dump / "kernels.cpp", src);
+  cpu::JitResult jr = cpu::jit_compile(src, target);
+  st.compile_ms = jr.compile_ms;
+  st.cache_hit = jr.cache_hit;
+  if (!jr.object) {
+    std::fprintf(stderr,
+                 "fluxion compiler: warning: kernel compilation failed, running the "
+                 "interpreter's kernels instead: %s\n",
+                 jr.error.c_str());
+    return;
+  }
+  bool all = true;
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    fns[k] = reinterpret_cast<KernelFn>(jr.object->symbol(info[k].symbol));
+    all &= fns[k] != nullptr;
+  }
+  if (!all) {
+    std::fprintf(stderr,
+                 "fluxion compiler: warning: %s lacks kernel symbols; running the "
+                 "interpreter's kernels instead\n",
+                 jr.path.c_str());
+    fns.assign(plan.kernels.size(), nullptr);
+    return;
+  }
+  object = jr.object;
+  st.codegen_ok = true;
+}
+
+// The memory plan's values: what the executor writes itself, i.e. generated kernels'
+// outputs and matmul, convolution and scan results (their kernels write into a given
+// buffer). Outputs are not planned: the caller keeps them, in fresh tensors or, donated, in
+// the buffers of the inputs they replace. The layout assignment's shared copies join as
+// values N + v, from their first to their last read (a copy is as large as its
+// activation, give or take channel padding).
+std::vector<Lifetime> planned_lifetimes(const Program& p, const FusionPlan& plan,
+                                        const Liveness& live, const ConvLayoutPlan& layouts,
+                                        const std::vector<char>& generated) {
+  int N = p.size(), S = (int)plan.schedule.size();
+  std::vector<Lifetime> lifetimes;
+  for (int s = 0; s < S; ++s) {
+    const Step& stp = plan.schedule[s];
+    std::vector<int> written;
+    if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op)) written.push_back(stp.node);
+    if (stp.kernel >= 0 && generated[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
+    for (int id : written)
+      if (live.last[id] != kLiveToTheEnd && live.last[id] >= 0) {
+        const Node& n = p.node(id);
+        lifetimes.push_back({id, (size_t)numel(n.shape) * dtype_size(n.dtype), s, live.last[id]});
+      }
+  }
+  for (int v = 0; v < N; ++v)
+    if (layouts.first_read[v] >= 0)
+      lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape), layouts.first_read[v],
+                           layouts.last_read[v]});
+  return lifetimes;
+}
 
 }  // namespace
 
@@ -85,32 +166,15 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   st.graph_hash = structural_hash(p);
   st.nodes_in = live_count(p);
 
-  std::string dump_root = options.dump_dir;
-  if (dump_root.empty())
-    if (const char* d = std::getenv("FLUXION_DUMP"); d && *d) dump_root = d;
-  fs::path dump;
-  if (!dump_root.empty()) {
-    dump = fs::path(dump_root) / fmt::format("{:016x}", st.graph_hash);
-    std::error_code ec;
-    fs::create_directories(dump, ec);
-    if (ec) {
-      std::fprintf(stderr, "fluxion compiler: cannot create dump dir %s: %s\n", dump.c_str(),
-                   ec.message().c_str());
-      dump.clear();
-    }
-  }
+  fs::path dump = open_dump_dir(options.dump_dir, st.graph_hash);
   if (!dump.empty()) write_text(dump / "00-input.txt", p.dump());
 
-  if (options.run_passes) {
-    int k = 1;
-    for (const PassInfo& pass : default_pipeline()) {
-      auto t0 = std::chrono::steady_clock::now();
-      p = pass.run(p);
-      st.passes.push_back({pass.name, live_count(p), ms_since(t0)});
-      if (!dump.empty())
-        write_text(dump / fmt::format("{:02d}-after-{}.txt", k++, pass.name), p.dump());
-    }
-  }
+  if (options.run_passes)
+    st.passes =
+        run_pipeline(p, default_pipeline(), [&](int k, const std::string& name, const Program& q) {
+          if (!dump.empty())
+            write_text(dump / fmt::format("{:02d}-after-{}.txt", k, name), q.dump());
+        });
   st.nodes_out = live_count(p);
 
   // Unsupported ops fail here, at compile time, naming the node.
@@ -137,139 +201,35 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       st.library_calls++;
   if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
 
-  // Code generation and loading; any failure falls back to the reference kernels.
-  ex->fns_.assign(plan.kernels.size(), nullptr);
-  JitTarget target = detect_target();
-  st.target = target.name;
-  if (!plan.kernels.empty() && options.codegen) {
-    std::string src = generate_source(p, plan, &ex->info_);
-    if (!dump.empty()) write_text(dump / "kernels.cpp", src);
-    JitResult jr = jit_compile(src, target);
-    st.compile_ms = jr.compile_ms;
-    st.cache_hit = jr.cache_hit;
-    if (jr.object) {
-      bool all = true;
-      for (size_t k = 0; k < plan.kernels.size(); ++k) {
-        ex->fns_[k] =
-            reinterpret_cast<Executable::KernelFn>(jr.object->symbol(ex->info_[k].symbol));
-        all &= ex->fns_[k] != nullptr;
-      }
-      if (!all) {
-        std::fprintf(stderr,
-                     "fluxion compiler: warning: %s lacks kernel symbols; running the "
-                     "interpreter's kernels instead\n",
-                     jr.path.c_str());
-        ex->fns_.assign(plan.kernels.size(), nullptr);
-      } else {
-        ex->object_ = jr.object;
-        st.codegen_ok = true;
-      }
-    } else {
-      std::fprintf(stderr,
-                   "fluxion compiler: warning: kernel compilation failed, running the "
-                   "interpreter's kernels instead: %s\n",
-                   jr.error.c_str());
-    }
-  }
+  load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
+  std::vector<char> generated(plan.kernels.size());
+  for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
 
-  // Liveness over steps. A reshape (or stop_gradient) result is a view of its input's
-  // buffer, so the input lives as long as its views.
   int N = p.size(), S = (int)plan.schedule.size();
-  std::vector<int> step_of(N, -1), last(N, -1);
-  ex->alias_.assign(N, 0);
-  // Layout assignment first: a convolution that reads an activation from its shared blocked
-  // copy does not keep the plain tensor alive (only the first, which makes the copy, does).
-  if (options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT")) {
+  // Layout assignment first: liveness counts a convolution's read of a shared blocked copy
+  // as no read of the plain tensor.
+  if (options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT"))
     ex->layouts_ = assign_conv_layouts(p, plan.schedule);
-  } else {
-    ex->layouts_.shared_arg.assign(S, {0, 0});
-    ex->layouts_.first_read.assign(N, -1);
-    ex->layouts_.last_read.assign(N, -1);
-  }
+  else
+    ex->layouts_ = no_shared_layouts(S, N);
   st.shared_conv_operands = ex->layouts_.values;
   st.shared_conv_reads = ex->layouts_.reads;
-  for (int s = 0; s < S; ++s) {
-    const Step& stp = plan.schedule[s];
-    if (stp.node >= 0) {
-      step_of[stp.node] = s;
-      ex->alias_[stp.node] = is_alias(p.node(stp.node).op);
-      const std::vector<int>& ins = p.node(stp.node).inputs;
-      for (size_t k = 0; k < ins.size(); ++k) {
-        bool later_shared_read =
-            k < 2 && ex->layouts_.shared_arg[s][k] && ex->layouts_.first_read[ins[k]] != s;
-        if (!later_shared_read) last[ins[k]] = std::max(last[ins[k]], s);
-      }
-    } else {
-      const FusedKernel& k = plan.kernels[stp.kernel];
-      for (int m : k.outputs) step_of[m] = s;  // members may be recomputed elsewhere too
-      for (int in : k.inputs) last[in] = std::max(last[in], s);
-    }
-  }
-  for (int o : p.outputs) last[o] = INT_MAX;
-  for (int i = N - 1; i >= 0; --i)
-    if (step_of[i] >= 0 && ex->alias_[i]) {
-      int in = p.node(i).inputs[0];
-      last[in] = std::max(last[in], last[i]);
-    }
-  ex->free_after_.assign(S, {});
-  for (int i = 0; i < N; ++i)
-    if (step_of[i] >= 0 && last[i] >= 0 && last[i] != INT_MAX)
-      ex->free_after_[last[i]].push_back(i);
-  // Donation: output o goes into input i's buffer when an elementwise kernel writes o at the
-  // index it reads i and nothing reads i after that kernel.
-  ex->donate_into_.assign(N, -1);
-  for (const auto& [out_index, name] : options.donate) {
-    FX_CHECK(out_index >= 0 && out_index < (int)p.outputs.size(),
-             "compile: donate: output {} out of range ({} outputs)", out_index, p.outputs.size());
-    int o = p.outputs[out_index], in = -1;
-    for (int i = 0; i < N; ++i)
-      if (p.node(i).op == Op::input && p.node(i).attrs.name == name && step_of[i] >= 0) in = i;
-    if (in < 0 || p.node(in).shape != p.node(o).shape || p.node(in).dtype != p.node(o).dtype)
-      continue;  // not read, or another shape: a fresh output
-    int s = step_of[o];
-    const Step& stp = plan.schedule[s];
-    if (stp.kernel < 0 || !ex->fns_[stp.kernel]) continue;
-    const FusedKernel& k = plan.kernels[stp.kernel];
-    bool aligned = k.reduces.empty() && k.domain == p.node(o).shape &&
-                   std::count(k.inputs.begin(), k.inputs.end(), in) == 1 && last[in] <= s &&
-                   std::count(p.outputs.begin(), p.outputs.end(), o) == 1 &&
-                   ex->donate_into_[o] < 0 &&
-                   std::count(ex->donate_into_.begin(), ex->donate_into_.end(), in) == 0;
-    if (!aligned) continue;
-    ex->donate_into_[o] = in;
-    st.donated++;
-  }
+  Liveness liveness = compute_liveness(p, plan, ex->layouts_);
+  const std::vector<int>& step_of = liveness.step_of;
+  ex->alias_ = liveness.alias;
+  ex->free_after_ = liveness.free_after;
+
+  ex->donate_into_ = plan_donation(p, plan, liveness, generated, options.donate);
+  st.donated = (int)std::count_if(ex->donate_into_.begin(), ex->donate_into_.end(),
+                                  [](int in) { return in >= 0; });
   ex->free_copies_after_.assign(S, {});
   for (int i = 0; i < N; ++i)
     if (ex->layouts_.last_read[i] >= 0)
       ex->free_copies_after_[ex->layouts_.last_read[i]].push_back(i);
 
-  // Memory plan over the values the executor writes itself: fused-kernel outputs and
-  // matmul, convolution and scan results (their kernels write into a given buffer). Outputs
-  // are not planned: the caller keeps them, in fresh tensors or, donated, in the buffers of
-  // the inputs they replace.
   std::vector<Lifetime> lifetimes;
-  auto plannable = [&](int id) { return last[id] != INT_MAX && last[id] >= 0; };
-  if (options.plan_memory) {
-    for (int s = 0; s < S; ++s) {
-      const Step& stp = plan.schedule[s];
-      std::vector<int> written;
-      if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op)) written.push_back(stp.node);
-      if (stp.kernel >= 0 && ex->fns_[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
-      for (int id : written)
-        if (plannable(id)) {
-          const Node& n = p.node(id);
-          lifetimes.push_back({id, (size_t)numel(n.shape) * dtype_size(n.dtype), s, last[id]});
-        }
-    }
-  }
-  // The layout assignment's shared copies, from their first to their last read, as values
-  // N + v (a copy is as large as its activation, give or take channel padding).
   if (options.plan_memory)
-    for (int v = 0; v < N; ++v)
-      if (ex->layouts_.first_read[v] >= 0)
-        lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape),
-                             ex->layouts_.first_read[v], ex->layouts_.last_read[v]});
+    lifetimes = planned_lifetimes(p, plan, liveness, ex->layouts_, generated);
   ex->mem_ = plan_buffers(lifetimes, 2 * N);
   st.planned_bytes = ex->mem_.planned_bytes;
   st.naive_bytes = ex->mem_.naive_bytes;

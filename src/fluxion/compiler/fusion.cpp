@@ -5,7 +5,7 @@
 #include <queue>
 
 #include "fluxion/core/error.h"
-#include "fluxion/ir/op_kind.h"
+#include "fluxion/ir/op_def.h"
 
 namespace fx::compiler {
 
@@ -17,9 +17,10 @@ bool fusible_dtype(DType d) {
   return d == DType::f32 || d == DType::f64 || d == DType::bf16 || d == DType::boolean;
 }
 
+// An op the generated loops can compute: elementwise with a codegen expression.
 bool elementwise_op(Op op) {
-  return is_unary_elementwise(op) || is_broadcasting_elementwise(op) || op == Op::cast ||
-         op == Op::stop_gradient;
+  const OpDef& d = op_def(op);
+  return d.elementwise != ElementwiseKind::none && d.has_codegen();
 }
 
 // A column sum the kernel can accumulate while it streams the rows: reduce_sum over axis 0
@@ -52,42 +53,6 @@ struct Groups {
   std::vector<char> has_reduce;  // 0: none, kColumnSums or kRowSums (never both)
 };
 constexpr char kColumnSums = 1, kRowSums = 2;
-
-// Cheap to recompute: vectorised arithmetic (no libm calls).
-bool cheap(Op op) {
-  switch (op) {
-    case Op::neg:
-    case Op::exp:
-    case Op::log:
-    case Op::sigmoid:
-    case Op::tanh:
-    case Op::sqrt:
-    case Op::rsqrt:
-    case Op::abs:
-    case Op::sign:
-    case Op::add:
-    case Op::sub:
-    case Op::mul:
-    case Op::div:
-    case Op::maximum:
-    case Op::minimum:
-    case Op::lt:
-    case Op::le:
-    case Op::gt:
-    case Op::ge:
-    case Op::eq:
-    case Op::ne:
-    case Op::where:
-    case Op::cast:
-    case Op::logical_not:
-    case Op::logical_and:
-    case Op::logical_or:
-    case Op::stop_gradient:
-      return true;
-    default:
-      return false;
-  }
-}
 
 void rematerialize(const Program& p, FusionPlan& plan);
 
@@ -349,8 +314,8 @@ void rematerialize(const Program& p, FusionPlan& plan) {
       std::function<void(int, int)> visit = [&](int u, int depth) {
         if (!ok || seen[u] || (depth > 0 && reads[u])) return;  // available already
         const Node& n = p.node(u);
-        bool remat = home[u] >= 0 && home[u] != k && cheap(n.op) && n.shape == fk.domain &&
-                     n.op != Op::reduce_sum && depth < 4;
+        bool remat = home[u] >= 0 && home[u] != k && op_def(n.op).cheap_to_recompute &&
+                     n.shape == fk.domain && n.op != Op::reduce_sum && depth < 4;
         if (!remat) {
           if (depth == 0) ok = false;
           if (!inlined_constant(p, u) && !reads[u] &&

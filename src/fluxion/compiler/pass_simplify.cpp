@@ -5,7 +5,7 @@
 
 #include "fluxion/api/fx.h"
 #include "fluxion/compiler/passes.h"
-#include "fluxion/ir/op_kind.h"
+#include "fluxion/ir/op_def.h"
 
 namespace fx::compiler {
 
@@ -162,7 +162,7 @@ Var simplify(const Node& n, const std::vector<Var>& in) {
     default:
       break;
   }
-  if (is_broadcasting_elementwise(n.op)) {
+  if (op_def(n.op).elementwise == ElementwiseKind::broadcasting) {
     // Read broadcast operands at their own shape when broadcasting rebuilds the same result.
     std::vector<Var> args = in;
     bool changed = false;

@@ -149,6 +149,9 @@ void register_conv_ops(OpTable& t) {
                                       backward_data_vjp};
   t[(int)Op::conv2d_backward_weights] = {"conv2d_backward_weights", 2, backward_weights_rule,
                                          backward_weights_vjp};
+  // Products accumulate in f32 inside the kernel, so bf16/f16 operands are safe.
+  for (Op op : {Op::conv2d, Op::conv2d_backward_data, Op::conv2d_backward_weights})
+    t[(int)op].precision = PrecisionClass::low_precision_product;
 }
 
 }  // namespace fx

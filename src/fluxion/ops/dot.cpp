@@ -59,6 +59,10 @@ V dot_vjp(const VjpArgs& x) {
 }
 }  // namespace
 
-void register_dot_op(OpTable& t) { t[(int)Op::dot] = {"dot", 2, dot_rule, dot_vjp}; }
+void register_dot_op(OpTable& t) {
+  t[(int)Op::dot] = {"dot", 2, dot_rule, dot_vjp};
+  // Accumulates in f32 inside the kernel, so bf16/f16 operands are safe.
+  t[(int)Op::dot].precision = PrecisionClass::low_precision_product;
+}
 
 }  // namespace fx

@@ -71,6 +71,75 @@ OpDef unary(const char* name, std::function<V(const VjpArgs&)> vjp) {
 
 Var half(Var like) { return scalar_like(like, 0.5); }
 
+using E = const ExprArgs&;
+std::string call(const char* f, E e) { return std::string(f) + "(" + e.a[0] + ")"; }
+// f32 math goes through backend/cpu/vector_math.h's polynomials, as the reference kernels do.
+std::string call(const char* f32_fn, const char* f64_fn, E e) {
+  return call(e.f32 ? f32_fn : f64_fn, e);
+}
+std::string infix(const char* op, E e) { return e.a[0] + " " + op + " " + e.a[1]; }
+// NaN in either operand propagates (as a + b), as the reference kernels do.
+std::string select(const char* cmp, E e) {
+  return fmt::format("({0} != {0} || {1} != {1}) ? {0} + {1} : ({0} {2} {1} ? {0} : {1})", e.a[0],
+                     e.a[1], cmp);
+}
+
+// Per elementwise op: its kind, whether fusion may recompute it, its precision class and
+// its codegen expression (the reference kernels' math, so fused results are bit-identical).
+struct Traits {
+  Op op;
+  ElementwiseKind kind;
+  bool cheap;
+  PrecisionClass precision;
+  ExprRule expr;
+};
+constexpr auto U = ElementwiseKind::unary, B = ElementwiseKind::broadcasting;
+constexpr auto F = PrecisionClass::follow_inputs, K = PrecisionClass::keep_f32;
+
+const Traits kTraits[] = {
+    {Op::neg, U, true, F, [](E e) { return "-" + e.a[0]; }},
+    {Op::exp, U, true, K, [](E e) { return call("fast_exp", "std::exp", e); }},
+    {Op::log, U, true, K, [](E e) { return call("fast_log", "std::log", e); }},
+    {Op::sin, U, false, K, [](E e) { return call("std::sin", e); }},
+    {Op::cos, U, false, K, [](E e) { return call("std::cos", e); }},
+    {Op::tanh, U, true, F, [](E e) { return call("fast_tanh", "std::tanh", e); }},
+    {Op::sqrt, U, true, K, [](E e) { return call("std::sqrt", e); }},
+    {Op::rsqrt, U, true, K,
+     [](E e) { return fmt::format("({0})1 / std::sqrt({1})", e.T, e.a[0]); }},
+    {Op::abs, U, true, F,
+     [](E e) {
+       return e.f32 ? call("std::fabs", e) : fmt::format("({0} < 0 ? -{0} : {0})", e.a[0]);
+     }},
+    {Op::sign, U, true, F,
+     [](E e) { return fmt::format("({0})(({1} > 0) - ({1} < 0))", e.T, e.a[0]); }},
+    {Op::sigmoid, U, true, F,
+     [](E e) {
+       return e.f32 ? call("fast_sigmoid", e) : "1.0 / (1.0 + std::exp(-" + e.a[0] + "))";
+     }},
+    {Op::erf, U, false, K, [](E e) { return call("fast_erf", "std::erf", e); }},
+    {Op::floor, U, false, F, [](E e) { return call("std::floor", e); }},
+    {Op::logical_not, U, true, F, [](E e) { return "!" + e.a[0]; }},
+    {Op::add, B, true, F, [](E e) { return infix("+", e); }},
+    {Op::sub, B, true, F, [](E e) { return infix("-", e); }},
+    {Op::mul, B, true, F, [](E e) { return infix("*", e); }},
+    {Op::div, B, true, K, [](E e) { return infix("/", e); }},
+    {Op::pow, B, false, K, [](E e) { return "std::pow(" + e.a[0] + ", " + e.a[1] + ")"; }},
+    {Op::maximum, B, true, F, [](E e) { return select(">", e); }},
+    {Op::minimum, B, true, F, [](E e) { return select("<", e); }},
+    {Op::lt, B, true, F, [](E e) { return infix("<", e); }},
+    {Op::le, B, true, F, [](E e) { return infix("<=", e); }},
+    {Op::gt, B, true, F, [](E e) { return infix(">", e); }},
+    {Op::ge, B, true, F, [](E e) { return infix(">=", e); }},
+    {Op::eq, B, true, F, [](E e) { return infix("==", e); }},
+    {Op::ne, B, true, F, [](E e) { return infix("!=", e); }},
+    {Op::logical_and, B, true, F, [](E e) { return infix("&&", e); }},
+    {Op::logical_or, B, true, F, [](E e) { return infix("||", e); }},
+    {Op::where, B, true, F, [](E e) { return e.a[0] + " ? " + e.a[1] + " : " + e.a[2]; }},
+    {Op::cast, U, true, F,
+     [](E e) { return e.node.dtype == DType::boolean ? e.a[0] + " != 0" : e.a[0]; }},
+    {Op::stop_gradient, U, true, F, [](E e) { return e.a[0]; }},
+};
+
 }  // namespace
 
 void register_elementwise_ops(OpTable& t) {
@@ -177,6 +246,15 @@ void register_elementwise_ops(OpTable& t) {
                                  n.dtype = in[0]->dtype;
                                },
                                nullptr, true};
+  t[(int)Op::stop_gradient].aliases_input = true;  // a gradient barrier only: no copy
+
+  for (const Traits& tr : kTraits) {
+    OpDef& d = t[(int)tr.op];
+    d.elementwise = tr.kind;
+    d.cheap_to_recompute = tr.cheap;
+    d.precision = tr.precision;
+    d.codegen = tr.expr;
+  }
 }
 
 }  // namespace fx

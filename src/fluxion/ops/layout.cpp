@@ -43,6 +43,7 @@ void register_layout_ops(OpTable& t) {
                            same_dtype(n, in);
                          },
                          [](const VjpArgs& a) -> V { return {reshape(a.g, a.in[0].shape())}; }};
+  t[(int)Op::reshape].aliases_input = true;  // same elements, new shape: no copy
 
   t[(int)Op::permute] = {"permute", 1,
                          [](Node& n, const In& in) {

@@ -58,6 +58,9 @@ void register_reduce_ops(OpTable& t) {
                               Var g = broadcast_to(reshape(a.g, k) / count, xs);
                               return {g * hit};
                             }};
+  // Sums and maxima of low-precision values lose too much: the precision pass keeps f32.
+  t[(int)Op::reduce_sum].precision = PrecisionClass::keep_f32;
+  t[(int)Op::reduce_max].precision = PrecisionClass::keep_f32;
 }
 
 }  // namespace fx

@@ -1,4 +1,4 @@
-#include "fluxion/compiler/jit.h"
+#include "fluxion/backend/cpu/jit.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "fluxion/core/error.h"
 
-namespace fx::compiler {
+namespace fx::cpu {
 
 namespace fs = std::filesystem;
 
@@ -148,4 +148,4 @@ JitResult jit_compile(const std::string& source, const JitTarget& target) {
   return r;
 }
 
-}  // namespace fx::compiler
+}  // namespace fx::cpu

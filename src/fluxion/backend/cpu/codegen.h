@@ -11,7 +11,7 @@
 
 #include "fluxion/compiler/fusion.h"
 
-namespace fx::compiler {
+namespace fx::cpu {
 
 struct KernelInfo {
   std::string symbol;
@@ -20,7 +20,7 @@ struct KernelInfo {
 };
 
 // One translation unit with every kernel of the plan; info[i] describes plan.kernels[i].
-std::string generate_source(const Program& p, const FusionPlan& plan,
+std::string generate_source(const compiler::Program& p, const compiler::FusionPlan& plan,
                             std::vector<KernelInfo>* info);
 
-}  // namespace fx::compiler
+}  // namespace fx::cpu

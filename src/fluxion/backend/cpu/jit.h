@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-namespace fx::compiler {
+namespace fx::cpu {
 
 struct JitTarget {
   std::string name;   // "avx512", "avx2" or "x86-64"
@@ -46,4 +46,4 @@ struct JitResult {
 // The compiler is $FLUXION_CXX if set, else g++.
 JitResult jit_compile(const std::string& source, const JitTarget& target);
 
-}  // namespace fx::compiler
+}  // namespace fx::cpu
