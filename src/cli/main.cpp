@@ -5,9 +5,12 @@
 
 #include "commands.h"
 #include "fluxion/core/error.h"
+#include "fluxion/util/thread_policy.h"
 #include "method_args.h"
 
 int main(int argc, char** argv) {
+  // First: may start the program again with OpenMP's wait policy set (see thread_policy.h).
+  fx::util::apply_thread_policy(argv);
   fx::cli::keep_freed_memory_for_reuse();
   CLI::App app{"fluxion: training and sampling of generative flows and sequence models"};
   app.require_subcommand(1);

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "fluxion/core/error.h"
 #include "fluxion/io/samples_file.h"
+#include "fluxion/io/write_target.h"
 #include "fluxion/methods/registry.h"
 #include "fluxion/train/train_loop.h"
 #include "option_binding.h"
@@ -93,6 +94,7 @@ void add_sample_or_eval(CLI::App* verb, const std::string& name, bool is_eval) {
     FX_CHECK(c->n >= (is_eval ? 2 : 1), "--num must be at least {}, got {}", is_eval ? 2 : 1,
              c->n);
     amp::precision_from_name(c->ctx.sample_precision);
+    if (!is_eval && !c->out.empty()) io::check_write_target(c->out);  // before the work
     c->ctx.dir = c->run;
     c->ctx.train.compile = c->ctx.sample_compile;
     int64_t step = train::load_run(*c->method, c->ctx);
