@@ -7,7 +7,7 @@
 // sample_toy(name, m, seed) for m > n. Each name draws from its own Philox stream.
 //
 //   gaussian      N(0, I) in `dim` dimensions
-//   8gaussians    8 modes on a circle of radius 4, std 0.5 (shared/peer/rectified_flow_2d.py)
+//   8gaussians    8 modes on a circle of radius 4, std 0.5 (as the PyTorch reference)
 //   25gaussians   5x5 grid of modes at {-4,-2,0,2,4}^2, std 0.2
 //   moons         sklearn-style two moons, scaled x3, centred, noise std 0.1 (peer script)
 //   checkerboard  uniform on the 8 black squares of a 4x4 board covering [-4,4]^2 (FFJORD)

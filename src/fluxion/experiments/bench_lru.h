@@ -1,5 +1,5 @@
 // `fluxion bench-lru`: times LRU training steps at several sequence lengths in the
-// configuration of the PyTorch peer (shared/peer/lru_seq.py's synthetic task), printing one
+// configuration of the PyTorch reference LRU benchmark (its synthetic adding task), printing one
 // RESULT_JSON line per length; `plot-bench` draws such lines as step time against length.
 #pragma once
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The DDPM U-Net (Ho et al. 2020), scaled down and configurable; the default config is the
-// architecture of shared/peer/ddpm_unet.py (711,329 parameters at 1 channel): base 32,
+// architecture of the PyTorch reference U-Net the benchmarks compare with (711,329
+// parameters at 1 channel): base 32,
 // multipliers 1,2,2 (32@28, 64@14, 64@7), one ResBlock per level, GroupNorm(8), SiLU,
 // sinusoidal time embedding (dim base -> MLP 4·base) injected into every ResBlock,
 // single-head self-attention after the encoder blocks at the attention resolutions,
