@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli_test_util.h"
+#include "temp_dir_test.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/methods/registry.h"
 #include "fluxion/train/checkpoint.h"
@@ -21,19 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class CliMethods : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fx_cli_methods_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class CliMethods : public TempDirTest {};
 
 // Starts `fluxion args` (output discarded) and returns its pid.
 pid_t start_cli(const std::vector<std::string>& args) {

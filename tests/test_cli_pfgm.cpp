@@ -7,24 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_test_util.h"
+#include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-class CliPfgm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fx_cli_pfgm_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class CliPfgm : public TempDirTest {};
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "cli_test_util.h"
+#include "temp_dir_test.h"
 #include "fluxion/io/png.h"
 #include "fluxion/io/safetensors.h"
 #include "fluxion/train/checkpoint.h"
@@ -26,19 +27,7 @@ void expect_weights_match(const std::string& fixture, const std::string& run) {
   }
 }
 
-class MethodsParity : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fx_parity_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class MethodsParity : public TempDirTest {};
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "fluxion/core/error.h"
+#include "temp_dir_test.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/safetensors.h"
@@ -25,19 +26,7 @@ using nlohmann::json;
 
 namespace {
 
-class TrainSpine : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fx_spine_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class TrainSpine : public TempDirTest {};
 
 std::string error_of(const std::function<void()>& f) {
   try {
