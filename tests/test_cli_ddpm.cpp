@@ -49,8 +49,8 @@ class CliDdpm : public ::testing::Test {
 TEST_F(CliDdpm, TrainsOnAPngFolderAndSamples) {
   auto r = run_cli(tiny("run") + " --grid 4");
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* f : {"config.json", "model.safetensors", "metrics.jsonl", "loss.png",
-                        "samples.png"})
+  for (const char* f :
+       {"config.json", "model.safetensors", "metrics.jsonl", "loss.png", "samples.png"})
     EXPECT_TRUE(fs::exists(path("run/" + std::string(f)))) << f << "\n" << r.output;
   // sample finds the DDPM run by its config, no --method needed.
   r = run_cli("sample --run " + path("run") + " --sampler ancestral -n 3 --out " + path("a.png"));
@@ -162,7 +162,8 @@ TEST_F(CliDdpm, Fp16RunLogsLossScaleAndPrecisionDecisions) {
   std::ifstream metrics(path("run/metrics.jsonl"));
   std::string row;
   std::getline(metrics, row);
-  EXPECT_NE(row.find("\"loss_scale\":65536.0"), std::string::npos) << row;  // PyTorch's initial scale
+  EXPECT_NE(row.find("\"loss_scale\":65536.0"), std::string::npos)
+      << row;  // PyTorch's initial scale
   EXPECT_NE(row.find("\"skipped_steps\":0"), std::string::npos) << row;
   std::ifstream dec(path("run/precision.txt"));
   std::string decisions((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());

@@ -12,11 +12,11 @@
 #include <thread>
 
 #include "cli_test_util.h"
-#include "temp_dir_test.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/methods/registry.h"
 #include "fluxion/train/checkpoint.h"
 #include "fluxion/train/metrics_log.h"
+#include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
 
@@ -93,9 +93,9 @@ TEST_F(CliMethods, TheExampleMethodTrainsSamplesAndEvaluates) {
 // kill -9 at random points, each time resuming; the end is the uninterrupted run's weights,
 // with one metrics line per logged step.
 TEST_F(CliMethods, KilledRunsResumeToTheUninterruptedWeights) {
-  const std::vector<std::string> args = {"train",  "--method",      "gaussian", "--steps",
-                                         "3000",   "--batch",       "64",       "--log-every",
-                                         "10",     "--checkpoint-every", "25",  "--out"};
+  const std::vector<std::string> args = {
+      "train",       "--method", "gaussian",           "--steps", "3000", "--batch", "64",
+      "--log-every", "10",       "--checkpoint-every", "25",      "--out"};
   auto with_out = [&](const std::string& out, bool resume) {
     std::vector<std::string> a = args;
     a.push_back(out);

@@ -444,9 +444,9 @@ TEST(CompilerExec, SecondCompileLoadsKernelsFromTheDiskCache) {
     EXPECT_EQ(second->stats().compile_ms, 0.0);
     int objects = 0;
     for (auto& e : fs::directory_iterator(cache))
-      objects += e.path().extension() == ".so" &&
-                 e.path().filename().string().find("_" + cpu::detect_target().name) !=
-                     std::string::npos;
+      objects +=
+          e.path().extension() == ".so" &&
+          e.path().filename().string().find("_" + cpu::detect_target().name) != std::string::npos;
     EXPECT_EQ(objects, 1);
   });
   fs::remove_all(cache);

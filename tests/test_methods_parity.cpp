@@ -7,10 +7,10 @@
 #include <filesystem>
 
 #include "cli_test_util.h"
-#include "temp_dir_test.h"
 #include "fluxion/io/png.h"
 #include "fluxion/io/safetensors.h"
 #include "fluxion/train/checkpoint.h"
+#include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
 
@@ -32,8 +32,9 @@ class MethodsParity : public TempDirTest {};
 }  // namespace
 
 TEST_F(MethodsParity, RectifiedFlowTrainsTheSameWeights) {
-  auto r = run_cli("train --data moons --steps 30 --batch 64 --hidden 16 --layers 2 --seed 3 --out " +
-                   path("rf"));
+  auto r =
+      run_cli("train --data moons --steps 30 --batch 64 --hidden 16 --layers 2 --seed 3 --out " +
+              path("rf"));
   ASSERT_EQ(r.code, 0) << r.output;
   expect_weights_match("rf.safetensors", path("rf"));
 }

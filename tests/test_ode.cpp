@@ -33,8 +33,10 @@ TEST(Ode, FixedStepMethodsConvergeAtTheirOrder) {
     o.steps = 20;
     double e20 = err(integrate(decay, x0, o).x, exact);
     double observed = std::log2(e10 / e20);
-    if (m != Method::rk4) EXPECT_NEAR(observed, order, 0.3) << method_name(m);
-    else EXPECT_LT(e20, 1e-6);  // at f32 round-off already
+    if (m != Method::rk4)
+      EXPECT_NEAR(observed, order, 0.3) << method_name(m);
+    else
+      EXPECT_LT(e20, 1e-6);  // at f32 round-off already
   }
 }
 

@@ -9,7 +9,6 @@
 #include <set>
 
 #include "fluxion/core/error.h"
-#include "temp_dir_test.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/safetensors.h"
@@ -19,6 +18,7 @@
 #include "fluxion/train/metrics_log.h"
 #include "fluxion/train/run_folder.h"
 #include "fluxion/train/train_loop.h"
+#include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
 using namespace fx;
@@ -94,7 +94,8 @@ TEST(MethodRegistry, UnknownNamesListTheRegisteredOnesAndOptionsAreDeclaredOnce)
     t.declare(o);
     m->declare(o);
     std::set<std::string> seen;
-    for (auto& opt : o.options()) EXPECT_TRUE(seen.insert(opt.name).second) << name << " --" << opt.name;
+    for (auto& opt : o.options())
+      EXPECT_TRUE(seen.insert(opt.name).second) << name << " --" << opt.name;
     m->declare_sampling(s);
     EXPECT_NO_THROW(t.validate()) << name;
   }
@@ -116,9 +117,7 @@ TEST_F(TrainSpine, CheckpointIsOneFileWithWeightsStateAndStep) {
   EXPECT_EQ(back.weights.size(), 1u);
   EXPECT_EQ(back.state.at("adam.m/w").to_f32_vector()[0], 0.25f);
   Tensor wrong = Tensor::zeros({3, 2});
-  std::string e = error_of([&] {
-    train::restore_tensors({{"w", &wrong}}, back.weights, "ck");
-  });
+  std::string e = error_of([&] { train::restore_tensors({{"w", &wrong}}, back.weights, "ck"); });
   EXPECT_NE(e.find("another model shape"), std::string::npos) << e;
 }
 
@@ -171,7 +170,8 @@ TEST_F(TrainSpine, GaussianFitsItsDataAndSamplesTheFit) {
   ctx.train.steps = 400;
   ctx.quiet = true;
   train::train_run(*m, ctx, {});
-  for (const char* f : {"config.json", "model.safetensors", "metrics.jsonl", "samples.png", "loss.png"})
+  for (const char* f :
+       {"config.json", "model.safetensors", "metrics.jsonl", "samples.png", "loss.png"})
     EXPECT_TRUE(fs::exists(path(std::string("g/") + f))) << f;
   // Sampling loads the run as `fluxion sample` does.
   auto s = methods::make_method("gaussian");

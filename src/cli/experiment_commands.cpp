@@ -51,8 +51,9 @@ void add_compare_precision(CLI::App& app) {
     c->options.out = "runs/precision-" + name;
     c->train.declare(c->set);
     c->method->declare(c->set);
-    c->set.add("precisions", c->precisions, "runs to compare, comma-separated; the first is the "
-                                            "reference");
+    c->set.add("precisions", c->precisions,
+               "runs to compare, comma-separated; the first is the "
+               "reference");
     c->set.add("out", c->options.out, "output folder");
     c->set.add("eval-n", c->options.eval_n, "samples scored per precision");
     // The method's sampling options, as --eval-<name> (--eval-steps: DDIM steps of the scores).
@@ -73,7 +74,6 @@ void add_compare_precision(CLI::App& app) {
     });
   }
 }
-
 
 void add_bench_lru(CLI::App& app) {
   {

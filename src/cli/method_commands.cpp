@@ -91,8 +91,7 @@ void add_sample_or_eval(CLI::App* verb, const std::string& name, bool is_eval) {
   sub->callback([c, is_eval] {
     FX_CHECK(!c->run.empty(), "--run is required (the run folder to {})",
              is_eval ? "evaluate" : "sample");
-    FX_CHECK(c->n >= (is_eval ? 2 : 1), "--num must be at least {}, got {}", is_eval ? 2 : 1,
-             c->n);
+    FX_CHECK(c->n >= (is_eval ? 2 : 1), "--num must be at least {}, got {}", is_eval ? 2 : 1, c->n);
     amp::precision_from_name(c->ctx.sample_precision);
     if (!is_eval && !c->out.empty()) io::check_write_target(c->out);  // before the work
     c->ctx.dir = c->run;
@@ -108,7 +107,8 @@ void add_sample_or_eval(CLI::App* verb, const std::string& name, bool is_eval) {
     std::string out = c->out;
     if (out.empty()) out = x.rank() == 2 ? "samples.csv" : "samples.png";
     io::write_samples(out, x);
-    if (std::string note = c->method->sample_note(); !note.empty()) std::printf("%s\n", note.c_str());
+    if (std::string note = c->method->sample_note(); !note.empty())
+      std::printf("%s\n", note.c_str());
     std::printf("wrote %lld samples %s to %s\n", (long long)x.dim(0), shape_str(x.shape()).c_str(),
                 out.c_str());
   });

@@ -1,13 +1,13 @@
 #include "option_binding.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "fluxion/core/error.h"
 
@@ -75,7 +75,8 @@ void bind_options(CLI::App* app, train::OptionSet& set) {
         o.help);
     nlohmann::json value = o.get();
     std::string def = value.is_string() ? value.get<std::string>() : value.dump();
-    if (value.is_array()) def = fmt::format("{}", fmt::join(value.get<std::vector<int64_t>>(), ","));
+    if (value.is_array())
+      def = fmt::format("{}", fmt::join(value.get<std::vector<int64_t>>(), ","));
     if (std::holds_alternative<bool*>(o.target)) {
       // --compile, or --precision-measure false. No default string: CLI11 would take it as
       // the value of a bare --compile.

@@ -21,7 +21,6 @@
 #include "fluxion/ir/graph.h"
 #include "fluxion/ir/op_def.h"
 
-
 namespace fx::amp {
 
 enum class Precision { fp32, bf16, fp16 };

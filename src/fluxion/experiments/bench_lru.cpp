@@ -38,8 +38,6 @@ std::vector<int64_t> parse_int_list(const std::string& s, const char* what) {
   return v;
 }
 
-
-
 }  // namespace
 
 // "fluxion", "fluxion compiled", "fluxion bf16", "fluxion compiled bf16": the row label.
@@ -146,6 +144,5 @@ void plot_bench(const std::string& in, const std::string& out) {
   for (auto& [name, c] : curves) p.curves.push_back(c);
   io::save_figure(out, {p}, 640, 480);
 }
-
 
 }  // namespace fx::experiments

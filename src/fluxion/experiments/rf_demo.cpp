@@ -28,7 +28,8 @@ void run_demo(const DemoOptions& o) {
   std::error_code ec;
   fs::create_directories(o.out, ec);
   FX_CHECK(!ec, "cannot create output folder '{}': {}", o.out, ec.message());
-  const std::string d1 = (fs::path(o.out) / "rf1").string(), d2 = (fs::path(o.out) / "rf2").string();
+  const std::string d1 = (fs::path(o.out) / "rf1").string(),
+                    d2 = (fs::path(o.out) / "rf2").string();
 
   RectifiedFlow rf1;
   rf1.data = o.data;
@@ -38,8 +39,9 @@ void run_demo(const DemoOptions& o) {
   std::fprintf(stderr, "[1/4] training 1-rectified flow: gaussian -> %s, %lld steps\n",
                o.data.c_str(), (long long)o.steps);
   train::train_run(rf1, c1, {});
-  std::fprintf(stderr, "[2/4+3/4] reflow: 20000 pairs (x0, ODE(x0)) from 1-RF with RK45, then "
-                       "2-rectified flow trained on them\n");
+  std::fprintf(stderr,
+               "[2/4+3/4] reflow: 20000 pairs (x0, ODE(x0)) from 1-RF with RK45, then "
+               "2-rectified flow trained on them\n");
   methods::ReflowOptions r;
   r.from = d1;
   r.out = d2;

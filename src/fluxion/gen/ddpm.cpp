@@ -1,4 +1,3 @@
-#include "fluxion/runtime/executor.h"
 #include "fluxion/gen/ddpm.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include "fluxion/api/fx.h"
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
+#include "fluxion/runtime/executor.h"
 
 namespace fx::gen {
 

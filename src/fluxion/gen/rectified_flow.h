@@ -23,7 +23,8 @@ struct VelocityConfig {
   std::string activation = "silu";
 };
 
-// v(x, t) = MLP([x, t]) — the architecture of the PyTorch rectified-flow reference the benchmarks compare with.
+// v(x, t) = MLP([x, t]) — the architecture of the PyTorch rectified-flow reference the benchmarks
+// compare with.
 class VelocityMLP : public nn::Module {
  public:
   VelocityMLP(const VelocityConfig& cfg, nn::InitRng& rng);

@@ -95,8 +95,7 @@ class Ddpm : public Method {
     const uint64_t stream = t.seed ^ 0x5eedULL;
     const bool flip = c.flip;
     return std::make_unique<train::TrainerLearner>(
-        std::move(trainer),
-        [images, B, stream, flip](int64_t s) -> Feeds {
+        std::move(trainer), [images, B, stream, flip](int64_t s) -> Feeds {
           return {{"x", images->batch(B, stream, s, flip)}};
         });
   }
@@ -144,10 +143,11 @@ class Ddpm : public Method {
     auto t0 = std::chrono::steady_clock::now();
     Tensor x = run::sample_ddpm(run_, n, o, raw_, &st);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    note_ = fmt::format("{} images ({}, {} network calls, step {}, {} weights) in {:.1f} s = {:.3f} "
-                        "images/s",
-                        n, run::sampler_label(o, run_, variance_), st.network_calls, run_.step,
-                        run::uses_ema(run_, raw_) ? "EMA" : "raw", secs, n / secs);
+    note_ = fmt::format(
+        "{} images ({}, {} network calls, step {}, {} weights) in {:.1f} s = {:.3f} "
+        "images/s",
+        n, run::sampler_label(o, run_, variance_), st.network_calls, run_.step,
+        run::uses_ema(run_, raw_) ? "EMA" : "raw", secs, n / secs);
     return x;
   }
   std::string sample_note() const override { return note_; }

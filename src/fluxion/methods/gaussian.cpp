@@ -48,8 +48,7 @@ class GaussianModel : public nn::Module {
         for (int64_t j = i + 1; j < d_; ++j) r -= lo[j * d_ + i] * y[j];
         y[i] = r / std::exp((double)ld[i]);
       }
-      for (int64_t i = 0; i < d_; ++i)
-        out[s * d_ + i] = (float)(mu[i] + std::sqrt(shrink) * y[i]);
+      for (int64_t i = 0; i < d_; ++i) out[s * d_ + i] = (float)(mu[i] + std::sqrt(shrink) * y[i]);
     }
     return Tensor::from(std::vector<double>(out.begin(), out.end()), {n, d_});
   }

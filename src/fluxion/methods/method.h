@@ -21,9 +21,9 @@ namespace fx::methods {
 
 // What every verb of a method gets.
 struct RunContext {
-  std::string dir;            // the run folder ("" for verbs without one)
-  train::TrainConfig train;   // shared training options, as declared and parsed
-  bool quiet = false;         // no progress bars
+  std::string dir;           // the run folder ("" for verbs without one)
+  train::TrainConfig train;  // shared training options, as declared and parsed
+  bool quiet = false;        // no progress bars
   // How `sample` and `eval` run the trained network (set by their --precision / --compile).
   std::string sample_precision = "fp32";
   bool sample_compile = false;

@@ -1,10 +1,11 @@
 // Rectified flow (gen/rectified_flow.h) on points: train, sample and evaluate with an ODE
 // solver, and the `reflow` verb (a (k+1)-rectified flow, or a one-step distilled model,
 // trained on ODE pairs of a k-rectified flow).
+#include "fluxion/gen/rectified_flow.h"
+
 #include <filesystem>
 
 #include "fluxion/core/error.h"
-#include "fluxion/gen/rectified_flow.h"
 #include "fluxion/io/plot.h"
 #include "fluxion/io/safetensors.h"
 #include "fluxion/methods/point_methods.h"
@@ -89,15 +90,14 @@ std::unique_ptr<train::Learner> RectifiedFlow::learner(const RunContext& ctx) {
   const uint64_t seed = t.seed;
   data::PointSource* src = source_.get();
   data::PointSource* dst = data_.get();
-  return std::make_unique<train::TrainerLearner>(
-      std::move(trainer), [=](int64_t s) -> Feeds {
-        if (pair_x0.defined()) {
-          auto idx = data::random_rows(pair_x0.dim(0), B, data::mix_seed(seed, s, 3));
-          return {{"x0", data::take_rows(pair_x0, idx)}, {"x1", data::take_rows(pair_x1, idx)}};
-        }
-        return {{"x0", src->sample(B, data::mix_seed(seed, s, 1))},
-                {"x1", dst->sample(B, data::mix_seed(seed, s, 2))}};
-      });
+  return std::make_unique<train::TrainerLearner>(std::move(trainer), [=](int64_t s) -> Feeds {
+    if (pair_x0.defined()) {
+      auto idx = data::random_rows(pair_x0.dim(0), B, data::mix_seed(seed, s, 3));
+      return {{"x0", data::take_rows(pair_x0, idx)}, {"x1", data::take_rows(pair_x1, idx)}};
+    }
+    return {{"x0", src->sample(B, data::mix_seed(seed, s, 1))},
+            {"x1", dst->sample(B, data::mix_seed(seed, s, 2))}};
+  });
 }
 
 std::string RectifiedFlow::label() const { return fmt::format("{}-RF", round); }
@@ -114,8 +114,8 @@ void RectifiedFlow::write_pictures(const std::string& dir, uint64_t seed) {
     solvers::OdeOptions rk;
     rk.method = solvers::Method::rk45;
     Tensor gen_x = gen::sample_flow(*net_, x0, rk).x;
-    save_samples_picture((fs::path(dir) / "samples.png").string(),
-                         name + " samples (RK45) vs data", gen_x, *data_, seed);
+    save_samples_picture((fs::path(dir) / "samples.png").string(), name + " samples (RK45) vs data",
+                         gen_x, *data_, seed);
     solvers::OdeOptions eu;
     eu.steps = 50;
     eu.keep_trajectory = true;

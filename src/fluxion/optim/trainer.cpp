@@ -99,9 +99,7 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
   exec_ = runtime::make_executor(graph_, outputs_, eo);
 }
 
-size_t Trainer::peak_bytes() const {
-  return exec_.peak_bytes();
-}
+size_t Trainer::peak_bytes() const { return exec_.peak_bytes(); }
 
 double Trainer::step(const Feeds& batch) {
   Feeds feeds = batch;

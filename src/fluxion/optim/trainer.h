@@ -91,7 +91,7 @@ class Trainer {
   std::vector<std::pair<std::string, nn::Parameter*>> all_params_;
   std::vector<Slot> slots_;
   std::vector<Var> outputs_;  // loss, grad_norm, grads_finite, new params..., new slots...
-  runtime::Executor exec_;  // graph_, after the precision pass, interpreted or compiled
+  runtime::Executor exec_;    // graph_, after the precision pass, interpreted or compiled
   amp::LossScaler scaler_;
   int64_t step_ = 0;
   double last_grad_norm_ = 0.0;

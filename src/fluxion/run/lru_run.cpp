@@ -113,33 +113,32 @@ Shape sequence_batch_shape(const data::SequenceSet& s, int64_t n) {
 SequenceEvaluator::SequenceEvaluator(nn::SequenceClassifier& model, const data::SequenceSet& set,
                                      int64_t chunk, bool compile)
     : model_(model), set_(set), chunk_(std::min(chunk, set.size())) {
-    model_.bind(g_);
-    Var x = g_.input("x", sequence_batch_shape(set, chunk_), set.x.dtype());
-    std::vector<Var> outs{log_softmax(model_(x), -1)};
-    exec_ = runtime::make_executor(g_, outs, {{}, compile, {}});
-  }
+  model_.bind(g_);
+  Var x = g_.input("x", sequence_batch_shape(set, chunk_), set.x.dtype());
+  std::vector<Var> outs{log_softmax(model_(x), -1)};
+  exec_ = runtime::make_executor(g_, outs, {{}, compile, {}});
+}
 SequenceScore SequenceEvaluator::run() {
-    Feeds feeds;
-    for (auto& [name, p] : model_.named_parameters()) feeds[name] = p->value;
-    SequenceScore s;
-    const int64_t n = set_.size(), C = set_.n_classes;
-    for (int64_t lo = 0; lo < n; lo += chunk_) {
-      std::vector<int64_t> idx(chunk_);
-      for (int64_t i = 0; i < chunk_; ++i) idx[i] = lo + i < n ? lo + i : 0;
-      data::SequenceSet part = data::take(set_, idx);
-      feeds["x"] = part.x;
-      std::vector<float> lp =
-          exec_.run(feeds)[0].to_f32_vector();
-      for (int64_t i = 0; i < chunk_ && lo + i < n; ++i) {
-        const float* row = lp.data() + i * C;
-        int64_t best = std::max_element(row, row + C) - row, y = part.y.data<int64_t>()[i];
-        s.acc += best == y;
-        s.loss -= row[y];
-      }
+  Feeds feeds;
+  for (auto& [name, p] : model_.named_parameters()) feeds[name] = p->value;
+  SequenceScore s;
+  const int64_t n = set_.size(), C = set_.n_classes;
+  for (int64_t lo = 0; lo < n; lo += chunk_) {
+    std::vector<int64_t> idx(chunk_);
+    for (int64_t i = 0; i < chunk_; ++i) idx[i] = lo + i < n ? lo + i : 0;
+    data::SequenceSet part = data::take(set_, idx);
+    feeds["x"] = part.x;
+    std::vector<float> lp = exec_.run(feeds)[0].to_f32_vector();
+    for (int64_t i = 0; i < chunk_ && lo + i < n; ++i) {
+      const float* row = lp.data() + i * C;
+      int64_t best = std::max_element(row, row + C) - row, y = part.y.data<int64_t>()[i];
+      s.acc += best == y;
+      s.loss -= row[y];
     }
-    s.acc /= (double)n;
-    s.loss /= (double)n;
-    return s;
+  }
+  s.acc /= (double)n;
+  s.loss /= (double)n;
+  return s;
 }
 
 void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, const SequenceTask& t,

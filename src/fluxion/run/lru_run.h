@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "fluxion/data/sequence_set.h"
-#include "fluxion/runtime/executor.h"
 #include "fluxion/nn/lru.h"
 #include "fluxion/optim/optimizer.h"
+#include "fluxion/runtime/executor.h"
 
 namespace fx::run {
 
@@ -51,7 +51,6 @@ struct LruRunConfig {
   // execution
   bool compile = false;            // run the training step and evaluation compiled
   std::string precision = "fp32";  // fp32 | bf16 | fp16 products, f32 master weights
-
 };
 
 // The optimizer's parameter groups for `c` (optim::ParamGroup): the recurrence with
@@ -99,9 +98,9 @@ class SequenceEvaluator {
 };
 
 // curves.png (loss and held-out accuracy) and report.md.
-void write_pictures_and_report(const std::string& dir, const LruRunConfig& c,
-                               const SequenceTask& t, const std::vector<double>& loss_x,
-                               const std::vector<double>& loss, const std::vector<double>& acc_x,
-                               const std::vector<double>& acc, const LruRunResult& r);
+void write_pictures_and_report(const std::string& dir, const LruRunConfig& c, const SequenceTask& t,
+                               const std::vector<double>& loss_x, const std::vector<double>& loss,
+                               const std::vector<double>& acc_x, const std::vector<double>& acc,
+                               const LruRunResult& r);
 
 }  // namespace fx::run

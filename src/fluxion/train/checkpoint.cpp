@@ -43,9 +43,7 @@ void save_checkpoint(const std::string& dir, const Checkpoint& c) {
   fs::remove(fs::path(dir) / kLegacyStateFile, ec);
 }
 
-bool has_checkpoint(const std::string& dir) {
-  return fs::exists(fs::path(dir) / kCheckpointFile);
-}
+bool has_checkpoint(const std::string& dir) { return fs::exists(fs::path(dir) / kCheckpointFile); }
 
 Checkpoint load_checkpoint(const std::string& dir) {
   std::string file = (fs::path(dir) / kCheckpointFile).string();

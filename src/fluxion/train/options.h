@@ -18,7 +18,7 @@ struct Option {
   std::string name;  // without dashes, words joined by '-': "ode-steps"
   std::string help;
   std::variant<int64_t*, double*, std::string*, bool*, uint64_t*, std::vector<int64_t>*> target;
-  bool in_config = true;  // false: how, not what (e.g. --compile); not written to config.json
+  bool in_config = true;   // false: how, not what (e.g. --compile); not written to config.json
   std::string short_name;  // optional one-letter alias, e.g. "n"
   nlohmann::json get() const;
   // Sets the value from JSON; throws fx::Error naming `where`, the field and the value when the

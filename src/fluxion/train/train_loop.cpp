@@ -43,9 +43,8 @@ void check_resume_config(const json& saved, const json& now, const std::string& 
     else if (*it != v)
       diffs.push_back(fmt::format("{} (run {}, now {})", k, it->dump(), v.dump()));
   }
-  FX_CHECK(diffs.empty(),
-           "--resume: the options differ from {} (only --steps may change): {}", file,
-           fmt::join(diffs, ", "));
+  FX_CHECK(diffs.empty(), "--resume: the options differ from {} (only --steps may change): {}",
+           file, fmt::join(diffs, ", "));
 }
 
 // The first steps pay for tracing, compiling and oneDNN's primitive setup: left out.
@@ -119,16 +118,19 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
     const int64_t s = step + 1;
     const auto step_start = std::chrono::steady_clock::now();
     StepMetrics metrics = learner->step(s);
-    step_ms.push_back(std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - step_start)
-                          .count());
+    step_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - step_start)
+            .count());
     step = s;
     for (auto& [k, v] : metrics) {
       auto it = std::find_if(sums.begin(), sums.end(), [&](auto& e) { return e.first == k; });
-      if (it == sums.end()) sums.push_back({k, {v, 1}});
-      else it->second.first += v, ++it->second.second;
+      if (it == sums.end())
+        sums.push_back({k, {v, 1}});
+      else
+        it->second.first += v, ++it->second.second;
     }
-    if (!metrics.empty() && metrics.front().first == "loss") result.last_loss = metrics.front().second;
+    if (!metrics.empty() && metrics.front().first == "loss")
+      result.last_loss = metrics.front().second;
     if (s % ctx.train.log_every == 0 || s == last || learner->log_now(s)) {
       json line{{"step", s}};
       for (auto& [k, sum] : sums) line[k] = sum.first / (double)sum.second;
