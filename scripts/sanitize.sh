@@ -23,5 +23,5 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_stack_use_after_retu
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 start=$(date +%s)
-ctest --test-dir build-asan --output-on-failure -j1 --timeout 1800 "$@"
+ctest --test-dir build-asan --output-on-failure -j"${JOBS:-$(nproc)}" --timeout 1800 "$@"
 echo "sanitize.sh: tests took $(($(date +%s) - start)) s"
