@@ -17,12 +17,6 @@ namespace {
 
 std::string os_reason(int err) { return std::strerror(err); }
 
-std::string parent_dir(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Writes everything, retrying short writes and EINTR. Returns 0 or an errno value.
 int write_all(int fd, std::string_view bytes) {
   size_t done = 0;

@@ -14,13 +14,15 @@ namespace {
 
 std::string os_reason(int err) { return std::strerror(err); }
 
+
+}  // namespace
+
 std::string parent_dir(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-}  // namespace
 
 const char* file_kind(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";

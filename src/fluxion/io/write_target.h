@@ -16,6 +16,9 @@ std::string resolve_write_target(const std::string& path, mode_t* mode);
 // The same checks, for validating an output path before a long computation.
 void check_write_target(const std::string& path);
 
+// The folder holding `path` ("." for a bare name, "/" for a file at the root): where a
+// temporary file must go for the rename to be atomic.
+std::string parent_dir(const std::string& path);
 // "a directory", "a character device", ... for messages.
 const char* file_kind(mode_t mode);
 
