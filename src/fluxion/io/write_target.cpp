@@ -14,7 +14,6 @@ namespace {
 
 std::string os_reason(int err) { return std::strerror(err); }
 
-
 }  // namespace
 
 std::string parent_dir(const std::string& path) {
@@ -22,7 +21,6 @@ std::string parent_dir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
-
 
 const char* file_kind(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
