@@ -90,27 +90,13 @@ solvers::OdeResult pfgm_sample(PoissonMLP& model, const Tensor& x, const PfgmCon
   FX_CHECK(x.rank() == 2 && x.dim(1) == N && x.dtype() == DType::f32,
            "pfgm sample: points {} do not match the model's dimension {}", shape_str(x.shape()), N);
   c.validate();
-  const int64_t n = x.dim(0);
-  solvers::OdeOptions o = pfgm_ode_options(c, base);
-  solvers::OdeResult total;
-  total.x = Tensor({n, N}, DType::f32);
-  for (int64_t b = 0; b < n; b += chunk) {
-    int64_t e = std::min(n, b + chunk);
-    Tensor part({e - b, N}, DType::f32);
-    std::memcpy(part.raw(), x.data<float>() + b * N, part.nbytes());
-    PoissonEvaluator ev(model, e - b);
-    FieldFn f = [&ev](const Tensor& xx, double z) { return ev(xx, z); };
-    solvers::OdeResult r = solvers::integrate(pfgm_velocity(f, c), part, o);
-    std::memcpy(total.x.data<float>() + b * N, r.x.raw(), r.x.nbytes());
-    total.nfe = std::max(total.nfe, r.nfe);
-    total.accepted += r.accepted;
-    total.rejected += r.rejected;
-    if (b == 0) {
-      total.trajectory = std::move(r.trajectory);
-      total.times = std::move(r.times);
-    }
-  }
-  return total;
+  return solvers::integrate_in_chunks(
+      [&](int64_t rows) -> solvers::VelocityFn {
+        auto ev = std::make_shared<PoissonEvaluator>(model, rows);
+        FieldFn f = [ev](const Tensor& xx, double z) { return (*ev)(xx, z); };
+        return pfgm_velocity(f, c);
+      },
+      x, pfgm_ode_options(c, base), chunk);
 }
 
 }  // namespace fx::gen

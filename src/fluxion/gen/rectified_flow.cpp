@@ -48,39 +48,18 @@ solvers::VelocityFn VelocityEvaluator::fn() {
   return [this](const Tensor& x, double t) { return (*this)(x, t); };
 }
 
-namespace {
-Tensor rows(const Tensor& x, int64_t begin, int64_t end) {
-  int64_t d = x.dim(1);
-  Tensor out({end - begin, d}, DType::f32);
-  std::memcpy(out.raw(), x.data<float>() + begin * d, out.nbytes());
-  return out;
-}
-}  // namespace
-
 solvers::OdeResult sample_flow(VelocityMLP& model, const Tensor& x0,
                                const solvers::OdeOptions& opts, int64_t chunk,
                                const amp::PrecisionPolicy& precision, bool compile) {
   FX_CHECK(x0.rank() == 2 && x0.dim(1) == model.config().dim,
            "sample: points {} do not match the model's dimension {}", shape_str(x0.shape()),
            model.config().dim);
-  int64_t n = x0.dim(0);
-  solvers::OdeResult total;
-  total.x = Tensor({n, x0.dim(1)}, DType::f32);
-  std::vector<std::unique_ptr<VelocityEvaluator>> evals;
-  for (int64_t b = 0; b < n; b += chunk) {
-    int64_t e = std::min(n, b + chunk);
-    VelocityEvaluator ev(model, e - b, precision, compile);
-    solvers::OdeResult r = solvers::integrate(ev.fn(), rows(x0, b, e), opts);
-    std::memcpy(total.x.data<float>() + b * x0.dim(1), r.x.raw(), r.x.nbytes());
-    total.nfe = std::max(total.nfe, r.nfe);  // per sample: chunks run the same solver
-    total.accepted += r.accepted;
-    total.rejected += r.rejected;
-    if (b == 0) {
-      total.trajectory = std::move(r.trajectory);
-      total.times = std::move(r.times);
-    }
-  }
-  return total;
+  return solvers::integrate_in_chunks(
+      [&](int64_t rows) -> solvers::VelocityFn {
+        auto ev = std::make_shared<VelocityEvaluator>(model, rows, precision, compile);
+        return [ev](const Tensor& x, double t) { return (*ev)(x, t); };
+      },
+      x0, opts, chunk);
 }
 
 double straightness(VelocityMLP& model, const Tensor& x0, int steps) {

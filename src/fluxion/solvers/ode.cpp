@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "fluxion/core/error.h"
 
@@ -173,6 +174,31 @@ OdeResult integrate(const VelocityFn& v, const Tensor& x0, const OdeOptions& o) 
   else
     fixed_step(v, r, o);
   return r;
+}
+
+OdeResult integrate_in_chunks(const std::function<VelocityFn(int64_t rows)>& velocity_for,
+                              const Tensor& x0, const OdeOptions& o, int64_t chunk) {
+  FX_CHECK(x0.rank() == 2 && x0.dtype() == DType::f32 && chunk > 0,
+           "integrate_in_chunks: x0 must be f32 [N, D] and chunk positive, got {} and {}",
+           shape_str(x0.shape()), chunk);
+  const int64_t n = x0.dim(0), d = x0.dim(1);
+  OdeResult total;
+  total.x = Tensor({n, d}, DType::f32);
+  for (int64_t b = 0; b < n; b += chunk) {
+    const int64_t e = std::min(n, b + chunk);
+    Tensor part({e - b, d}, DType::f32);
+    std::memcpy(part.raw(), x0.data<float>() + b * d, part.nbytes());
+    OdeResult r = integrate(velocity_for(e - b), part, o);
+    std::memcpy(total.x.data<float>() + b * d, r.x.raw(), r.x.nbytes());
+    total.nfe = std::max(total.nfe, r.nfe);
+    total.accepted += r.accepted;
+    total.rejected += r.rejected;
+    if (b == 0) {
+      total.trajectory = std::move(r.trajectory);
+      total.times = std::move(r.times);
+    }
+  }
+  return total;
 }
 
 }  // namespace fx::solvers

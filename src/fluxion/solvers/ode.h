@@ -39,4 +39,11 @@ struct OdeResult {
 
 OdeResult integrate(const VelocityFn& v, const Tensor& x0, const OdeOptions& o);
 
+// The rows of x0 [N, D] solved `chunk` rows at a time (a network traced for a fixed batch),
+// each chunk with the velocity velocity_for(rows) returns, and reported as one solve: x
+// stacked, nfe the largest (per sample: every chunk runs the same solver), steps summed, the
+// first chunk's trajectory.
+OdeResult integrate_in_chunks(const std::function<VelocityFn(int64_t rows)>& velocity_for,
+                              const Tensor& x0, const OdeOptions& o, int64_t chunk);
+
 }  // namespace fx::solvers
