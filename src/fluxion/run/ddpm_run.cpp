@@ -41,7 +41,9 @@ Tensor load_training_images(const DdpmRunConfig& c) {
   }
   std::error_code ec;
   FX_CHECK(fs::is_directory(c.data, ec),
-           "--data '{}' is neither 'fashion-mnist' nor a folder of PNG images", c.data);
+           "--data '{}' is neither 'fashion-mnist' nor a folder of PNG images (nor points: a "
+           "built-in 2-D set or a .csv/.npy file)",
+           c.data);
   Tensor t = data::load_png_folder(c.data, c.unet.image_size, c.unet.in_channels, c.crop);
   if (c.limit > 0 && c.limit < t.dim(0)) {
     Tensor s({c.limit, t.dim(1), t.dim(2), t.dim(3)}, DType::f32);
