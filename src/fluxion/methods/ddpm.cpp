@@ -34,7 +34,7 @@ class Ddpm : public Method {
   }
   void declare(train::OptionSet& o) override {
     run::DdpmRunConfig& c = run_.cfg;
-    o.add("data", c.data, "fashion-mnist, or a folder of PNG images");
+    o.add("data", c.data, "fashion-mnist, a folder of PNG images, or an .npy of images in [0, 1]");
     o.add("data-dir", c.data_dir,
           "Fashion-MNIST folder (\"\": $FLUXION_FASHION_MNIST_DIR or "
           "/usr/share/datasets/fashion-mnist)");
@@ -108,7 +108,8 @@ class Ddpm : public Method {
     o.steps = std::min<int64_t>(50, run_.cfg.timesteps);
     o.compile = ctx.train.compile;
     std::string path = (fs::path(ctx.dir) / "samples.png").string();
-    io::write_png(path, io::image_grid(run::sample_ddpm(run_, grid_, o)));
+    io::write_png(path,
+                  io::image_grid(run::sample_ddpm(run_, grid_, o, false, nullptr, ctx.quiet)));
     if (!ctx.quiet)
       std::fprintf(stderr, "sample grid (DDIM %lld steps, %s weights): %s\n", (long long)o.steps,
                    run::uses_ema(run_, false) ? "EMA" : "raw", path.c_str());
@@ -126,6 +127,8 @@ class Ddpm : public Method {
           "ancestral (all T steps), ddim, or ode (probability-flow ODE, --solver)");
     o.add("steps", sampler_.steps, "DDIM steps, or ODE steps for a fixed-step --solver");
     o.add("eta", sampler_.eta, "DDIM eta (0: deterministic)");
+    o.add("source-scale", sampler_.noise_scale,
+          "truncation: the starting noise x_T scaled by this (1: as trained)");
     o.add("variance", variance_, "ancestral variance: beta or beta-tilde");
     o.add("solver", sampler_.ode_solver, "--sampler ode: euler, heun, rk4 or rk45");
     o.add("rtol", sampler_.rtol, "--solver rk45: relative tolerance");
@@ -141,7 +144,7 @@ class Ddpm : public Method {
     gen::SamplerOptions o = sampler_options(ctx, seed);
     gen::SampleStats st;
     auto t0 = std::chrono::steady_clock::now();
-    Tensor x = run::sample_ddpm(run_, n, o, raw_, &st);
+    Tensor x = run::sample_ddpm(run_, n, o, raw_, &st, ctx.quiet);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     note_ = fmt::format(
         "{} images ({}, {} network calls, step {}, {} weights) in {:.1f} s = {:.3f} "
