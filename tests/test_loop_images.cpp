@@ -12,6 +12,7 @@
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/loop/image_data.h"
 #include "fluxion/loop/loop_command.h"
+#include "fluxion/loop/loop_data.h"
 #include "temp_dir_test.h"
 
 using namespace fx;
@@ -82,6 +83,12 @@ TEST_F(LoopImages, RealDrawsArePrefixesAndBadOptionsAreNamed) {
   std::vector<float> av = a.to_f32_vector(), bv = b.to_f32_vector();
   EXPECT_TRUE(std::equal(bv.begin(), bv.end(), av.begin()));  // synthetic augmentation's prefix
   EXPECT_NE(other.to_f32_vector(), bv);
+  // DDPM's --data may be an .npy of images; points are refused, naming the file.
+  write_points_npy(path("points.npy"), Tensor::zeros({3, 2}));
+  EXPECT_NE(error_of([&] {
+              data::load_npy_images(path("points.npy"));
+            }).find("points.npy: NPY array has shape [3, 2]; images must be [N, C, H, W]"),
+            std::string::npos);
   LoopConfig c = image_config(path("bad"));
   c.model = "closed-form";
   c.method_config = "";

@@ -75,7 +75,8 @@ void LoopConfig::declare(train::OptionSet& o) {
         "(truncation) instead of keeping the densest fraction lambda of its samples");
   o.add("method-config", method_config,
         "JSON object of the method's options and training options, e.g. "
-        "'{\"steps\": 2000, \"hidden\": 128}'");
+        "'{\"steps\": 2000, \"hidden\": 128}'; sampling options there too, or apart under "
+        "\"sampling\" (DDPM: '{\"steps\": 400, \"sampling\": {\"steps\": 10}}')");
 }
 
 std::vector<Family> LoopConfig::family_list() const {
