@@ -1,7 +1,8 @@
 // The self-consuming loop driver: for each (family, λ) of a study, generations t = 1..T, each
-// trained (from scratch, or warm from generation t−1) on the set loop_data.h plans, then evaluated
-// against held-out real data (k-NN precision/recall, sliced-W2 beside its floor, moments). Layout
-// of a study folder:
+// trained (from scratch, or warm from generation t−1) on the set loop_data.h plans, then
+// evaluated against held-out real data (k-NN precision/recall, sliced-W2 beside its floor,
+// moments, a mixture's covered modes; for images FD-FMNIST and precision/recall in the
+// classifier's feature space). Layout of a study folder:
 //   study.json                      the options (a rerun with others is refused)
 //   <family>-lambda<λ>/gen-003/     train.npy, the model (gaussian.json or run/), samples.npy
 //                                   (eval samples) and, written last, metrics.json: a folder
