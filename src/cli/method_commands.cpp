@@ -20,7 +20,7 @@ struct MethodCommand {
   std::unique_ptr<methods::Method> method;
   methods::RunContext ctx;
   train::OptionSet options;  // the method's and the verb's, bound to the fields below
-  std::string out, run;
+  std::string out, run, init_from;
   bool resume = false;
   int64_t stop_after = 0, n = 2000;
   uint64_t seed = 1;
@@ -42,11 +42,14 @@ void add_train(CLI::App* verb, const std::string& name) {
   c->options.add("resume", c->resume, "continue the run in --out");
   c->options.add("stop-after", c->stop_after,
                  "checkpoint and stop after this step (finish later with --resume)");
+  c->options.add("init-from", c->init_from,
+                 "warm start: begin from the weights of this run folder (same model options), "
+                 "not from fresh ones");
   CLI::App* sub = verb->add_subcommand(name, c->method->summary());
   bind_options(sub, c->options);
   sub->callback([c] {
     c->ctx.dir = c->out;
-    auto r = train::train_run(*c->method, c->ctx, {c->resume, c->stop_after});
+    auto r = train::train_run(*c->method, c->ctx, {c->resume, c->stop_after, c->init_from});
     std::printf("trained %lld steps; checkpoint %s/model.safetensors\n", (long long)r.step,
                 c->out.c_str());
   });

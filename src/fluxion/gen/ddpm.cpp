@@ -145,6 +145,13 @@ void reverse_step(float* x, const float* out, const float* z, int64_t n, double 
 
 }  // namespace
 
+void scale_noise(Tensor& x, double scale) {
+  FX_CHECK(std::isfinite(scale) && scale > 0, "--source-scale must be positive, got {}", scale);
+  if (scale == 1.0) return;
+  float* p = x.data<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) p[i] = float(p[i] * scale);
+}
+
 Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSchedule& s,
                    Prediction pred, int64_t n, const SamplerOptions& o, const ProgressFn& progress,
                    SampleStats* stats) {
@@ -176,6 +183,7 @@ Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSch
     uint64_t stream = (uint64_t)c << 32;
     Tensor x(one, DType::f32);
     philox_normal(o.seed, stream, x.data<float>(), x.numel());
+    scale_noise(x, o.noise_scale);
     for (int64_t k = K - 1; k >= 0; --k) {
       int64_t t = taus[k];
       double ab = s.abar[t], ab_prev = k > 0 ? s.abar[taus[k - 1]] : 1.0;

@@ -60,7 +60,13 @@ struct SamplerOptions {
   double rtol = 1e-3, atol = 1e-3;  // rk45
   amp::PrecisionPolicy precision;   // the network's products (fp32, or bf16/fp16 per policy)
   bool compile = false;             // run the network compiled (bit-identical, fused kernels)
+  // Truncation (a sampling bias): the starting noise x_T is drawn from N(0, noise_scale² I);
+  // the noise of later ancestral/DDIM steps is not scaled. 1: the model as trained.
+  double noise_scale = 1.0;
 };
+
+// x *= scale in place (the truncated starting noise); throws unless scale is positive and finite.
+void scale_noise(Tensor& x, double scale);
 
 struct SampleStats {
   int64_t network_calls = 0;  // per batch of images, summed over batches

@@ -78,6 +78,7 @@ Tensor ddpm_sample_ode(const Predictor& net, const Shape& one, const DdpmSchedul
     // The same starting noise as ancestral/DDIM sampling with this seed.
     Tensor x(one, DType::f32);
     philox_normal(o.seed, (uint64_t)c << 32, x.data<float>(), x.numel());
+    scale_noise(x, o.noise_scale);
     Tensor xbar({batch, per}, DType::f32);
     double scale = std::sqrt(1.0 / s.abar[T - 1]);
     for (int64_t i = 0; i < x.numel(); ++i)

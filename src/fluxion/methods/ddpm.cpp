@@ -13,6 +13,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/data/image_folder.h"
+#include "fluxion/data/npy_images.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/data/toy2d.h"
 #include "fluxion/gen/rectified_flow.h"
@@ -96,7 +97,8 @@ class Ddpm : public Method {
   void declare(train::OptionSet& o) override {
     run::DdpmRunConfig& c = run_.cfg;
     o.add("data", c.data,
-          "fashion-mnist, a folder of PNG images, or points: a built-in 2-D set or .csv/.npy");
+          "fashion-mnist, a folder of PNG images, an .npy of images [N, C, H, W] in [0, 1], or "
+          "points: a built-in 2-D set or .csv/.npy [N, D]");
     o.add("data-dir", c.data_dir,
           "Fashion-MNIST folder (\"\": $FLUXION_FASHION_MNIST_DIR or "
           "/usr/share/datasets/fashion-mnist)");
@@ -193,7 +195,8 @@ class Ddpm : public Method {
     o.steps = std::min<int64_t>(50, run_.cfg.timesteps);
     o.compile = ctx.train.compile;
     std::string path = (fs::path(ctx.dir) / "samples.png").string();
-    io::write_png(path, io::image_grid(run::sample_ddpm(run_, grid_, o)));
+    io::write_png(path,
+                  io::image_grid(run::sample_ddpm(run_, grid_, o, false, nullptr, ctx.quiet)));
     if (!ctx.quiet)
       std::fprintf(stderr, "sample grid (DDIM %lld steps, %s weights): %s\n", (long long)o.steps,
                    run::uses_ema(run_, false) ? "EMA" : "raw", path.c_str());
@@ -211,6 +214,8 @@ class Ddpm : public Method {
           "ancestral (all T steps), ddim, or ode (probability-flow ODE, --solver)");
     o.add("steps", sampler_.steps, "DDIM steps, or ODE steps for a fixed-step --solver");
     o.add("eta", sampler_.eta, "DDIM eta (0: deterministic)");
+    o.add("source-scale", sampler_.noise_scale,
+          "truncation: the starting noise x_T scaled by this (1: as trained)");
     o.add("variance", variance_, "ancestral variance: beta or beta-tilde");
     o.add("solver", sampler_.ode_solver, "--sampler ode: euler, heun, rk4 or rk45");
     o.add("rtol", sampler_.rtol, "--solver rk45: relative tolerance");
@@ -227,7 +232,7 @@ class Ddpm : public Method {
     if (points()) return pts_.sample(sched_, prediction(), n, o, nullptr);
     gen::SampleStats st;
     auto t0 = std::chrono::steady_clock::now();
-    Tensor x = run::sample_ddpm(run_, n, o, raw_, &st);
+    Tensor x = run::sample_ddpm(run_, n, o, raw_, &st, ctx.quiet);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     note_ = fmt::format(
         "{} images ({}, {} network calls, step {}, {} weights) in {:.1f} s = {:.3f} "
@@ -271,7 +276,8 @@ class Ddpm : public Method {
       return d.size() >= n && d.compare(d.size() - n, n, x) == 0;
     };
     const auto names = data::toy_names();
-    return ends(".csv") || ends(".npy") || std::find(names.begin(), names.end(), d) != names.end();
+    return ends(".csv") || (ends(".npy") && !data::npy_holds_images(d)) ||
+           std::find(names.begin(), names.end(), d) != names.end();
   }
   gen::Prediction prediction() const { return gen::prediction_from_name(run_.cfg.prediction); }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "fluxion/core/error.h"
+#include "fluxion/data/npy_images.h"
 #include "fluxion/data/image_folder.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/gen/pfgm_prior.h"
@@ -267,7 +268,8 @@ class Pfgm : public Method {
  private:
   bool images() const {
     std::error_code ec;
-    return data_ == "fashion-mnist" || fs::is_directory(data_, ec);
+    return data_ == "fashion-mnist" || fs::is_directory(data_, ec) ||
+           data::npy_holds_images(data_);
   }
 
   // The options with z_max / upper_norm resolved from 0 (by the data) to their values.

@@ -56,6 +56,16 @@ void report_step_times(std::vector<double> ms) {
                ms[ms.size() / 2], ms[ms.size() / 10], ms[ms.size() * 9 / 10], ms.size());
 }
 
+void load_initial_weights(methods::Method& m, const std::string& run_dir) {
+  FX_CHECK(has_checkpoint(run_dir), "--init-from: {} holds no checkpoint ({})", run_dir,
+           kCheckpointFile);
+  Checkpoint c = load_checkpoint(run_dir);
+  std::string file = run_dir + "/" + kCheckpointFile;
+  FX_CHECK(c.method.empty() || c.method == m.name(),
+           "--init-from: {} is a checkpoint of method '{}', not '{}'", file, c.method, m.name());
+  restore_tensors(parameter_targets(m), c.weights, file);
+}
+
 }  // namespace
 
 json run_config(methods::Method& m, TrainConfig& t) {
@@ -73,6 +83,7 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   FX_CHECK(opts.stop_after >= 0, "--stop-after must not be negative, got {}", opts.stop_after);
   RunFolder folder(ctx.dir, opts.resume);
   json config = run_config(m, ctx.train);
+  if (!opts.init_from.empty()) config[kInitFromKey] = opts.init_from;
   if (opts.resume) {
     json saved = read_run_config(ctx.dir);
     check_resume_config(saved, config, folder.path("config.json"));
@@ -85,6 +96,9 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   }
 
   m.build(ctx);
+  // Before the learner exists, so that what it derives from the weights (an EMA) starts from
+  // the warm weights too.
+  if (!opts.init_from.empty()) load_initial_weights(m, opts.init_from);
   std::unique_ptr<Learner> learner = m.learner(ctx);
   int64_t step = 0;
   // A run killed before its first checkpoint has a config but no weights: it starts afresh.
@@ -178,6 +192,7 @@ int64_t load_run(methods::Method& m, methods::RunContext& ctx) {
            j.value("method", std::string("?")), m.name());
   j.erase("method");
   j.erase("fluxion_version");
+  j.erase(kInitFromKey);             // how the weights started, not an option of the model
   bool compile = ctx.train.compile;  // how to run, not part of the run
   OptionSet o = declared_options(m, ctx.train);
   o.from_json(j, file);
