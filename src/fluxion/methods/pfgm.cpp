@@ -10,8 +10,8 @@
 #include <filesystem>
 
 #include "fluxion/core/error.h"
-#include "fluxion/data/npy_images.h"
 #include "fluxion/data/image_folder.h"
+#include "fluxion/data/npy_images.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/gen/pfgm_prior.h"
 #include "fluxion/gen/pfgm_sample.h"
@@ -268,8 +268,7 @@ class Pfgm : public Method {
  private:
   bool images() const {
     std::error_code ec;
-    return data_ == "fashion-mnist" || fs::is_directory(data_, ec) ||
-           data::npy_holds_images(data_);
+    return data_ == "fashion-mnist" || fs::is_directory(data_, ec) || data::npy_holds_images(data_);
   }
 
   // The options with z_max / upper_norm resolved from 0 (by the data) to their values.
