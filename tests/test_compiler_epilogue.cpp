@@ -34,6 +34,13 @@ bool same_bits(const Tensor& a, const Tensor& b) {
          std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
+// Epilogue fusion is opt-in (FLUXION_EPILOGUE_FUSION=1); these tests turn it on.
+class CompilerEpilogue : public ::testing::Test {
+ protected:
+  void SetUp() override { setenv("FLUXION_EPILOGUE_FUSION", "1", 1); }
+  void TearDown() override { unsetenv("FLUXION_EPILOGUE_FUSION"); }
+};
+
 // Compiles with and without epilogue fusion and checks both against the interpreter.
 int epilogues_and_check(const Graph& g, const std::vector<Var>& outs, const Feeds& feeds) {
   std::vector<Tensor> want = Interpreter(g, outs).run(feeds);
@@ -43,9 +50,9 @@ int epilogues_and_check(const Graph& g, const std::vector<Var>& outs, const Feed
     for (size_t i = 0; i < got.size(); ++i)
       EXPECT_TRUE(same_bits(got[i], want[i])) << "output " << i << ", run " << run;
   }
-  setenv("FLUXION_NO_EPILOGUE_FUSION", "1", 1);
+  unsetenv("FLUXION_EPILOGUE_FUSION");
   auto plain = compile(g, outs);
-  unsetenv("FLUXION_NO_EPILOGUE_FUSION");
+  setenv("FLUXION_EPILOGUE_FUSION", "1", 1);
   EXPECT_EQ(plain->stats().epilogues, 0);
   std::vector<Tensor> got = plain->run(feeds);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(same_bits(got[i], want[i])) << i;
@@ -54,7 +61,7 @@ int epilogues_and_check(const Graph& g, const std::vector<Var>& outs, const Feed
 
 }  // namespace
 
-TEST(CompilerEpilogue, BiasJoinsTheMatmulAndTheActivationStaysInTheKernel) {
+TEST_F(CompilerEpilogue, BiasJoinsTheMatmulAndTheActivationStaysInTheKernel) {
   Graph g;
   Var x = g.input("x", {64, 16}), w = g.input("w", {32, 16}), b = g.input("b", {32});
   Program p(g, {silu(dot(x, w, false, true) + b)});
@@ -68,7 +75,7 @@ TEST(CompilerEpilogue, BiasJoinsTheMatmulAndTheActivationStaysInTheKernel) {
 
 // Not absorbed: a product someone else reads, a residual that a fused kernel would
 // compute (it stays in that kernel instead of reaching memory), f64.
-TEST(CompilerEpilogue, OnlyWhereItRemovesAPass) {
+TEST_F(CompilerEpilogue, OnlyWhereItRemovesAPass) {
   Graph g;
   Var x = g.input("x", {8, 6}), w = g.input("w", {6, 5}), b = g.input("b", {5});
   Var r = g.input("r", {8, 5});
@@ -84,7 +91,7 @@ TEST(CompilerEpilogue, OnlyWhereItRemovesAPass) {
 // Bias, residual (another product: gradient accumulation) and bf16 store, on 2-D,
 // transposed and batched products, small K (no oneDNN) and large; an epilogue output that
 // is a program output.
-TEST(CompilerEpilogue, BitIdenticalToTheInterpreter) {
+TEST_F(CompilerEpilogue, BitIdenticalToTheInterpreter) {
   Graph g;
   Feeds feeds;
   uint64_t seed = 1;
@@ -109,7 +116,7 @@ TEST(CompilerEpilogue, BitIdenticalToTheInterpreter) {
 
 // A training step's gradients: the backward pass adds products (the gradient of a value
 // read by two matmuls), all bit-identical with the epilogues.
-TEST(CompilerEpilogue, TwoLayerGradientsBitIdentical) {
+TEST_F(CompilerEpilogue, TwoLayerGradientsBitIdentical) {
   Graph g;
   Feeds feeds;
   uint64_t seed = 40;
@@ -130,7 +137,7 @@ TEST(CompilerEpilogue, TwoLayerGradientsBitIdentical) {
 }
 
 // The kernel on its own, against the separate adds and cast.
-TEST(CompilerEpilogue, DotIntoWithAddendsMatchesSeparateOps) {
+TEST_F(CompilerEpilogue, DotIntoWithAddendsMatchesSeparateOps) {
   Graph g;
   Var a = g.input("a", {33, 70}), bw = g.input("b", {70, 45});
   Var d = matmul(a, bw);
