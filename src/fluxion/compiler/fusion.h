@@ -58,7 +58,8 @@ bool inlined_constant(const Program& p, int id);
 // with an epilogue, the node itself otherwise.
 int written_by(const FusionPlan& plan, const Step& st);
 
-// fuse_epilogues: matmul epilogues (also off with FLUXION_NO_EPILOGUE_FUSION=1).
+// fuse_epilogues: matmul epilogues, taken only with FLUXION_EPILOGUE_FUSION=1 (opt-in: no
+// gain measured yet, bench/RESULTS.md "ablation").
 FusionPlan plan_fusion(const Program& p, bool fuse_reductions = true, bool fuse_epilogues = true);
 
 }  // namespace fx::compiler
