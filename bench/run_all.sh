@@ -268,6 +268,13 @@ fluxion_step() { # JSON_OUT ARGS...
     --json "$json" "$@" >"${json%.json}.log" 2>&1
 }
 
+fluxion_step_env() { # VAR=VALUE JSON_OUT ARGS...: fluxion_step with one more variable set
+  local var=$1 json=$2
+  shift 2
+  env "$var" OMP_NUM_THREADS="$THREADS" "$BUILD_DIR/lib/bench/bench_train_step" \
+    --threads "$THREADS" --json "$json" "$@" >"${json%.json}.log" 2>&1
+}
+
 # train_step_section NAME STEPS "FLUXION ARGS" PEER_SCRIPT "PEER ARGS": alternating rounds of
 # fluxion and the peer in fp32, then the peer's bf16 autocast once per round.
 train_step_section() {
@@ -368,10 +375,8 @@ section_ablation() {
       [ $w = unet ] && steps=$unet extra="--warmup 2"
       [ $w = lru ] && steps=$lru extra="--seq-len $lru_len --warmup 1"
       # shellcheck disable=SC2086
-      measured "ablation/$w/on/r$r" env FLUXION_EPILOGUE_FUSION=1 \
-        "$BUILD_DIR/lib/bench/bench_train_step" --threads "$THREADS" \
-        --json "$dir/${w}_epilogue_on_r$r.json" --workload $w --compile --steps $steps $extra \
-        >"$dir/${w}_epilogue_on_r$r.log" 2>&1
+      measured "ablation/$w/on/r$r" fluxion_step_env FLUXION_EPILOGUE_FUSION=1 \
+        "$dir/${w}_epilogue_on_r$r.json" --workload $w --compile --steps $steps $extra
       # shellcheck disable=SC2086
       measured "ablation/$w/off/r$r" fluxion_step "$dir/${w}_epilogue_off_r$r.json" \
         --workload $w --compile --steps $steps $extra
