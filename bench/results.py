@@ -20,7 +20,7 @@ import statistics
 import sys
 
 # Sections in the order they appear in a fresh RESULTS.md; later benchmarks add theirs here.
-ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'unet', 'conclusion']
+ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'unet', 'roofline', 'ablation', 'conclusion']
 PLACEHOLDER = {
     'conclusion': '## Conclusion\n\n_Hand-written; run_all.sh never overwrites this section._\n',
 }
@@ -30,6 +30,14 @@ STEP_SECTIONS = ('mlp', 'unet')  # training-step tables, rendered by step_tables
 def load_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def try_json(path):
+    """The JSON at path, or None when a step failed and left none (or a broken one)."""
+    try:
+        return load_json(path)
+    except (OSError, ValueError):
+        return None
 
 
 def median(xs):
@@ -316,6 +324,79 @@ def section_gemm(run_dir):
 
 
 # ---------------------------------------------------------------- assemble
+ROOFLINE_WORKLOADS = [
+    ('mlp', 'MLP training step (rectified flow, 3×256 SiLU, batch 1024, Adam)'),
+    ('unet', 'U-Net training step (DDPM, batch 64, Adam)'),
+    ('lru', 'LRU training step (4 layers, H 128, N 256, batch 32)'),
+    ('ddim', 'DDIM sampling (U-Net, batch 64), per sample'),
+]
+
+
+def section_roofline(run_dir):
+    """Per workload: FLOPs and bytes from its graph, achieved rates, % of the FMA peak."""
+    settings = dict(line.strip().split('=', 1) for line in
+                    open(os.path.join(run_dir, 'roofline', 'settings.txt')) if '=' in line)
+    threads = int(settings.get('THREADS', 2))
+    peak = peak_gflops(run_dir, threads)
+    rows = []
+    for name, label in ROOFLINE_WORKLOADS:
+        r = try_json(os.path.join(run_dir, 'roofline', name + '.json'))
+        if not r:
+            rows.append(f'| {label} | failed | | | | | | | |')
+            continue
+        ms = r['ms_per_step_median']
+        what = label
+        if name == 'lru':
+            what += f', length {r.get("seq_len", "?")}'
+        if name == 'ddim':
+            what += f' ({r.get("network_calls", "?")} network calls)'
+        gflop = r['gemm_flops'] / 1e9
+        rate = r['achieved_gflops']
+        pct = f'{100 * rate / peak:.0f}%' if peak else '—'
+        intensity = r['gemm_flops'] / r['bytes_moved'] if r['bytes_moved'] else 0
+        rows.append(f'| {what} | {ms:.1f} | {gflop:.2f} | {r["other_flops"] / 1e9:.2f} | '
+                    f'{r["bytes_moved"] / 1e9:.2f} | {intensity:.1f} | {rate:.1f} | {pct} | '
+                    f'{r["achieved_gbytes_per_s"]:.1f} |')
+    return '\n'.join([
+        '## Roofline: each workload against the FMA peak (bench_train_step --compile)', '',
+        f'{threads} threads, fp32, compiled; one run each (median step after warm-up). FLOPs and '
+        'bytes are counted from the step\'s own graph (`compiler/cost_model.h`), not entered by '
+        'hand: GEMM = matmul and convolution products (2·M·N·K; forward, backward-data and '
+        'weight gradient alike), "other" = one per element for every elementwise op and '
+        'reduction; bytes = what each executed step (fused kernel or library call) reads and '
+        'writes. Peak = ' + (f'{peak:.1f}' if peak else '?') + ' GFLOP/s (fp32 FMA, peak '
+        'section). % of peak counts GEMM FLOPs only. The convolutions may run Winograd, which '
+        'does fewer multiplications than it is credited with here.', '',
+        '| workload | ms | GEMM GFLOP | other GFLOP | GB moved | GEMM FLOP/byte | GEMM GFLOP/s '
+        '| % of peak | GB/s |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+        *rows, ''])
+
+
+def section_ablation(run_dir):
+    """Median ms/step with and without each switchable compiler change, per round."""
+    lines = ['## Ablation: matmul epilogue fusion (bench_train_step --compile, '
+             '`FLUXION_EPILOGUE_FUSION=1` for "on"; off is the default)', '',
+             'Alternating runs of the same binary; median ms/step per run, then the median over '
+             'rounds. Ratio = off / on (above 1: the epilogues help). LRU at length 1,024.', '',
+             '| workload | on (ms) | off (ms) | off / on | rounds (off / on) |',
+             '|---|---:|---:|---:|---|']
+    for w in ('mlp', 'unet', 'lru'):
+        on, off = [], []
+        for path in sorted(glob.glob(os.path.join(run_dir, 'ablation', f'{w}_epilogue_on_r*.json'))):
+            r_on = try_json(path)
+            r_off = try_json(path.replace('_on_', '_off_'))
+            if r_on and r_off:
+                on.append(r_on['ms_per_step_median'])
+                off.append(r_off['ms_per_step_median'])
+        if not on:
+            continue
+        ratios = ', '.join(f'{b / a:.3f}' for a, b in zip(on, off))
+        lines.append(f'| {w} | {median(on):.2f} | {median(off):.2f} | '
+                     f'{median(off) / median(on):.3f} | {ratios} |')
+    return '\n'.join(lines + [''])
+
+
 def split_sections(text):
     return {m[1]: m[2] for m in re.finditer(
         r'<!-- BEGIN (\w+) -->\n(.*?)<!-- END \1 -->', text, re.S)}
@@ -350,8 +431,8 @@ def main(argv):
         import step_tables
         print(step_tables.section(argv[2], argv[3]))
     elif cmd == 'section':
-        print({'peak': section_peak, 'coretype': section_coretype,
-               'gemm': section_gemm}[argv[2]](argv[3]))
+        print({'peak': section_peak, 'coretype': section_coretype, 'gemm': section_gemm,
+               'roofline': section_roofline, 'ablation': section_ablation}[argv[2]](argv[3]))
     elif cmd == 'best-core':
         print(best_core(argv[2]))
     elif cmd == 'peak':

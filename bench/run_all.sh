@@ -4,8 +4,8 @@
 # that section of bench/RESULTS.md. Raw outputs stay in $BUILD_DIR/results/.
 #
 # Usage: bench/run_all.sh [--only SECTION[,SECTION...]] [--rounds N] [--quick]
-#   sections: peak coretype gemm mlp unet   (gemm, mlp, unet reuse the last peak/coretype results, or
-#             run them)
+#   sections: peak coretype gemm mlp unet roofline ablation   (the others reuse the last
+#             peak/coretype results, or run them)
 # Env:   PEER_DIR     peer scripts (default: <repo>/../shared/peer, beside the clone in CI)
 #        BUILD_DIR    default <repo>/build-bench
 #        THREADS      default 2
@@ -24,7 +24,7 @@ QUIET_WAIT_S=${QUIET_WAIT_S:-600}
 PY=/usr/bin/python3 # Debian's interpreter: the one that has python3-torch (peer README)
 RESULTS_MD=$REPO/bench/RESULTS.md
 RUN_DIR=$BUILD_DIR/results
-ALL_SECTIONS=(peak coretype gemm mlp unet)
+ALL_SECTIONS=(peak coretype gemm mlp unet roofline ablation)
 ROUNDS=3
 SIZES=256,512,1024,2048
 ONLY=""
@@ -268,6 +268,13 @@ fluxion_step() { # JSON_OUT ARGS...
     --json "$json" "$@" >"${json%.json}.log" 2>&1
 }
 
+fluxion_step_env() { # VAR=VALUE JSON_OUT ARGS...: fluxion_step with one more variable set
+  local var=$1 json=$2
+  shift 2
+  env "$var" OMP_NUM_THREADS="$THREADS" "$BUILD_DIR/lib/bench/bench_train_step" \
+    --threads "$THREADS" --json "$json" "$@" >"${json%.json}.log" 2>&1
+}
+
 # train_step_section NAME STEPS "FLUXION ARGS" PEER_SCRIPT "PEER ARGS": alternating rounds of
 # fluxion and the peer in fp32, then the peer's bf16 autocast once per round.
 train_step_section() {
@@ -331,6 +338,51 @@ section_unet() { # about 2 minutes a round on 2 cores
   [ -n "$QUICK" ] && steps=7
   train_step_section unet "$steps" "--workload unet --batch 64 --warmup 2" ddpm_unet.py \
     "--batch 64"
+}
+
+# The distance to the limit: each workload compiled in fp32, its GEMM FLOPs and bytes counted
+# from its own graph (bench_train_step; compiler/cost_model.h), against the FMA peak.
+section_roofline() {
+  local dir=$RUN_DIR/roofline
+  [ -d "$RUN_DIR/peak" ] || section_peak
+  build_train_step
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo "THREADS=$THREADS" >"$dir/settings.txt"
+  local mlp=300 unet=12 lru=4096 lru_steps=4 ddim=50 ddim_reps=3
+  [ -n "$QUICK" ] && mlp=30 unet=4 lru=256 lru_steps=3 ddim=5 ddim_reps=2
+  log "roofline: mlp, unet, lru (length $lru), ddim ($ddim steps)"
+  measured roofline/mlp fluxion_step "$dir/mlp.json" --workload mlp --compile --steps $mlp
+  measured roofline/unet fluxion_step "$dir/unet.json" --workload unet --compile --steps $unet \
+    --warmup 2
+  measured roofline/lru fluxion_step "$dir/lru.json" --workload lru --compile --seq-len $lru \
+    --steps $lru_steps --warmup 1
+  measured roofline/ddim fluxion_step "$dir/ddim.json" --workload ddim --compile \
+    --ddim-steps $ddim --steps $ddim_reps --warmup 1
+  "$PY" "$REPO/bench/results.py" section roofline "$RUN_DIR" >"$RUN_DIR/sections/roofline.md"
+}
+
+# Switchable compiler changes against the default in alternating rounds (the same binary, so
+# the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1).
+section_ablation() {
+  local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024
+  build_train_step
+  [ -n "$QUICK" ] && mlp=30 unet=4 lru=3 lru_len=256
+  rm -rf "$dir" && mkdir -p "$dir"
+  for r in $(seq 1 "$ROUNDS"); do
+    log "ablation: round $r/$ROUNDS"
+    for w in mlp unet lru; do
+      local steps=$mlp extra=""
+      [ $w = unet ] && steps=$unet extra="--warmup 2"
+      [ $w = lru ] && steps=$lru extra="--seq-len $lru_len --warmup 1"
+      # shellcheck disable=SC2086
+      measured "ablation/$w/on/r$r" fluxion_step_env FLUXION_EPILOGUE_FUSION=1 \
+        "$dir/${w}_epilogue_on_r$r.json" --workload $w --compile --steps $steps $extra
+      # shellcheck disable=SC2086
+      measured "ablation/$w/off/r$r" fluxion_step "$dir/${w}_epilogue_off_r$r.json" \
+        --workload $w --compile --steps $steps $extra
+    done
+  done
+  "$PY" "$REPO/bench/results.py" section ablation "$RUN_DIR" >"$RUN_DIR/sections/ablation.md"
 }
 
 cpuinfo() { awk -F': ' -v k="$1" '$1 ~ "^"k"[ \t]*$" {print $2; exit}' /proc/cpuinfo; }

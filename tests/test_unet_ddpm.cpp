@@ -169,8 +169,10 @@ TEST(Ddpm, SamplersReproduceGaussianDataWithTheOptimalPredictor) {
   // Deterministic DDIM is a fixed map of the seed's noise; another seed differs.
   gen::SamplerOptions o;
   auto f = gaussian_oracle(s, gen::Prediction::eps, m, sd);
-  Tensor a = gen::ddpm_sample(f, {4, 3}, s, gen::Prediction::eps, 6, o);
+  gen::SampleStats calls;  // counted with or without a progress callback
+  Tensor a = gen::ddpm_sample(f, {4, 3}, s, gen::Prediction::eps, 6, o, nullptr, &calls);
   EXPECT_EQ(a.shape(), (Shape{6, 3}));
+  EXPECT_EQ(calls.network_calls, 2 * o.steps);  // two batches of 4 for 6 images
   EXPECT_EQ(a.to_vector(), gen::ddpm_sample(f, {4, 3}, s, gen::Prediction::eps, 6, o).to_vector());
   o.seed = 1;
   EXPECT_NE(a.to_vector(), gen::ddpm_sample(f, {4, 3}, s, gen::Prediction::eps, 6, o).to_vector());

@@ -27,6 +27,7 @@
 
 #include "fluxion/backend/cpu/codegen.h"
 #include "fluxion/backend/cpu/jit.h"
+#include "fluxion/compiler/cost_model.h"
 #include "fluxion/compiler/fusion.h"
 #include "fluxion/compiler/layout.h"
 #include "fluxion/compiler/memory_plan.h"
@@ -69,7 +70,9 @@ struct CompileStats {
   size_t planned_bytes = 0;  // the memory plan's buffers
   size_t naive_bytes = 0;    // the same values without reuse
   int shared_conv_operands = 0, shared_conv_reads = 0;  // layout assignment (layout.h)
-  int donated = 0;  // outputs that may be written in place into their inputs' buffers
+  int donated = 0;    // outputs that may be written in place into their inputs' buffers
+  int epilogues = 0;  // matmuls computing their elementwise tail in the call (fusion.h)
+  Cost cost;          // FLOPs and bytes moved per run of the fused schedule (cost_model.h)
   std::string summary() const;
 };
 

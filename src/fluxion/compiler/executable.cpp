@@ -115,7 +115,8 @@ std::vector<Lifetime> planned_lifetimes(const Program& p, const FusionPlan& plan
   for (int s = 0; s < S; ++s) {
     const Step& stp = plan.schedule[s];
     std::vector<int> written;
-    if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op)) written.push_back(stp.node);
+    if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op))
+      written.push_back(written_by(plan, stp));
     if (stp.kernel >= 0 && generated[stp.kernel]) written = plan.kernels[stp.kernel].outputs;
     for (int id : written)
       if (live.last[id] != kLiveToTheEnd && live.last[id] >= 0) {
@@ -145,10 +146,12 @@ std::string CompileStats::summary() const {
     s += fmt::format("kernels for {} loaded from the disk cache", target);
   else
     s += fmt::format("kernels for {} compiled in {:.0f} ms", target, compile_ms);
+  if (epilogues > 0) s += fmt::format("; {} matmul epilogues", epilogues);
   if (donated > 0) s += fmt::format("; {} outputs donated (in place)", donated);
   if (shared_conv_operands > 0)
     s += fmt::format("; {} conv activations shared in blocked layout by {} reads",
                      shared_conv_operands, shared_conv_reads);
+  s += fmt::format("; {} per run", cost_str(cost));
   s += fmt::format("; memory plan {} (without reuse {}); compile() {:.0f} ms", mb(planned_bytes),
                    mb(naive_bytes), total_ms);
   return s;
@@ -199,6 +202,8 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   for (const Step& s : plan.schedule)
     if (s.node >= 0 && p.node(s.node).op != Op::input && p.node(s.node).op != Op::constant)
       st.library_calls++;
+  st.cost = plan_cost(p, plan);
+  st.epilogues = (int)plan.epilogues.size();
   if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
@@ -382,6 +387,14 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
           for (int k = 0; k < 2; ++k)  // copies outside the memory plan count as live
             if (shared[k] && !was_filled[k] && (k == 0 || shared[1] != shared[0]))
               live += shared[k]->owned_bytes();
+        } else if (st.epilogue >= 0) {  // the dot and its epilogue in one call
+          const MatmulEpilogue& e = plan_.epilogues[st.epilogue];
+          std::vector<Tensor> addends;
+          for (int a : e.addends) addends.push_back(values[a]);
+          int out = e.output();
+          values[out] = output_buffer(out);
+          cpu::dot_into(n, args, values[out], addends);
+          count(out);
         } else if (writes_into_buffer(n.op) && mem_.planned(id)) {
           values[id] = output_buffer(id);
           if (n.op == Op::dot)

@@ -1,6 +1,7 @@
 #include "fluxion/compiler/fusion.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <queue>
 
@@ -56,7 +57,56 @@ constexpr char kColumnSums = 1, kRowSums = 2;
 
 void rematerialize(const Program& p, FusionPlan& plan);
 
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string(v) != "0";
+}
+
+// A bias: as many elements as the product has columns, all in the last axis.
+bool row_addend(const Shape& s, const Shape& product) {
+  if (s.empty() || s.back() != product.back() || s.size() > product.size()) return false;
+  return numel(s) == s.back();
+}
+
+// The dot's epilogue, grown along its chain of single users: f32 adds of a bias or of a
+// residual already in memory (a library op's result or an input: one a fused kernel would
+// compute is better left inside that kernel), then a cast to bf16. Empty: none.
+MatmulEpilogue grow_epilogue(const Program& p, int dot, const std::vector<int>& users,
+                             const std::vector<int>& only_user, const std::vector<char>& is_output,
+                             const std::vector<int>& absorbed_by) {
+  MatmulEpilogue e;
+  const Node& d = p.node(dot);
+  if (d.dtype != DType::f32 || d.shape.size() < 2) return e;
+  int cur = dot;
+  while (!is_output[cur] && users[cur] == 1 && e.addends.size() < 2 && !e.cast_bf16) {
+    int u = only_user[cur];
+    if (absorbed_by[u] >= 0) break;  // dot + dot: the first product takes the add
+    const Node& n = p.node(u);
+    if (n.op == Op::cast && n.dtype == DType::bf16) {
+      e.cast_bf16 = true;
+    } else if (n.op == Op::add && n.dtype == DType::f32 && n.shape == d.shape &&
+               n.inputs[0] != n.inputs[1]) {
+      int other = n.inputs[0] == cur ? n.inputs[1] : n.inputs[0];
+      const Node& o = p.node(other);
+      if (o.dtype != DType::f32) break;
+      bool row = row_addend(o.shape, d.shape);
+      bool residual = o.shape == d.shape && !fusible_elementwise(p, other);
+      if (!row && !residual) break;
+      e.addends.push_back(other);
+    } else {
+      break;
+    }
+    e.members.push_back(u);
+    cur = u;
+  }
+  return e;
+}
+
 }  // namespace
+
+int written_by(const FusionPlan& plan, const Step& st) {
+  return st.epilogue >= 0 ? plan.epilogues[st.epilogue].output() : st.node;
+}
 
 bool fusible_elementwise(const Program& p, int id) {
   const Node& n = p.node(id);
@@ -71,11 +121,36 @@ bool inlined_constant(const Program& p, int id) {
   return n.op == Op::constant && n.attrs.literal.numel() == 1 && fusible_dtype(n.dtype);
 }
 
-FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
+FusionPlan plan_fusion(const Program& p, bool fuse_reductions, bool fuse_epilogues) {
   int N = p.size();
   std::vector<char> live = live_nodes(p);
   Groups G;
   G.of.assign(N, -1);
+  std::vector<char> is_output(N, 0);
+  for (int o : p.outputs) is_output[o] = 1;
+
+  // Matmul epilogues first: their members leave the elementwise grouping to the dot.
+  std::vector<MatmulEpilogue> epilogues;
+  std::vector<int> epilogue_of(N, -1), absorbed_by(N, -1);  // dot -> epilogue; member -> dot
+  // Opt-in (FLUXION_EPILOGUE_FUSION=1): bit-identical, but measured no faster here
+  // (docs/engine.md).
+  if (fuse_epilogues && env_flag("FLUXION_EPILOGUE_FUSION")) {
+    std::vector<int> users(N, 0), only_user(N, -1);
+    for (int id = 0; id < N; ++id)
+      if (live[id])
+        for (int in : p.node(id).inputs) {
+          users[in]++;
+          only_user[in] = id;
+        }
+    for (int id = 0; id < N; ++id) {
+      if (!live[id] || p.node(id).op != Op::dot) continue;
+      MatmulEpilogue e = grow_epilogue(p, id, users, only_user, is_output, absorbed_by);
+      if (e.members.empty()) continue;
+      for (int m : e.members) absorbed_by[m] = id;
+      epilogue_of[id] = (int)epilogues.size();
+      epilogues.push_back(std::move(e));
+    }
+  }
 
   // Does value `from` depend (transitively) on any member of group g? Groups count as
   // single vertices, as they will run: a group depends on every input of every member. (A
@@ -148,7 +223,7 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
   };
 
   for (int id = 0; id < N; ++id) {
-    if (!live[id]) continue;
+    if (!live[id] || absorbed_by[id] >= 0) continue;
     const Node& n = p.node(id);
     if (fusible_elementwise(p, id)) {
       // Join the latest producer group with the same domain, then pull the other producer
@@ -217,10 +292,9 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
   }
 
   FusionPlan plan;
+  plan.epilogues = std::move(epilogues);
   std::vector<int> kernel_of_group(G.nodes.size(), -1);
   std::vector<int> users_outside(N, 0);
-  std::vector<char> is_output(N, 0);
-  for (int o : p.outputs) is_output[o] = 1;
   for (int id = 0; id < N; ++id) {
     if (!live[id]) continue;
     for (int in : p.node(id).inputs)
@@ -255,6 +329,8 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
     if (!live[id]) continue;
     if (G.of[id] >= 0) {
       unit[id] = kernel_of_group[G.of[id]];
+    } else if (absorbed_by[id] >= 0) {  // computed by its dot's call (ids ascend along it)
+      unit[id] = unit[absorbed_by[id]];
     } else {
       unit[id] = K + (int)unit_node.size();
       unit_node.push_back(id);
@@ -278,7 +354,8 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions) {
   while (!ready.empty()) {
     int u = ready.top().second;
     ready.pop();
-    plan.schedule.push_back(u < K ? Step{-1, u} : Step{unit_node[u - K], -1});
+    plan.schedule.push_back(u < K ? Step{-1, u, -1}
+                                  : Step{unit_node[u - K], -1, epilogue_of[unit_node[u - K]]});
     for (int v : succ[u])
       if (--indeg[v] == 0) ready.push({first[v], v});
   }
@@ -356,9 +433,12 @@ void rematerialize(const Program& p, FusionPlan& plan) {
   // Which members still reach memory: read by a library node, another kernel or the caller.
   std::vector<char> needed(N, 0);
   for (int o : p.outputs) needed[o] = 1;
-  for (const Step& st : plan.schedule)
+  for (const Step& st : plan.schedule) {
     if (st.node >= 0)
       for (int in : p.node(st.node).inputs) needed[in] = 1;
+    if (st.epilogue >= 0)
+      for (int a : plan.epilogues[st.epilogue].addends) needed[a] = 1;
+  }
   for (const FusedKernel& fk : plan.kernels)
     for (int in : fk.inputs) needed[in] = 1;
   for (int k = 0; k < K; ++k) {
@@ -397,6 +477,9 @@ std::string FusionPlan::dump(const Program& p) const {
   for (const Step& st : schedule) {
     if (st.node >= 0) {
       s += node_str(*p.graph, st.node) + "\n";
+      if (st.epilogue >= 0)
+        for (int m : epilogues[st.epilogue].members)
+          s += fmt::format("    epilogue: {}\n", node_str(*p.graph, m));
       continue;
     }
     const FusedKernel& k = kernels[st.kernel];

@@ -22,13 +22,29 @@ struct FusedKernel {
   bool row_sums = false;     // reduces sum over the last axis of the domain, not over axis 0
 };
 
+// Epilogue fusion: the elementwise tail a matmul computes inside its oneDNN call, as
+// post-ops on the fp32 accumulator before the result is stored: z = (A·B + bias + residual)
+// then an optional cast to bf16. Each is one fp32 rounding, as in the separate kernels, so
+// the bits agree. Activations stay in the fused kernels (oneDNN's exp/tanh polynomials are
+// not fluxion's, so SiLU/GELU/tanh post-ops would change the bits).
+struct MatmulEpilogue {
+  // Values added in this order: a bias ([N], [1, N], ... read for every row) or a residual
+  // of the product's shape.
+  std::vector<int> addends;
+  bool cast_bf16 = false;    // the sum rounded to bf16 when stored
+  std::vector<int> members;  // the absorbed nodes, in order; the last one is stored
+  int output() const { return members.back(); }
+};
+
 struct Step {
-  int node = -1;    // a single node (input, constant, library op) ...
-  int kernel = -1;  // ... or a fused kernel
+  int node = -1;      // a single node (input, constant, library op) ...
+  int kernel = -1;    // ... or a fused kernel
+  int epilogue = -1;  // a dot node's MatmulEpilogue (index into FusionPlan::epilogues)
 };
 
 struct FusionPlan {
   std::vector<FusedKernel> kernels;
+  std::vector<MatmulEpilogue> epilogues;
   std::vector<Step> schedule;  // a valid execution order over all live nodes
   std::string dump(const Program& p) const;
 };
@@ -38,6 +54,12 @@ bool fusible_elementwise(const Program& p, int id);
 // A scalar constant the generated code writes as a literal instead of reading memory.
 bool inlined_constant(const Program& p, int id);
 
-FusionPlan plan_fusion(const Program& p, bool fuse_reductions = true);
+// The value a step writes for node `id` scheduled alone: the epilogue's output for a dot
+// with an epilogue, the node itself otherwise.
+int written_by(const FusionPlan& plan, const Step& st);
+
+// fuse_epilogues: matmul epilogues, taken only with FLUXION_EPILOGUE_FUSION=1 (opt-in: no
+// gain measured yet, bench/RESULTS.md "ablation").
+FusionPlan plan_fusion(const Program& p, bool fuse_reductions = true, bool fuse_epilogues = true);
 
 }  // namespace fx::compiler

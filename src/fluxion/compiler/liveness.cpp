@@ -23,6 +23,12 @@ Liveness compute_liveness(const Program& p, const FusionPlan& plan, const ConvLa
             k < 2 && layouts.shared_arg[s][k] && layouts.first_read[ins[k]] != s;
         if (!later_shared_read) L.last[ins[k]] = std::max(L.last[ins[k]], s);
       }
+      if (stp.epilogue >= 0) {  // the dot's call writes the epilogue's output instead
+        const MatmulEpilogue& e = plan.epilogues[stp.epilogue];
+        L.step_of[stp.node] = -1;
+        L.step_of[e.output()] = s;
+        for (int a : e.addends) L.last[a] = std::max(L.last[a], s);
+      }
     } else {
       const FusedKernel& k = plan.kernels[stp.kernel];
       for (int m : k.outputs) L.step_of[m] = s;  // members may be recomputed elsewhere too

@@ -206,7 +206,8 @@ Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSch
       }
       reverse_step(x.data<float>(), out.data<float>(), zp, x.numel(), ab, ab_prev, pred, ddim, beta,
                    sigma, o.clip);
-      if (progress) progress(++calls, chunks * K);
+      ++calls;  // SampleStats counts these whether or not anyone watches the progress
+      if (progress) progress(calls, chunks * K);
     }
     int64_t keep = std::min(batch, n - c * batch);
     std::memcpy(result.data<float>() + c * batch * per, x.data<float>(),

@@ -74,9 +74,7 @@ struct DdpmPoints {
     const double T = double(sched.T());
     gen::Predictor f = [&ev, T](const Tensor& x, double t) { return ev(x, t / T); };
     o.clip = 0;  // standardised points are unbounded
-    // The sampler counts its network calls through the progress callback.
-    gen::ProgressFn count = [](int64_t, int64_t) {};
-    return unstandardise(gen::ddpm_sample(f, {n, data->dim()}, sched, pred, n, o, count, st));
+    return unstandardise(gen::ddpm_sample(f, {n, data->dim()}, sched, pred, n, o, nullptr, st));
   }
 };
 

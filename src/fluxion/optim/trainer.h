@@ -61,6 +61,8 @@ class Trainer {
   int64_t steps_done() const { return step_; }
   void set_steps_done(int64_t s) { step_ = s; }
   const Graph& graph() const { return graph_; }
+  // The step's outputs in graph(): loss, grad norm, finiteness, new parameters and slots.
+  const std::vector<Var>& step_outputs() const { return outputs_; }
   size_t peak_bytes() const;
   // The compiled step (null unless options.compile), for its statistics.
   const compiler::Executable* executable() const { return exec_.executable(); }

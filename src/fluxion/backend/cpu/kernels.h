@@ -21,7 +21,12 @@ void register_scan(KernelTable&);
 
 // dot into a caller's buffer (shape and dtype of node): the compiled executor's planned
 // memory. The dot kernel is this plus an allocation.
-void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out);
+// With addends (the compiler's matmul epilogue): out = A·B + addends[0] + addends[1], each a
+// row vector ([N], [1, N], ...) or a tensor of the product's shape, added in that order to the
+// f32 product (oneDNN binary post-ops on the accumulator), and stored as out's dtype (f32,
+// or bf16 rounded to nearest even): the same roundings as separate adds and a cast.
+void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out,
+              std::span<const Tensor> addends = {});
 void register_conv(KernelTable&);
 // The compiler's layout assignment for convolutions: an activation that several f32
 // convolutions read (the input of a forward convolution and of its weight gradient; the

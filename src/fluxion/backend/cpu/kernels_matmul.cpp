@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "fluxion/backend/cpu/kernels.h"
@@ -18,11 +19,16 @@ namespace {
 
 using dnnl::memory;
 
+// An epilogue addend as the primitive sees it.
+enum class Addend : uint8_t { none, row, full };
+
 struct MatmulKey {
   DType dtype;
   int64_t batch, m, n, k;
   bool ta, tb, shared_b;
-  auto tie() const { return std::tie(dtype, batch, m, n, k, ta, tb, shared_b); }
+  Addend add0 = Addend::none, add1 = Addend::none;  // binary-add post-ops, in order
+  DType dst = DType::f32;                           // the stored result (epilogue cast)
+  auto tie() const { return std::tie(dtype, batch, m, n, k, ta, tb, shared_b, add0, add1, dst); }
   bool operator<(const MatmulKey& o) const { return tie() < o.tie(); }
 };
 
@@ -67,10 +73,22 @@ std::optional<Matmul> get_primitive(const MatmulKey& key) {
   int64_t bb = key.shared_b ? 0 : K * N;
   memory::desc b({key.shared_b ? 1 : B, K, N}, dt,
                  key.tb ? memory::dims{bb, 1, K} : memory::dims{bb, N, 1});
-  memory::desc c({B, M, N}, dt, memory::dims{M * N, N, 1});
+  memory::desc c({B, M, N}, key.add0 == Addend::none ? dt : to_dnnl(key.dst),
+                 memory::dims{M * N, N, 1});
+  // The epilogue: binary adds on the f32 accumulator, in order, before the store.
+  dnnl::post_ops po;
+  for (Addend add : {key.add0, key.add1})
+    if (add == Addend::row)
+      po.append_binary(dnnl::algorithm::binary_add,
+                       memory::desc({1, 1, N}, memory::data_type::f32, memory::dims{N, N, 1}));
+    else if (add == Addend::full)
+      po.append_binary(dnnl::algorithm::binary_add,
+                       memory::desc({B, M, N}, memory::data_type::f32, memory::dims{M * N, N, 1}));
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
   std::optional<Matmul> prim;
   try {
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), s.engine);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, s.engine);
     prim = Matmul{pd, dnnl::matmul(pd)};
   } catch (const dnnl::error&) {
     prim.reset();
@@ -126,7 +144,9 @@ __attribute__((target_clones("avx2", "default"))) void small_k_row(const float* 
   }
 }
 
-void small_k_matmul_f32(const MatmulKey& k, const float* a, const float* b, float* c) {
+// addends: the epilogue's f32 adds, applied to each row while it is in cache.
+void small_k_matmul_f32(const MatmulKey& k, const float* a, const float* b, float* c,
+                        std::span<const Tensor> addends = {}) {
   std::vector<float> bt((size_t)(k.k * k.n));  // op(B) as [K, N]
   for (int64_t p = 0; p < k.k; ++p)
     for (int64_t j = 0; j < k.n; ++j) bt[p * k.n + j] = k.tb ? b[j * k.k + p] : b[p * k.n + j];
@@ -136,14 +156,39 @@ void small_k_matmul_f32(const MatmulKey& k, const float* a, const float* b, floa
                    for (int64_t i = lo; i < hi; ++i) {
                      for (int64_t p = 0; p < k.k; ++p)
                        av[p] = k.ta ? a[p * k.m + i] : a[i * k.k + p];
-                     small_k_row(av, k.k, bt.data(), k.n, c + i * k.n);
+                     float* row = c + i * k.n;
+                     small_k_row(av, k.k, bt.data(), k.n, row);
+                     for (const Tensor& t : addends) {
+                       const float* add = t.data<float>();
+                       if (t.numel() == k.m * k.n) add += i * k.n;
+                       for (int64_t j = 0; j < k.n; ++j) row[j] = row[j] + add[j];
+                     }
                    }
                  });
 }
 
-}  // namespace
+// The epilogue without oneDNN: the same f32 adds in the same order, then the store.
+void reference_epilogue(const Tensor& product, std::span<const Tensor> addends, Tensor& out) {
+  const float* c = product.data<float>();
+  const int64_t total = product.numel(), N = product.shape().back();
+  std::vector<const float*> adds;
+  for (const Tensor& t : addends) adds.push_back(t.data<float>());
+  Tensor sum(product.shape(), DType::f32);
+  float* z = sum.data<float>();
+  for (int64_t i = 0; i < total; ++i) {
+    float v = c[i];
+    for (size_t a = 0; a < adds.size(); ++a)
+      v = v + adds[a][addends[a].numel() == total ? i : i % N];
+    z[i] = v;
+  }
+  if (out.dtype() == DType::f32)
+    std::memcpy(out.raw(), z, out.nbytes());
+  else
+    convert(z, DType::f32, out.raw(), out.dtype(), total);
+}
 
-void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C) {
+void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
+                       std::span<const Tensor> addends) {
   const Tensor &A = in[0], &B = in[1];
   const Shape &as = A.shape(), &bs = B.shape();
   size_t ra = as.size(), rb = bs.size();
@@ -161,6 +206,23 @@ void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C) {
   }
   if (k.batch == 1) k.shared_b = false;
   if (C.numel() == 0) return;
+  const bool epilogue = !addends.empty() || C.dtype() != node.dtype;
+  // Where oneDNN does not run (or takes no post-ops): the product, then the same adds.
+  auto unfused = [&] {
+    Tensor product(node.shape, DType::f32);
+    dot_with_epilogue(node, in, product, {});
+    reference_epilogue(product, addends, C);
+  };
+  const bool small_k = node.dtype == DType::f32 && k.batch == 1 && k.k <= kSmallK && k.k > 0;
+  if (epilogue && small_k && C.dtype() == DType::f32)
+    return small_k_matmul_f32(k, A.data<float>(), B.data<float>(), C.data<float>(), addends);
+  if (epilogue && (k.k == 0 || small_k)) return unfused();
+  if (epilogue) {
+    Addend* slot[2] = {&k.add0, &k.add1};
+    for (size_t i = 0; i < addends.size(); ++i)
+      *slot[i] = addends[i].numel() == C.numel() ? Addend::full : Addend::row;
+    k.dst = C.dtype();
+  }
   if (k.k == 0) {
     std::memset(C.raw(), 0, C.nbytes());
     return;
@@ -174,6 +236,7 @@ void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C) {
     return;
   }
   std::optional<Matmul> prim = get_primitive(k);
+  if (!prim && epilogue) return unfused();
   if (!prim) {
     FX_CHECK(node.dtype != DType::f32, "dot: oneDNN refused an f32 matmul");
     // No low-precision kernel for this CPU: compute in f32 and round once.
@@ -192,8 +255,34 @@ void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C) {
   memory bm(pd.weights_desc(), s.engine, const_cast<void*>(B.raw()));
   memory cm(pd.dst_desc(), s.engine, C.raw());
   dnnl::stream stream(s.engine);
-  prim->prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}};
+  for (size_t i = 0; i < addends.size(); ++i)
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP((int)i) | DNNL_ARG_SRC_1] =
+        memory(pd.query_md(dnnl::query::exec_arg_md,
+                           DNNL_ARG_ATTR_MULTIPLE_POST_OP((int)i) | DNNL_ARG_SRC_1),
+               s.engine, const_cast<void*>(addends[i].raw()));
+  prim->prim.execute(stream, args);
   stream.wait();
+}
+
+}  // namespace
+
+void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C,
+              std::span<const Tensor> addends) {
+  FX_CHECK(addends.size() <= 2, "dot: at most 2 epilogue addends, got {}", addends.size());
+  if (!addends.empty() || C.dtype() != node.dtype) {
+    FX_CHECK(node.dtype == DType::f32 && C.shape() == node.shape &&
+                 (C.dtype() == DType::f32 || C.dtype() == DType::bf16),
+             "dot epilogue: needs an f32 product stored as f32 or bf16, got {} into {}{}",
+             dtype_name(node.dtype), dtype_name(C.dtype()), shape_str(C.shape()));
+    for (const Tensor& t : addends)
+      FX_CHECK(
+          t.dtype() == DType::f32 && (t.numel() == C.numel() || t.numel() == node.shape.back()),
+          "dot epilogue: addend {}{} fits neither the product {} nor one row",
+          dtype_name(t.dtype()), shape_str(t.shape()), shape_str(node.shape));
+  }
+  dot_with_epilogue(node, in, C, addends);
 }
 
 namespace {
