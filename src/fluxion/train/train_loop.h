@@ -14,6 +14,9 @@ namespace fx::train {
 struct TrainRunOptions {
   bool resume = false;
   int64_t stop_after = 0;  // > 0: stop (with a checkpoint) after this step, as a kill would
+  // Data-parallel: compare a hash of weights and optimizer state across ranks every this many
+  // steps and at the end (0: never).
+  int64_t replica_check_every = 100;
 };
 
 struct TrainRunResult {
