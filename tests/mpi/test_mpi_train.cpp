@@ -47,12 +47,16 @@ size_t count(const std::string& s, const std::string& what) {
   return n;
 }
 
-// Largest |a - b| over every tensor of two checkpoints (weights and optimizer state).
-double max_difference(const std::string& run_a, const std::string& run_b) {
+struct Differences {
+  double max = 0, q99 = 0;  // largest |a - b|, and the 99th percentile
+};
+
+// |a - b| over every value of two checkpoints (weights and optimizer state).
+Differences differences(const std::string& run_a, const std::string& run_b) {
   fx::train::Checkpoint a = fx::train::load_checkpoint(run_a);
   fx::train::Checkpoint b = fx::train::load_checkpoint(run_b);
   EXPECT_EQ(a.step, b.step);
-  double worst = 0;
+  std::vector<double> all;
   auto compare = [&](const std::map<std::string, fx::Tensor>& x,
                      const std::map<std::string, fx::Tensor>& y) {
     EXPECT_EQ(x.size(), y.size());
@@ -65,20 +69,27 @@ double max_difference(const std::string& run_a, const std::string& run_b) {
       auto u = t.to_vector(), v = it->second.to_vector();
       EXPECT_EQ(u.size(), v.size()) << name;
       for (size_t i = 0; i < std::min(u.size(), v.size()); ++i)
-        worst = std::max(worst, std::fabs(u[i] - v[i]));
+        all.push_back(std::fabs(u[i] - v[i]));
     }
   };
   compare(a.weights, b.weights);
   compare(a.state, b.state);
-  return worst;
+  if (all.empty()) return {};
+  std::sort(all.begin(), all.end());
+  return {all.back(), all[all.size() * 99 / 100]};
+}
+
+double max_difference(const std::string& run_a, const std::string& run_b) {
+  return differences(run_a, run_b).max;
 }
 
 class MpiTrain : public TempDirTest {
  protected:
-  std::string rf(const std::string& out, const std::string& extra = "") const {
-    return "train --data moons --hidden 32 --layers 2 --batch 64 --steps 30 --warmup 5 "
-           "--log-every 10 --replica-check-every 10 " +
-           extra + " --out " + path(out);
+  std::string rf(const std::string& out, const std::string& extra = "", int64_t steps = 30,
+                 int64_t batch = 64) const {
+    return "train --data moons --hidden 32 --layers 2 --warmup 5 --log-every 10 --batch " +
+           std::to_string(batch) + " --steps " + std::to_string(steps) + " " + extra + " --out " +
+           path(out);
   }
 };
 
@@ -94,7 +105,7 @@ TEST_F(MpiTrain, RectifiedFlowTwoRanksEndWithTheWeightsOfOne) {
     std::string one = "one" + how, two = "two" + how;
     auto r = run_cli(rf(one, how));
     ASSERT_EQ(r.code, 0) << r.output;
-    r = mpirun(2, rf(two, how));
+    r = mpirun(2, rf(two, how + " --replica-check-every 10"));
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_EQ(count(r.output, "trained 30 steps"), 1u) << "rank 0 alone reports\n" << r.output;
     EXPECT_NE(r.output.find("data-parallel: 2 ranks, one allreduce of"), std::string::npos)
@@ -138,7 +149,13 @@ TEST_F(MpiTrain, DdpmTwoRanksEndWithTheWeightsOfOne) {
   ASSERT_EQ(r.code, 0) << r.output;
   r = mpirun(2, ddpm("two"));
   ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_LT(max_difference(path("one"), path("two")), kTolerance);
+  // The U-Net's biases ahead of a GroupNorm have a gradient of exactly 0 in exact arithmetic:
+  // in both runs Adam scales their rounding noise up to steps of about lr, so those few values
+  // agree only to 2 lr per step (measured 1.3e-4 after 6 steps at lr 2e-4); 99% of all values
+  // agree to 1e-6 (measured 7.5e-9).
+  Differences d = differences(path("one"), path("two"));
+  EXPECT_LT(d.q99, 1e-6);
+  EXPECT_LT(d.max, 2 * 2e-4 * 6);
 }
 
 // sample -n splits over the ranks; rank 0 draws its share with the run's seed, so its rows
@@ -161,7 +178,7 @@ TEST_F(MpiTrain, SampleSplitsOverRanksAndGathersInOrder) {
 }
 
 TEST_F(MpiTrain, BatchNotDivisibleByTheRanksIsOneClearError) {
-  auto r = mpirun(2, rf("odd", "--batch 63"));
+  auto r = mpirun(2, rf("odd", "", 30, 63));
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(count(r.output, "is not divisible by the 2 ranks (mpirun -np 2)"), 1u) << r.output;
   EXPECT_FALSE(fs::exists(path("odd/model.safetensors")));
@@ -190,9 +207,8 @@ TEST_F(MpiTrain, RanksWithDifferentConfigsAreNamed) {
 // before a timeout, and the last checkpoint resumes.
 TEST_F(MpiTrain, KilledRankStopsTheJobAndTheCheckpointResumes) {
   std::string log = path("mpirun.log");
-  std::string cmd = mpirun_cmd(2, rf("long", "--checkpoint-every 20 --replica-check-every 0") +
-                                      " --steps 1000000") +
-                    " > " + log + " 2>&1";
+  std::string cmd =
+      mpirun_cmd(2, rf("long", "--checkpoint-every 20", 1000000)) + " > " + log + " 2>&1";
   pid_t shell;
   const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
   ASSERT_EQ(posix_spawn(&shell, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
@@ -239,8 +255,7 @@ TEST_F(MpiTrain, KilledRankStopsTheJobAndTheCheckpointResumes) {
   std::fprintf(stderr, "mpirun stopped %.1f s after rank 1 was killed\n", seconds() - killed_at);
 
   int64_t step = fx::train::load_checkpoint(path("long")).step;
-  auto r = run_cli(rf("long", "--checkpoint-every 20") + " --steps " + std::to_string(step + 5) +
-                   " --resume");
+  auto r = run_cli(rf("long", "--checkpoint-every 20 --resume", step + 5));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(fx::train::load_checkpoint(path("long")).step, step + 5);
 }
