@@ -32,8 +32,10 @@ struct NoisyTrainer {
   nn::InitRng rng{3};
   nn::MLP model{3, {16}, 2, rng, "silu"};
   std::unique_ptr<optim::Trainer> tr;
-  NoisyTrainer(dist::Communicator* comm, bool compiled, double clip = 0, double ema = 0) {
+  NoisyTrainer(dist::Communicator* comm, bool compiled, double clip = 0, double ema = 0,
+               amp::LossScaling scaling = {}) {
     optim::TrainerOptions o;
+    o.loss_scaling = scaling;
     o.compile = compiled;
     o.comm = comm;
     o.max_grad_norm = clip;
@@ -78,6 +80,26 @@ TEST(DistTrainer, SplitStepEqualsFusedStepInterpreted) {
     EXPECT_EQ(split.tr->data_parallel_stats().steps, 6);
     EXPECT_EQ(split.tr->data_parallel_stats().floats_per_step, 3 * 16 + 16 + 16 * 2 + 2 + 2);
   }
+}
+
+// Loss scaling: the overflow count travels in the allreduce and a step that overflowed is
+// skipped (weights and state kept, scale backed off) exactly as in the fused step.
+TEST(DistTrainer, OverflowSkipsTheStepAsTheFusedStepDoes) {
+  dist::LocalCommunicator local;
+  // An infinite scale overflows every gradient: every step is skipped.
+  amp::LossScaling inf{amp::LossScaling::Mode::dynamic, INFINITY, 2.0, 0.5, 2000};
+  NoisyTrainer fused(nullptr, false, 0, 0, inf), split(&local, false, 0, 0, inf);
+  auto first_param = [&] {
+    return split.model.named_parameters().begin()->second->value.to_f32_vector();
+  };
+  std::vector<float> before = first_param();
+  for (int s = 1; s <= 4; ++s) fused.step(s), split.step(s);
+  EXPECT_TRUE(split.tr->last_step_skipped());
+  EXPECT_EQ(first_param(), before);
+  EXPECT_EQ(split.tr->loss_scaler().skipped_steps(), 4);
+  EXPECT_EQ(fused.tr->loss_scaler().skipped_steps(), split.tr->loss_scaler().skipped_steps());
+  EXPECT_EQ(fused.tr->loss_scaler().scale(), split.tr->loss_scaler().scale());
+  EXPECT_EQ(fused.weights(), split.weights());
 }
 
 // Compiled, the split changes where kernels are fused, so the last bits may differ.
