@@ -178,7 +178,7 @@ TEST_F(DistConsistency, IdentityHashesTheDataFiles) {
   EXPECT_NO_THROW(dist::check_same_run(local, id1));
 }
 
-TEST(DistConsistency, ReplicaHashSeesOneChangedBit) {
+TEST(DistReplicaHash, SeesOneChangedBit) {
   Tensor a = random_tensor({4, 4}, 1), b = a.clone();
   EXPECT_EQ(dist::tensors_hash({&a}), dist::tensors_hash({&b}));
   b.data<float>()[7] = std::nextafter(b.data<float>()[7], 10.0f);
