@@ -91,7 +91,9 @@ TEST_F(CliDdpm, BadInputGivesClearErrors) {
   EXPECT_NE(r.output.find(path("nowhere")), std::string::npos) << r.output;
   r = run_cli("train --method ddpm --data " + path("missing") + " --out " + path("r5"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("neither 'fashion-mnist' nor a folder"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("neither 'fashion-mnist', a folder of PNG images, an .npy file"),
+            std::string::npos)
+      << r.output;
   r = run_cli("sample --method ddpm --run " + path("nothing"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("no config.json"), std::string::npos) << r.output;

@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_test_util.h"
+#include "fashion_mnist_test_util.h"
 #include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
@@ -67,4 +69,72 @@ TEST_F(CliPfgm, BadOptionsNameOptionAndValue) {
     EXPECT_NE(r.code, 0) << c.extra;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.extra << "\n" << r.output;
   }
+}
+
+TEST_F(CliPfgm, TrainsTheUNetOnFashionMnistAndScoresLikeDdpm) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto r = run_cli(
+      "train pfgm --data fashion-mnist --limit 64 --base 8 --mult 1,2 --attn 14 --steps 2 "
+      "--batch 4 --large-batch 32 --grid 0 --out " +
+      path("fm"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("64 training images [64, 1, 28, 28]"), std::string::npos) << r.output;
+  std::ifstream cfg(path("fm/config.json"));
+  nlohmann::json j = nlohmann::json::parse(cfg);
+  EXPECT_EQ(j.at("z_max").get<double>(), 0.0) << "0: by the data, resolved when built";
+  auto s = run_cli("sample pfgm --run " + path("fm") + " -n 3 --solver euler --ode-steps 3 --out " +
+                   path("s.png"));
+  ASSERT_EQ(s.code, 0) << s.output;
+  EXPECT_TRUE(fs::exists(path("s.png")));
+  EXPECT_NE(s.output.find("NFE 3"), std::string::npos) << s.output;
+  auto e = run_cli("eval pfgm --run " + path("fm") + " -n 8 --solver euler --ode-steps 2");
+  ASSERT_EQ(e.code, 0) << e.output;
+  for (const char* k : {"FD-FMNIST", "precision", "recall", "(floor ", "NFE 2"})
+    EXPECT_NE(e.output.find(k), std::string::npos) << k << "\n" << e.output;
+  EXPECT_TRUE(fs::exists(path("fm/eval_euler2.png")));
+  auto bad = run_cli("eval pfgm --run " + path("fm") + " -n 20000 --solver euler");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("-n 20000 must be in [4, 10000]"), std::string::npos) << bad.output;
+}
+
+TEST_F(CliPfgm, DdpmOnPointsSamplesWithDdimAndTheOde) {
+  auto t = run_cli(
+      "train ddpm --data moons --steps 20 --batch 64 --hidden 32 --layers 2 --timesteps 100 "
+      "--out " +
+      path("d"));
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_TRUE(fs::exists(path("d/samples.png")));
+  auto e = run_cli("eval ddpm --run " + path("d") + " -n 100 --sampler ddim --steps 10");
+  ASSERT_EQ(e.code, 0) << e.output;
+  for (const char* k : {"sliced-W2", "MMD", "(floor ", "NFE 10"})
+    EXPECT_NE(e.output.find(k), std::string::npos) << k << "\n" << e.output;
+  e = run_cli("eval ddpm --run " + path("d") + " -n 100 --sampler ode --solver heun --steps 5");
+  ASSERT_EQ(e.code, 0) << e.output;
+  EXPECT_NE(e.output.find("NFE 11"), std::string::npos) << "5 Heun steps + the last\n" << e.output;
+  auto s = run_cli("sample ddpm --run " + path("d") + " -n 7 --out " + path("p.csv"));
+  ASSERT_EQ(s.code, 0) << s.output;
+  EXPECT_TRUE(fs::exists(path("p.csv")));
+}
+
+TEST_F(CliPfgm, CompareMethodsWritesTheTableAndPicture) {
+  const std::string base = "compare-methods --data 8gaussians --steps 5 --hidden 16 --layers 1 ";
+  auto r = run_cli(base + "-n 32 --nfe 4 --out " + path("cmp"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream md(path("cmp/report.md"));
+  std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  for (const char* k :
+       {"| pfgm | euler 4 | 4 | 4 |", "| pfgm | euler-z 4 | 4 | 4 |",
+        "| rectified-flow | heun 2 | 4 | 4 |", "| ddpm | ddim 4 | 4 | 4 |",
+        "| ddpm | heun 1 | 4 | 3 |", "| pfgm | rk45 | adaptive |", "| ddpm | rk45 | adaptive |"})
+    EXPECT_NE(table.find(k), std::string::npos) << k << "\n" << table;
+  EXPECT_TRUE(fs::exists(path("cmp/compare.png")));
+  // A second call loads the three runs instead of training them again.
+  r = run_cli(base + "-n 16 --nfe 2 --out " + path("cmp"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("ddpm: loading"), std::string::npos) << r.output;
+  r = run_cli("compare-methods --nfe 4,x --out " + path("bad"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--nfe must be a list of positive integers, got '4,x'"),
+            std::string::npos)
+      << r.output;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fluxion/core/error.h"
+#include "fluxion/core/philox.h"
 #include "fluxion/gen/pfgm.h"
 #include "fluxion/gen/pfgm_prior.h"
 #include "fluxion/gen/pfgm_sample.h"
@@ -163,6 +164,44 @@ TEST(PfgmField, SuperposesChargesStablyForLargeN) {
   EXPECT_TRUE(std::isfinite(f.log_norm[0]));
 }
 
+// Image-like charges in [-1, 1] (smooth random patterns, as Fashion-MNIST pixels are) and
+// points perturbed from them at every scale of forward_pz, plus a point on a charge and one
+// far out: the GEMM form of the field must give the direct form's target.
+void check_gemm_form_against_direct(int64_t N, int64_t L, int64_t B) {
+  std::vector<double> u(L * 3);
+  philox_uniform(5, 0, u.data(), L * 3);
+  std::vector<double> data(L * N);
+  for (int64_t j = 0; j < L; ++j)
+    for (int64_t i = 0; i < N; ++i)
+      data[j * N + i] =
+          std::tanh(2 * std::sin(6.0 * u[3 * j] * i / N + 6 * u[3 * j + 1]) - 0.8 + u[3 * j + 2]);
+  Tensor charges = f32(data, {L, N});
+  PfgmConfig c;
+  c.z_max = 40;
+  Tensor x0 = f32(std::vector<double>(data.begin(), data.begin() + B * N), {B, N});
+  Tensor at = pfgm_perturb(x0, c, 9);
+  float* a = at.data<float>();
+  for (int64_t i = 0; i < N; ++i) a[i] = float(data[i]);  // row 0: on charge 0
+  a[N] = 1e-10f;
+  for (int64_t i = 0; i <= N; ++i) a[(N + 1) + i] = 300.0f;  // row 1: far out
+  EmpiricalField direct = pfgm_empirical_field_direct(at, charges);
+  EmpiricalField gemm = pfgm_empirical_field_gemm(at, charges);
+  std::vector<double> td = pfgm_target_from_field(direct, 5).to_vector();
+  std::vector<double> tg = pfgm_target_from_field(gemm, 5).to_vector();
+  double worst = 0;
+  for (size_t i = 0; i < td.size(); ++i) worst = std::max(worst, std::fabs(td[i] - tg[i]));
+  // The target's entries are up to sqrt(N) in size; the reference's own f32 rounding of
+  // (min_dist/dist)^(N+1) is ~1e-4 relative at N = 784.
+  EXPECT_LT(worst, 2e-5 * std::sqrt(double(N))) << "N " << N;
+  // log Σ w: the f32 cross term leaves each log weight up to 0.05 uncertain by its bound
+  // (0.01 seen); the target above cancels most of it (weights are normalised).
+  for (int64_t b = 0; b < B; ++b)
+    EXPECT_NEAR(direct.log_norm[b], gemm.log_norm[b], 0.05) << "N " << N << " row " << b;
+}
+
+TEST(PfgmField, GemmFormMatchesTheDirectOneOn784D) { check_gemm_form_against_direct(784, 512, 64); }
+TEST(PfgmField, GemmFormMatchesTheDirectOneOn40D) { check_gemm_form_against_direct(40, 1024, 128); }
+
 TEST(PfgmTarget, MatchesTheReferenceImplementationInPyTorch) {
   nlohmann::json fx_json = fixture();
   for (const auto& c : fx_json.at("cases")) {
@@ -279,6 +318,38 @@ TEST(PfgmSample, ExactFieldOfOneChargeLeadsToIt) {
     EXPECT_LT(worst, m == solvers::Method::euler ? 0.2 : 0.02) << solvers::method_name(m);
     EXPECT_GT(r.nfe, 0);
   }
+}
+
+TEST(PfgmSample, EulerStepsInZFollowARadialFieldLineExactly) {
+  // One charge at the origin: its field lines are rays, x ∝ z, so dx/d(log z) = x. Euler in
+  // log z scales x by (1 + h) per step, Euler in z by e^h (exact).
+  PfgmConfig c;
+  c.z_max = 40;
+  c.z_exp = 1e-9;  // the network-free field has its own exact v_z
+  Tensor charge = f32({0.0, 0.0}, {1, 2});
+  FieldFn field = [&](const Tensor& x, double z) {
+    Tensor xz({x.dim(0), 3}, DType::f32);
+    for (int64_t b = 0; b < x.dim(0); ++b) {
+      xz.data<float>()[3 * b] = x.data<float>()[2 * b];
+      xz.data<float>()[3 * b + 1] = x.data<float>()[2 * b + 1];
+      xz.data<float>()[3 * b + 2] = float(z);
+    }
+    return pfgm_field_target(xz, charge, c.gamma);
+  };
+  Tensor x = f32({30.0, -20.0}, {1, 2});
+  solvers::OdeOptions o;
+  o.method = solvers::Method::euler;
+  o.steps = 5;
+  c.eps = 1.0;  // 5 steps of h = -log(40)/5
+  const double h = -std::log(40.0) / 5;
+  auto end = [&](double scale) {
+    return solvers::integrate(pfgm_velocity(field, c, scale), x, pfgm_ode_options(c, o)).x;
+  };
+  Tensor in_log = end(1.0), in_z = end(pfgm_z_step_scale(c, 5));
+  // v_z + 1e-5 in the drift perturbs the ray by ~1e-5 relative.
+  EXPECT_NEAR(in_z.data<float>()[0], 30.0 / 40.0, 1e-3);
+  EXPECT_NEAR(in_z.data<float>()[1], -20.0 / 40.0, 1e-3);
+  EXPECT_NEAR(in_log.data<float>()[0], 30.0 * std::pow(1 + h, 5), 1e-3);
 }
 
 TEST(PfgmSample, DivergingOdeStopsWithTheStepAndZ) {

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "fluxion/amp/precision_policy.h"
 #include "fluxion/experiments/bench_lru.h"
+#include "fluxion/experiments/compare_methods.h"
 #include "fluxion/experiments/compare_precision.h"
 #include "fluxion/experiments/rf_demo.h"
 #include "fluxion/methods/registry.h"
@@ -109,8 +110,27 @@ void add_bench_lru(CLI::App& app) {
 
 }  // namespace
 
+void add_compare_methods(CLI::App& app) {
+  auto o = std::make_shared<experiments::CompareMethodsOptions>();
+  auto set = std::make_shared<train::OptionSet>();
+  set->add("out", o->out, "output folder (a method's run folder there is loaded, not retrained)");
+  set->add("data", o->data, "built-in 2-D set or a .csv/.npy file");
+  set->add("steps", o->steps, "training steps per method");
+  set->add("hidden", o->hidden, "width of every method's MLP");
+  set->add("layers", o->layers, "hidden layers of every method's MLP");
+  set->add("num", o->n, "samples scored per row").short_name = "n";
+  set->add("nfe", o->nfe, "network-call budgets of the fixed-step samplers");
+  set->add("seed", o->seed, "random seed");
+  CLI::App* c = app.add_subcommand(
+      "compare-methods",
+      "PFGM, rectified flow and DDPM on the same points at NFE 10, 20, 50, 100 and RK45: report");
+  bind_options(c, *set);
+  c->callback([o, set] { experiments::run_compare_methods(*o); });
+}
+
 void add_experiment_commands(CLI::App& app) {
   add_demo(app);
+  add_compare_methods(app);
   add_compare_precision(app);
   add_bench_lru(app);
 }

@@ -21,7 +21,7 @@ struct MethodCommand {
   std::unique_ptr<methods::Method> method;
   methods::RunContext ctx;
   train::OptionSet options;  // the method's and the verb's, bound to the fields below
-  std::string out, run;
+  std::string out, run, init_from;
   bool resume = false;
   int64_t replica_check_every = 100;
   int64_t stop_after = 0, n = 2000;
@@ -44,6 +44,9 @@ void add_train(CLI::App* verb, const std::string& name) {
   c->options.add("resume", c->resume, "continue the run in --out");
   c->options.add("stop-after", c->stop_after,
                  "checkpoint and stop after this step (finish later with --resume)");
+  c->options.add("init-from", c->init_from,
+                 "warm start: begin from the weights of this run folder (same model options), "
+                 "not from fresh ones");
   CLI::App* sub = verb->add_subcommand(name, c->method->summary());
   bind_options(sub, c->options);
   // How to run, not what (kept out of config.json, like --compile).
@@ -53,8 +56,8 @@ void add_train(CLI::App* verb, const std::string& name) {
       ->capture_default_str();
   sub->callback([c] {
     c->ctx.dir = c->out;
-    auto r =
-        train::train_run(*c->method, c->ctx, {c->resume, c->stop_after, c->replica_check_every});
+    auto r = train::train_run(*c->method, c->ctx,
+                              {c->resume, c->stop_after, c->init_from, c->replica_check_every});
     if (dist::world().rank() != 0) return;
     std::printf("trained %lld steps; checkpoint %s/model.safetensors\n", (long long)r.step,
                 c->out.c_str());

@@ -58,6 +58,11 @@ Var fold(Var key, int64_t k) {
 
 Var ddpm_loss(const nn::UNet& model, const DdpmSchedule& s, Var x0, Var key, Prediction pred) {
   FX_CHECK(x0.rank() == 4, "DDPM: images must be [B, C, H, W], got {}", shape_str(x0.shape()));
+  return ddpm_loss([&model](Var xt, Var t, Var k) { return model(xt, t, k); }, s, x0, key, pred);
+}
+
+Var ddpm_loss(const NoiseModel& model, const DdpmSchedule& s, Var x0, Var key, Prediction pred) {
+  FX_CHECK(x0.rank() >= 2, "DDPM: data must be [B, ...], got {}", shape_str(x0.shape()));
   Graph& g = *x0.graph;
   int64_t B = x0.dim(0), T = s.T();
   Var u = random_uniform(fold(key, 0), {B}, DType::f32);
@@ -68,7 +73,8 @@ Var ddpm_loss(const nn::UNet& model, const DdpmSchedule& s, Var x0, Var key, Pre
     sb[i] = std::sqrt(1.0 - s.abar[i]);
   }
   Var idx = cast(t, DType::i64);
-  Shape col = {B, 1, 1, 1};
+  Shape col(x0.rank(), 1);
+  col[0] = B;
   Var a = reshape(gather(g.constant(Tensor::from(sa, {T}, x0.dtype())), idx), col);
   Var b = reshape(gather(g.constant(Tensor::from(sb, {T}, x0.dtype())), idx), col);
   Var eps = random_normal(fold(key, 1), x0.shape(), x0.dtype());
@@ -116,7 +122,7 @@ class Denoiser {
 // One reverse step from x_t (in place) given the network output at t, going to the step
 // with ā_prev (1 at the end); sigma is the noise scale; z the noise (may be null when 0).
 void reverse_step(float* x, const float* out, const float* z, int64_t n, double ab, double ab_prev,
-                  Prediction pred, bool ddim, double beta, double sigma) {
+                  Prediction pred, bool ddim, double beta, double sigma, double clip) {
   double sa = std::sqrt(ab), sb = std::sqrt(1.0 - ab);
   double c1 = beta * std::sqrt(ab_prev) / (1.0 - ab);
   double c2 = (1.0 - ab_prev) * std::sqrt(1.0 - beta) / (1.0 - ab);
@@ -124,7 +130,7 @@ void reverse_step(float* x, const float* out, const float* z, int64_t n, double 
   for (int64_t i = 0; i < n; ++i) {
     double xi = x[i], o = out[i];
     double x0 = pred == Prediction::eps ? (xi - sb * o) / sa : sa * xi - sb * o;
-    x0 = std::clamp(x0, -1.0, 1.0);
+    if (clip > 0) x0 = std::clamp(x0, -clip, clip);
     double next;
     if (ddim) {
       double eps = (xi - sa * x0) / sb;  // consistent with the clipped x0
@@ -138,6 +144,13 @@ void reverse_step(float* x, const float* out, const float* z, int64_t n, double 
 }
 
 }  // namespace
+
+void scale_noise(Tensor& x, double scale) {
+  FX_CHECK(std::isfinite(scale) && scale > 0, "--source-scale must be positive, got {}", scale);
+  if (scale == 1.0) return;
+  float* p = x.data<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) p[i] = float(p[i] * scale);
+}
 
 Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSchedule& s,
                    Prediction pred, int64_t n, const SamplerOptions& o, const ProgressFn& progress,
@@ -170,6 +183,7 @@ Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSch
     uint64_t stream = (uint64_t)c << 32;
     Tensor x(one, DType::f32);
     philox_normal(o.seed, stream, x.data<float>(), x.numel());
+    scale_noise(x, o.noise_scale);
     for (int64_t k = K - 1; k >= 0; --k) {
       int64_t t = taus[k];
       double ab = s.abar[t], ab_prev = k > 0 ? s.abar[taus[k - 1]] : 1.0;
@@ -191,7 +205,7 @@ Tensor ddpm_sample(const Predictor& net, const Shape& batch_shape, const DdpmSch
         zp = z.data();
       }
       reverse_step(x.data<float>(), out.data<float>(), zp, x.numel(), ab, ab_prev, pred, ddim, beta,
-                   sigma);
+                   sigma, o.clip);
       if (progress) progress(++calls, chunks * K);
     }
     int64_t keep = std::min(batch, n - c * batch);

@@ -40,6 +40,10 @@ Prediction prediction_from_name(const std::string& name);  // "eps" or "v"
 // drawn in the graph from `key` (a third stream of it feeds the U-Net's dropout);
 // x0 [B, C, H, W] in [−1, 1].
 Var ddpm_loss(const nn::UNet& model, const DdpmSchedule& s, Var x0, Var key, Prediction pred);
+// The same for any network (xt, t, dropout key) -> prediction and x0 [B, ...] of any rank
+// (points [B, D] with an MLP in the ddpm method).
+using NoiseModel = std::function<Var(Var xt, Var t, Var key)>;
+Var ddpm_loss(const NoiseModel& model, const DdpmSchedule& s, Var x0, Var key, Prediction pred);
 
 enum class Variance { beta, beta_tilde };
 Variance variance_from_name(const std::string& name);  // "beta" (fixedlarge) / "beta-tilde"
@@ -48,6 +52,7 @@ struct SamplerOptions {
   std::string method = "ddim";  // "ancestral", "ddim" or "ode" (probability-flow ODE)
   int64_t steps = 50;           // DDIM steps, or fixed-step ODE steps (ancestral uses all T)
   double eta = 0.0;             // DDIM
+  double clip = 1.0;            // predicted x0 clipped to [-clip, clip] (0: not, for points)
   Variance variance = Variance::beta;
   uint64_t seed = 0;
   int64_t batch = 64;               // images per network call
@@ -55,7 +60,13 @@ struct SamplerOptions {
   double rtol = 1e-3, atol = 1e-3;  // rk45
   amp::PrecisionPolicy precision;   // the network's products (fp32, or bf16/fp16 per policy)
   bool compile = false;             // run the network compiled (bit-identical, fused kernels)
+  // Truncation (a sampling bias): the starting noise x_T is drawn from N(0, noise_scale² I);
+  // the noise of later ancestral/DDIM steps is not scaled. 1: the model as trained.
+  double noise_scale = 1.0;
 };
+
+// x *= scale in place (the truncated starting noise); throws unless scale is positive and finite.
+void scale_noise(Tensor& x, double scale);
 
 struct SampleStats {
   int64_t network_calls = 0;  // per batch of images, summed over batches

@@ -78,6 +78,7 @@ Tensor ddpm_sample_ode(const Predictor& net, const Shape& one, const DdpmSchedul
     // The same starting noise as ancestral/DDIM sampling with this seed.
     Tensor x(one, DType::f32);
     philox_normal(o.seed, (uint64_t)c << 32, x.data<float>(), x.numel());
+    scale_noise(x, o.noise_scale);
     Tensor xbar({batch, per}, DType::f32);
     double scale = std::sqrt(1.0 / s.abar[T - 1]);
     for (int64_t i = 0; i < x.numel(); ++i)
@@ -103,8 +104,10 @@ Tensor ddpm_sample_ode(const Predictor& net, const Shape& one, const DdpmSchedul
     Tensor eps = eps_at(x0, 0.0, ab0);
     float* out = result.data<float>() + c * batch * per;
     int64_t keep = std::min(batch, n - c * batch);
-    for (int64_t i = 0; i < keep * per; ++i)
-      out[i] = (float)std::clamp((x0.data<float>()[i] - sb * eps.data<float>()[i]) / sa, -1.0, 1.0);
+    for (int64_t i = 0; i < keep * per; ++i) {
+      double v = (x0.data<float>()[i] - sb * eps.data<float>()[i]) / sa;
+      out[i] = float(o.clip > 0 ? std::clamp(v, -o.clip, o.clip) : v);
+    }
     if (progress) progress(c + 1, chunks);
   }
   if (stats) stats->network_calls += calls;

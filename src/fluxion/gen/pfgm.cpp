@@ -1,7 +1,6 @@
 #include "fluxion/gen/pfgm.h"
 
 #include <cmath>
-#include <limits>
 
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
@@ -68,77 +67,7 @@ Tensor pfgm_perturb(const Tensor& x0, const PfgmConfig& c, uint64_t seed) {
   return out;
 }
 
-EmpiricalField pfgm_empirical_field(const Tensor& at, const Tensor& data) {
-  FX_CHECK(data.rank() == 2 && data.dtype() == DType::f32 && data.dim(0) > 0,
-           "pfgm field: data must be f32 [L, N] with L > 0, got {}", shape_str(data.shape()));
-  const int64_t L = data.dim(0), N = data.dim(1), D = N + 1;
-  FX_CHECK(at.rank() == 2 && at.dtype() == DType::f32 && at.dim(1) == D,
-           "pfgm field: points must be f32 [B, {}] (data dimension + 1), got {}", D,
-           shape_str(at.shape()));
-  const int64_t B = at.dim(0);
-  EmpiricalField f;
-  f.rows = B;
-  f.cols = D;
-  f.E.assign(B * D, 0.0);
-  f.log_norm.assign(B, 0.0);
-  const float* ap = at.data<float>();
-  const float* dp = data.data<float>();
-  const int64_t k = N + 1;  // w_j = (d2_min / d2_j)^{k/2}
-#pragma omp parallel for schedule(static) if (B * L * N > (1 << 16))
-  for (int64_t b = 0; b < B; ++b) {
-    const float* p = ap + b * D;
-    const double z2 = double(p[N]) * p[N];
-    // Pass 1: squared distances of this row (L doubles, not a [B, L] matrix) and their
-    // minimum; the weights relative to the nearest charge then lie in (0, 1], so nothing
-    // overflows for any N (the reference's min_dist/dist form).
-    std::vector<double> d2(L);
-    double d2min = std::numeric_limits<double>::infinity();
-    for (int64_t j = 0; j < L; ++j) {
-      const float* q = dp + j * N;
-      double s = z2;
-#pragma omp simd reduction(+ : s)
-      for (int64_t i = 0; i < N; ++i) {
-        double t = double(q[i]) - p[i];
-        s += t * t;
-      }
-      // dist = 0 (a point on a charge) is an infinitely heavy weight: clamp as the
-      // reference's 1e-7 does.
-      d2[j] = std::max(s, 1e-28);
-      d2min = std::min(d2min, d2[j]);
-    }
-    // Pass 2: w_j = r^{k/2}, r = d2min/d2_j, by repeated squaring for small k (sqrt for an
-    // odd k), else exp(k/2·log r); weights below e^{-60} do not change the sums.
-    std::vector<double> acc(N, 0.0);
-    double sum = 0;
-    for (int64_t j = 0; j < L; ++j) {
-      double r = d2min / d2[j], w;
-      if (k <= 64) {
-        w = k % 2 ? std::sqrt(r) : 1.0;
-        double base = r;
-        for (int64_t e = k / 2; e > 0; e >>= 1, base *= base)
-          if (e & 1) w *= base;
-      } else {
-        double lw = 0.5 * double(k) * std::log(r);
-        if (lw < -60) continue;
-        w = std::exp(lw);
-      }
-      if (w < 1e-26) continue;
-      sum += w;
-      const float* q = dp + j * N;
-#pragma omp simd
-      for (int64_t i = 0; i < N; ++i) acc[i] += w * q[i];
-    }
-    double* e = f.E.data() + b * D;
-    for (int64_t i = 0; i < N; ++i) e[i] = acc[i] / sum - p[i];
-    e[N] = -double(p[N]);  // every charge is at z = 0
-    f.log_norm[b] = std::log(sum) - 0.5 * double(k) * std::log(d2min);
-  }
-  return f;
-}
-
-Tensor pfgm_field_target(const Tensor& at, const Tensor& data, double gamma) {
-  FX_CHECK(std::isfinite(gamma) && gamma > 0, "pfgm: --gamma must be positive, got {}", gamma);
-  EmpiricalField f = pfgm_empirical_field(at, data);
+Tensor pfgm_target_from_field(const EmpiricalField& f, double gamma) {
   const int64_t B = f.rows, D = f.cols;
   const double scale = std::sqrt(double(D - 1));
   Tensor out({B, D}, DType::f32);
@@ -151,6 +80,11 @@ Tensor pfgm_field_target(const Tensor& at, const Tensor& data, double gamma) {
     for (int64_t i = 0; i < D; ++i) op[b * D + i] = float(e[i] * k);
   }
   return out;
+}
+
+Tensor pfgm_field_target(const Tensor& at, const Tensor& data, double gamma) {
+  FX_CHECK(std::isfinite(gamma) && gamma > 0, "pfgm: --gamma must be positive, got {}", gamma);
+  return pfgm_target_from_field(pfgm_empirical_field(at, data), gamma);
 }
 
 PoissonMLP::PoissonMLP(const PoissonMLPConfig& cfg, nn::InitRng& rng) : cfg_(cfg) {
@@ -170,8 +104,8 @@ Var pfgm_loss(Var net_out, Var target) {
   return mean(sum(square(net_out - target), {1}));
 }
 
-Var pfgm_loss(const PoissonMLP& net, Var xz, Var target) {
-  int64_t N = net.config().dim;
+Var pfgm_loss(const PoissonNet& net, Var xz, Var target) {
+  int64_t N = net.dim();
   FX_CHECK(xz.rank() == 2 && xz.dim(1) == N + 1,
            "pfgm loss: points {} do not match the model's dimension {} + 1", shape_str(xz.shape()),
            N);

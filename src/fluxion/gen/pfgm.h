@@ -15,6 +15,7 @@
 
 #include "fluxion/api/fx.h"
 #include "fluxion/core/tensor.h"
+#include "fluxion/gen/pfgm_field.h"
 #include "fluxion/nn/layers.h"
 
 namespace fx::gen {
@@ -44,21 +45,18 @@ struct PfgmConfig {
 // Every random number comes from Philox streams of `seed`.
 Tensor pfgm_perturb(const Tensor& x0, const PfgmConfig& c, uint64_t seed);
 
-// The empirical field of charges `data` (f32 [L, N], at z = 0) at points `at` (f32 [B, N+1]):
-//   E(p) = Σ_j w_j (x̃_j − p),  w_j = dist_j^{−(N+1)} / Σ_k dist_k^{−(N+1)},
-// computed per point from the row's squared distances relative to the nearest charge (no [B, L]
-// weight matrix: the reference's (min_dist/dist)^{N+1}, stable for any N), in
-// double. log_norm[b] = log Σ_j dist_j^{−(N+1)}, so the unnormalised Poisson field is
-// E·exp(log_norm) (magnitude ∝ 1/dist^N for a single charge).
-struct EmpiricalField {
-  std::vector<double> E;         // [B, N+1] row-major
-  std::vector<double> log_norm;  // [B]
-  int64_t rows = 0, cols = 0;
-};
-EmpiricalField pfgm_empirical_field(const Tensor& at, const Tensor& data);
-
 // The training target sqrt(N)·E/(‖E‖ + γ), f32 [B, N+1].
 Tensor pfgm_field_target(const Tensor& at, const Tensor& data, double gamma);
+// The same from a field already computed (either form of pfgm_field.h).
+Tensor pfgm_target_from_field(const EmpiricalField& f, double gamma);
+
+// A field network: (x [B, N], z [B, 1] > 0) -> (v_x, v_z) [B, N+1]. The MLP below for points,
+// PoissonUNet (pfgm_unet.h) for images.
+class PoissonNet : public nn::Module {
+ public:
+  virtual Var operator()(Var x, Var z) const = 0;
+  virtual int64_t dim() const = 0;  // N
+};
 
 struct PoissonMLPConfig {
   int64_t dim = 2;  // N
@@ -69,10 +67,11 @@ struct PoissonMLPConfig {
 
 // (v_x, v_z) = MLP([x, log z]): the field network for points (the architecture of
 // VelocityMLP with log z as the time input and N+1 outputs).
-class PoissonMLP : public nn::Module {
+class PoissonMLP : public PoissonNet {
  public:
   PoissonMLP(const PoissonMLPConfig& cfg, nn::InitRng& rng);
-  Var operator()(Var x, Var z) const;  // x [B, N], z [B, 1] > 0 -> [B, N+1]
+  Var operator()(Var x, Var z) const override;  // x [B, N], z [B, 1] > 0 -> [B, N+1]
+  int64_t dim() const override { return cfg_.dim; }
   const PoissonMLPConfig& config() const { return cfg_; }
 
  private:
@@ -83,6 +82,6 @@ class PoissonMLP : public nn::Module {
 // mean over the batch of ‖net(x, z) − target‖² (the reference's sum over coordinates).
 Var pfgm_loss(Var net_out, Var target);
 // The same for the network: xz [B, N+1] perturbed points, target [B, N+1].
-Var pfgm_loss(const PoissonMLP& net, Var xz, Var target);
+Var pfgm_loss(const PoissonNet& net, Var xz, Var target);
 
 }  // namespace fx::gen

@@ -36,10 +36,10 @@ Tensor pfgm_drift(const Tensor& net, double z, const PfgmConfig& c) {
   return out;
 }
 
-PoissonEvaluator::PoissonEvaluator(PoissonMLP& model, int64_t batch)
+PoissonEvaluator::PoissonEvaluator(PoissonNet& model, int64_t batch)
     : model_(model), batch_(batch) {
   model_.bind(graph_);
-  Var x = graph_.input("x", {batch, model.config().dim});
+  Var x = graph_.input("x", {batch, model.dim()});
   Var z = graph_.input("z", {batch, 1});
   exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{model_(x, z)});
 }
@@ -61,9 +61,9 @@ bool all_finite(const Tensor& t) {
 }
 }  // namespace
 
-solvers::VelocityFn pfgm_velocity(FieldFn field, const PfgmConfig& c) {
+solvers::VelocityFn pfgm_velocity(FieldFn field, const PfgmConfig& c, double drift_scale) {
   auto count = std::make_shared<int64_t>(0);
-  return [field = std::move(field), c, count](const Tensor& x, double t) {
+  return [field = std::move(field), c, count, drift_scale](const Tensor& x, double t) {
     double z = std::exp(t);
     int64_t k = ++*count;
     FX_CHECK(all_finite(x),
@@ -74,6 +74,8 @@ solvers::VelocityFn pfgm_velocity(FieldFn field, const PfgmConfig& c) {
     FX_CHECK(all_finite(d),
              "pfgm sampler: non-finite drift at evaluation {} (z = {:.6g}); the ODE diverged", k,
              z);
+    if (drift_scale != 1.0)
+      for (int64_t i = 0; i < d.numel(); ++i) d.data<float>()[i] *= float(drift_scale);
     return d;
   };
 }
@@ -84,17 +86,28 @@ solvers::OdeOptions pfgm_ode_options(const PfgmConfig& c, solvers::OdeOptions o)
   return o;
 }
 
-solvers::OdeResult pfgm_sample(PoissonMLP& model, const Tensor& x, const PfgmConfig& c,
-                               const solvers::OdeOptions& base, int64_t chunk) {
-  const int64_t N = model.config().dim;
+double pfgm_z_step_scale(const PfgmConfig& c, int64_t steps) {
+  const double h = (std::log(c.eps) - std::log(c.z_max)) / double(steps);
+  return std::expm1(h) / h;
+}
+
+solvers::OdeResult pfgm_sample(PoissonNet& model, const Tensor& x, const PfgmConfig& c,
+                               const solvers::OdeOptions& base, int64_t chunk, bool steps_in_z) {
+  const int64_t N = model.dim();
   FX_CHECK(x.rank() == 2 && x.dim(1) == N && x.dtype() == DType::f32,
            "pfgm sample: points {} do not match the model's dimension {}", shape_str(x.shape()), N);
   c.validate();
+  double scale = 1.0;
+  if (steps_in_z) {
+    FX_CHECK(base.method == solvers::Method::euler && base.steps > 0,
+             "pfgm sample: steps in z need the Euler solver with a step count");
+    scale = pfgm_z_step_scale(c, base.steps);
+  }
   return solvers::integrate_in_chunks(
       [&](int64_t rows) -> solvers::VelocityFn {
         auto ev = std::make_shared<PoissonEvaluator>(model, rows);
         FieldFn f = [ev](const Tensor& xx, double z) { return (*ev)(xx, z); };
-        return pfgm_velocity(f, c);
+        return pfgm_velocity(f, c, scale);
       },
       x, pfgm_ode_options(c, base), chunk);
 }

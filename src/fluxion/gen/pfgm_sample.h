@@ -20,11 +20,11 @@ Tensor pfgm_drift(const Tensor& net, double z, const PfgmConfig& c);
 // Runs the network at one height z for a fixed batch size (traced once).
 class PoissonEvaluator {
  public:
-  PoissonEvaluator(PoissonMLP& model, int64_t batch);
+  PoissonEvaluator(PoissonNet& model, int64_t batch);
   Tensor operator()(const Tensor& x, double z);  // [B, N] -> [B, N+1]
 
  private:
-  PoissonMLP& model_;
+  PoissonNet& model_;
   int64_t batch_;
   Graph graph_;
   std::unique_ptr<Interpreter> exec_;
@@ -32,15 +32,23 @@ class PoissonEvaluator {
 
 // The drift as a solver velocity in t' = log z, checking every state and drift: a non-finite
 // value stops with the evaluation number and z. `field` is the network (or a closed form).
+// drift_scale multiplies the drift (see pfgm_sample's steps_in_z).
 using FieldFn = std::function<Tensor(const Tensor& x, double z)>;
-solvers::VelocityFn pfgm_velocity(FieldFn field, const PfgmConfig& c);
+solvers::VelocityFn pfgm_velocity(FieldFn field, const PfgmConfig& c, double drift_scale = 1.0);
 
 // ODE options for PFGM: t0 = log z_max, t1 = log eps, with the method, steps and tolerances
 // of `base`.
 solvers::OdeOptions pfgm_ode_options(const PfgmConfig& c, solvers::OdeOptions base);
 
 // Integrates prior points x [n, N] (pfgm_prior) down to z = eps in chunks; NFE per sample.
-solvers::OdeResult pfgm_sample(PoissonMLP& model, const Tensor& x, const PfgmConfig& c,
-                               const solvers::OdeOptions& base, int64_t chunk = 4096);
+// steps_in_z (Euler only): each step of h in log z moves x by (e^h − 1)·drift instead of
+// h·drift, i.e. Euler in z on the geometric grid z_k, as the reference's `euler_maruyama`
+// predictor does with its t_list ("integration over z"); exact where x ∝ z (far from the data).
+// The drift scale (e^h − 1)/h that turns Euler in log z into Euler in z, h the log-z step.
+double pfgm_z_step_scale(const PfgmConfig& c, int64_t steps);
+
+solvers::OdeResult pfgm_sample(PoissonNet& model, const Tensor& x, const PfgmConfig& c,
+                               const solvers::OdeOptions& base, int64_t chunk = 4096,
+                               bool steps_in_z = false);
 
 }  // namespace fx::gen

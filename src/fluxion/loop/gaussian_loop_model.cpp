@@ -15,7 +15,9 @@ void GaussianLoopModel::set(metrics::GaussianFit g) {
   sqrt_cov_ = metrics::symmetric_sqrt(g_.cov, g_.dim);
 }
 
-void GaussianLoopModel::fit(const Tensor& x, uint64_t seed, const std::string& gen_dir) {
+void GaussianLoopModel::fit(const Tensor& x, uint64_t seed, const std::string& gen_dir,
+                            const std::string& warm_from) {
+  FX_CHECK(warm_from.empty(), "--warm-start: the closed-form model has no weights to carry over");
   set(metrics::fit_gaussian(x));  // unbiased: divides by N − 1
   if (gen_dir.empty()) return;
   nlohmann::json j = {{"mean", g_.mean}, {"cov", g_.cov}, {"count", g_.count}, {"dim", g_.dim}};

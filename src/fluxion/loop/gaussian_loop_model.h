@@ -11,7 +11,8 @@ namespace fx::loop {
 
 class GaussianLoopModel : public LoopModel {
  public:
-  void fit(const Tensor& train_points, uint64_t seed, const std::string& gen_dir) override;
+  void fit(const Tensor& train_points, uint64_t seed, const std::string& gen_dir,
+           const std::string& warm_from = "") override;
   void load(const std::string& gen_dir) override;
   Tensor sample(int64_t n, uint64_t seed, double lambda) override;
   // trace_cov = tr(λΣ_t) (the covariance it samples with), mean_shift2 = ‖μ_t − μ_0‖².

@@ -19,8 +19,11 @@ ModelFactory make_model_factory(const LoopConfig& cfg) {
           : io::parse_json_bounded(cfg.method_config, io::kMaxJsonDepth, "--method-config");
   std::string name = cfg.model;
   methods::MethodFactory make = [name] { return methods::make_method(name); };
-  MethodLoopModel check(make, options, true);  // can it sample, are the options its own
-  return [make, options] { return std::make_unique<MethodLoopModel>(make, options, true); };
+  const bool truncation = cfg.truncation;
+  MethodLoopModel check(make, options, true, truncation);  // can it sample, own options?
+  return [make, options, truncation] {
+    return std::make_unique<MethodLoopModel>(make, options, true, truncation);
+  };
 }
 
 int run_loop_command(const LoopConfig& cfg, bool quiet) {

@@ -6,6 +6,7 @@
 #include "fluxion/core/error.h"
 #include "fluxion/data/toy2d.h"
 #include "fluxion/io/json_limits.h"
+#include "fluxion/loop/image_data.h"
 
 namespace fx::loop {
 
@@ -49,7 +50,9 @@ void LoopConfig::declare(train::OptionSet& o) {
   o.add("model", model,
         "the model of each generation: closed-form (a Gaussian: mean and unbiased covariance) "
         "or a registered sampling method (rectified-flow, gaussian, ...)");
-  o.add("data", data, "the real distribution: a built-in toy (25gaussians, gaussian, moons, ...)");
+  o.add("data", data,
+        "the real distribution: a built-in toy (25gaussians, gaussian, moons, ...) or "
+        "fashion-mnist (images, for --model ddpm)");
   o.add("dim", dim, "dimension of data = gaussian");
   o.add("families", families,
         "comma-separated loop families: fully-synthetic, synthetic-augmentation, fresh-data");
@@ -64,9 +67,16 @@ void LoopConfig::declare(train::OptionSet& o) {
   o.add("eval-n", eval_n, "held-out real points and generated points per evaluation");
   o.add("k", k, "k of the k-NN precision and recall");
   o.add("seed", seed, "seed of the real data, the samples and each generation's training");
+  o.add("warm-start", warm_start,
+        "each generation from 2 on starts from the previous generation's weights (a method "
+        "model), not from fresh ones");
+  o.add("truncation", truncation,
+        "a method model samples with bias lambda by scaling its source noise by sqrt(lambda) "
+        "(truncation) instead of keeping the densest fraction lambda of its samples");
   o.add("method-config", method_config,
         "JSON object of the method's options and training options, e.g. "
-        "'{\"steps\": 2000, \"hidden\": 128}'");
+        "'{\"steps\": 2000, \"hidden\": 128}'; sampling options there too, or apart under "
+        "\"sampling\" (DDPM: '{\"steps\": 400, \"sampling\": {\"steps\": 10}}')");
 }
 
 std::vector<Family> LoopConfig::family_list() const {
@@ -108,11 +118,19 @@ void LoopConfig::validate() const {
   FX_CHECK(n >= 2, "--n must be >= 2 (a covariance needs two points), got {}", n);
   FX_CHECK(k >= 1, "--k must be >= 1, got {}", k);
   FX_CHECK(eval_n > k, "--eval-n must be > --k = {}, got {}", k, eval_n);
-  FX_CHECK(data::is_toy(data), "--data: unknown distribution '{}' (built-in: {})", data,
-           fmt::join(data::toy_names(), ", "));
+  FX_CHECK(data::is_toy(data) || is_image_data(data),
+           "--data: unknown distribution '{}' (built-in: {}, or {})", data,
+           fmt::join(data::toy_names(), ", "), kFashionMnist);
+  FX_CHECK(!(is_image_data(data) && model == kClosedForm),
+           "--data {}: images need a method model that samples images (--model ddpm)", data);
+  FX_CHECK(!is_image_data(data) || eval_n <= 10000,
+           "--eval-n: {} held-out images, the Fashion-MNIST test split has 10000", eval_n);
   FX_CHECK(dim >= 1 && (data == "gaussian" || dim == 2),
            "--dim: '{}' is 2-D, got dimension {} (only gaussian takes --dim)", data, dim);
   FX_CHECK(!model.empty(), "--model: empty (closed-form or a registered method)");
+  FX_CHECK(!(warm_start && model == kClosedForm),
+           "--warm-start: the closed-form model is fitted in closed form, it has no weights to "
+           "carry over (use a method model)");
   if (!method_config.empty()) {
     FX_CHECK(model != kClosedForm, "--method-config: the closed-form model has no method options");
     nlohmann::json j = io::parse_json_bounded(method_config, io::kMaxJsonDepth, "--method-config");

@@ -6,7 +6,8 @@
 //                           plus synthetic samples
 //   fresh-data              a new real set each generation plus synthetic samples
 // Sampling bias λ ∈ (0, 1]: the Gaussian model samples N(μ, λΣ); a learned model keeps the
-// fraction λ of its samples with the highest density (loop/quality_filter.h). One study runs
+// fraction λ of its samples with the highest density (loop/quality_filter.h) or, with
+// truncation, draws its source noise scaled by √λ. One study runs
 // every (family, λ) pair of the lists below into its own folder.
 #pragma once
 #include <cstdint>
@@ -41,6 +42,11 @@ struct LoopConfig {
   int64_t eval_n = 2000;       // held-out real points and generated points for the metrics
   int64_t k = 3;               // k of k-NN precision/recall
   uint64_t seed = 0;
+  bool warm_start = false;  // generation t >= 2 starts from generation t-1's weights
+  // How a method model applies λ < 1: false keeps the densest fraction λ of a larger pool
+  // (quality_filter.h); true samples from truncated source noise, scaled by √λ (the method's
+  // source-scale sampling option), as the closed form's N(μ, λΣ) does.
+  bool truncation = false;
   std::string method_config;  // JSON object of the method's options and shared training options,
                               // e.g. {"steps": 2000, "hidden": 128}; only for a method model
 

@@ -5,6 +5,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/atomic_file.h"
+#include "fluxion/io/samples_file.h"
 
 namespace fx::loop {
 
@@ -38,15 +39,20 @@ SetPlan plan_training_set(Family f, int64_t t, int64_t n, int64_t n_real, int64_
 }
 
 Tensor concat_rows(const std::vector<Tensor>& parts) {
-  int64_t rows = 0, d = -1;
+  int64_t rows = 0;
+  Shape row;  // the shape of one row: [D] for points, [C, H, W] for images
   for (const Tensor& t : parts) {
-    FX_CHECK(t.rank() == 2, "concat_rows: points must be [N, D], got {}", shape_str(t.shape()));
-    FX_CHECK(d < 0 || t.dim(1) == d, "concat_rows: {} columns after {}", t.dim(1), d);
-    d = t.dim(1);
+    FX_CHECK(t.rank() >= 2, "concat_rows: rows must be [N, ...], got {}", shape_str(t.shape()));
+    Shape r(t.shape().begin() + 1, t.shape().end());
+    FX_CHECK(row.empty() || r == row, "concat_rows: rows of {} after {}", shape_str(r),
+             shape_str(row));
+    row = r;
     rows += t.dim(0);
   }
-  FX_CHECK(d > 0, "concat_rows: no points");
-  Tensor out({rows, d}, DType::f32);
+  FX_CHECK(!row.empty(), "concat_rows: no points");
+  Shape s = row;
+  s.insert(s.begin(), rows);
+  Tensor out(s, DType::f32);
   float* o = out.data<float>();
   for (const Tensor& t : parts) {
     Tensor f = t.dtype() == DType::f32 ? t : t.to(DType::f32);
@@ -61,7 +67,7 @@ Tensor assemble_training_set(const SetPlan& p, const RealFn& real, const Synthet
   if (p.real > 0) parts.push_back(real(p.real_draw, p.real));
   for (const auto& [g, c] : p.synthetic) {
     Tensor s = synthetic(g, c);
-    FX_CHECK(s.rank() == 2 && s.dim(0) == c, "generation {} gave {} samples, {} were asked for", g,
+    FX_CHECK(s.rank() >= 2 && s.dim(0) == c, "generation {} gave {} samples, {} were asked for", g,
              shape_str(s.shape()), c);
     parts.push_back(std::move(s));
   }
@@ -85,23 +91,9 @@ uint64_t draw_seed(uint64_t seed, Draw what, int64_t a, int64_t b) {
 }
 
 void write_points_npy(const std::string& path, const Tensor& points) {
-  FX_CHECK(points.rank() == 2, "write_points_npy: {}: points must be [N, D], got {}", path,
+  FX_CHECK(points.rank() >= 2, "write_points_npy: {}: rows must be [N, ...], got {}", path,
            shape_str(points.shape()));
-  Tensor f = points.dtype() == DType::f32 ? points : points.to(DType::f32);
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
-                       std::to_string(f.dim(0)) + ", " + std::to_string(f.dim(1)) + "), }";
-  // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header.push_back('\n');
-  std::string bytes = "\x93NUMPY";
-  bytes.push_back('\x01');
-  bytes.push_back('\x00');
-  bytes.push_back(char(header.size() & 0xff));
-  bytes.push_back(char(header.size() >> 8));
-  bytes += header;
-  bytes.append(static_cast<const char*>(f.raw()), f.nbytes());
-  io::write_file_atomic(path, bytes);
+  io::write_file_atomic(path, io::npy_bytes(points));
 }
 
 }  // namespace fx::loop

@@ -31,17 +31,19 @@ SetPlan plan_training_set(Family f, int64_t t, int64_t n, int64_t n_real, int64_
 // real(draw, count): real points; synthetic(s, count): samples of generation s's model.
 using RealFn = std::function<Tensor(int64_t draw, int64_t count)>;
 using SyntheticFn = std::function<Tensor(int64_t generation, int64_t count)>;
-// The rows of the real points, then each generation's samples in plan order, as f32 [N, D].
+// The rows of the real points, then each generation's samples in plan order, as f32 [N, ...].
 Tensor assemble_training_set(const SetPlan& p, const RealFn& real, const SyntheticFn& synthetic);
 
 // Independent seeds for every draw of a loop: splitmix64 of (seed, what, a, b).
 enum class Draw : uint64_t { real = 1, heldout = 2, synthetic = 3, fit = 4, eval = 5, floor = 6 };
 uint64_t draw_seed(uint64_t seed, Draw what, int64_t a = 0, int64_t b = 0);
 
-// Rows of tensors with the same column count, as one f32 [sum N, D].
+// Rows of tensors with the same row shape ([D] points or [C, H, W] images), as one f32
+// [sum N, ...].
 Tensor concat_rows(const std::vector<Tensor>& parts);
 
-// A NumPy .npy (v1.0, '<f4', C order) of f32 [N, D] points, written atomically.
+// A NumPy .npy (v1.0, '<f4', C order) of f32 [N, D] points or [N, C, H, W] images, written
+// atomically.
 void write_points_npy(const std::string& path, const Tensor& points);
 
 }  // namespace fx::loop

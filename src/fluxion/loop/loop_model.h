@@ -1,5 +1,5 @@
-// What the self-consuming loop asks of a model: fit a training set (from scratch), sample with
-// a sampling bias λ, and come back from its generation folder after an interruption. The loop
+// What the self-consuming loop asks of a model: fit a training set (from scratch or warm), sample
+// with a sampling bias λ, and come back from its generation folder after an interruption. The loop
 // is generic over models: the closed-form Gaussian (gaussian_loop_model.h) and any sampling
 // method of the registry (method_loop_model.h).
 #pragma once
@@ -16,10 +16,12 @@ namespace fx::loop {
 class LoopModel {
  public:
   virtual ~LoopModel() = default;
-  // Trains on train_points [N, D] (f32) from scratch, deterministically from seed. gen_dir
+  // Trains on train_points [N, D] (f32) deterministically from seed: from scratch, or (warm
+  // start) from the model that fit() left in the earlier generation folder warm_from. gen_dir
   // (existing, or "" outside a study) holds the same points as train.npy and receives what
   // load() needs.
-  virtual void fit(const Tensor& train_points, uint64_t seed, const std::string& gen_dir) = 0;
+  virtual void fit(const Tensor& train_points, uint64_t seed, const std::string& gen_dir,
+                   const std::string& warm_from = "") = 0;
   // The model of a finished generation, from what fit() left in gen_dir.
   virtual void load(const std::string& gen_dir) = 0;
   // n points [n, D] f32 with sampling bias lambda ∈ (0, 1] (1: the model as fitted).

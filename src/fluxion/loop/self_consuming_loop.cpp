@@ -5,9 +5,12 @@
 #include <map>
 
 #include "fluxion/core/error.h"
+#include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/toy2d.h"
+#include "fluxion/gen/flow_metrics.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/json_limits.h"
+#include "fluxion/loop/image_data.h"
 #include "fluxion/loop/loop_data.h"
 #include "fluxion/loop/loop_report.h"
 #include "fluxion/metrics/knn_precision_recall.h"
@@ -51,7 +54,65 @@ std::pair<double, double> moments(const Tensor& x, const metrics::GaussianFit& r
 
 }  // namespace
 
+namespace {
+
+EvalReference make_image_reference(const LoopConfig& cfg) {
+  EvalReference r;
+  r.features = std::make_shared<run::FmnistFeatures>();
+  r.heldout =
+      data::load_fashion_mnist(data::default_fashion_mnist_dir(), /*train=*/false, cfg.eval_n)
+          .images;
+  r.heldout_features = r.features->features(r.heldout);
+  r.train_images = std::make_shared<FmnistTrainSplit>();
+  Tensor other =
+      r.features->features(r.train_images->draw(draw_seed(cfg.seed, Draw::floor), cfg.eval_n));
+  r.fd_floor = metrics::frechet_distance(r.heldout_features, other);
+  metrics::PrecisionRecall pr = metrics::knn_precision_recall(r.heldout_features, other, cfg.k);
+  r.precision_floor = pr.precision;
+  r.recall_floor = pr.recall;
+  return r;
+}
+
+// The scores of one generation's samples.
+nlohmann::json score_samples(const LoopConfig& cfg, const EvalReference& ref,
+                             const Tensor& samples) {
+  if (ref.images()) {
+    Tensor f = ref.features->features(samples);
+    metrics::PrecisionRecall pr = metrics::knn_precision_recall(ref.heldout_features, f, cfg.k);
+    return {{"precision", pr.precision},
+            {"recall", pr.recall},
+            {"fd", metrics::frechet_distance(ref.heldout_features, f)},
+            {"fd_floor", ref.fd_floor},
+            {"precision_floor", ref.precision_floor},
+            {"recall_floor", ref.recall_floor}};
+  }
+  metrics::PrecisionRecall pr = metrics::knn_precision_recall(ref.heldout, samples, cfg.k);
+  auto [tr, shift] = moments(samples, ref.real);
+  nlohmann::json j = {
+      {"precision", pr.precision},
+      {"recall", pr.recall},
+      {"sliced_w2",
+       metrics::sliced_wasserstein(ref.heldout, samples, kProjections, kProjectionSeed)},
+      {"sliced_w2_floor", ref.sliced_w2_floor},
+      {"precision_floor", ref.precision_floor},
+      {"recall_floor", ref.recall_floor},
+      {"sample_trace_cov", tr},
+      {"sample_mean_shift2", shift},
+  };
+  // A mixture's modes: diversity that a wide blur of samples cannot fake, unlike k-NN recall.
+  if (gen::GaussianMixture::is_builtin(cfg.data) && cfg.data != "gaussian") {
+    gen::ModeCoverage mc = gen::mode_coverage(samples, gen::GaussianMixture::by_name(cfg.data));
+    j["modes_covered"] = mc.covered;
+    j["modes"] = mc.modes;
+    j["high_quality"] = mc.high_quality;
+  }
+  return j;
+}
+
+}  // namespace
+
 EvalReference make_eval_reference(const LoopConfig& cfg) {
+  if (is_image_data(cfg.data)) return make_image_reference(cfg);
   EvalReference r;
   r.heldout = data::sample_toy(cfg.data, cfg.eval_n, draw_seed(cfg.seed, Draw::heldout), cfg.dim);
   Tensor other = data::sample_toy(cfg.data, cfg.eval_n, draw_seed(cfg.seed, Draw::floor), cfg.dim);
@@ -90,8 +151,10 @@ LoopResult run_loop(const LoopConfig& cfg, Family family, double lambda, const s
     }
     return *it->second;
   };
+  const std::shared_ptr<FmnistTrainSplit>& images = ref.train_images;
   RealFn real = [&](int64_t draw, int64_t count) {
-    return data::sample_toy(cfg.data, count, draw_seed(cfg.seed, Draw::real, draw), cfg.dim);
+    const uint64_t seed = draw_seed(cfg.seed, Draw::real, draw);
+    return images ? images->draw(seed, count) : data::sample_toy(cfg.data, count, seed, cfg.dim);
   };
 
   for (int64_t t = t0; t <= cfg.generations; ++t) {
@@ -109,29 +172,18 @@ LoopResult run_loop(const LoopConfig& cfg, Family family, double lambda, const s
     });
     write_points_npy(gdir + "/train.npy", train);
     std::unique_ptr<LoopModel> model = make();
-    model->fit(train, draw_seed(cfg.seed, Draw::fit, t), gdir);
+    // A warm start reads generation t−1's finished folder, which a resume keeps.
+    model->fit(train, draw_seed(cfg.seed, Draw::fit, t), gdir,
+               cfg.warm_start && t > 1 ? gen_dir(dir, t - 1) : "");
 
     Tensor samples = model->sample(cfg.eval_n, draw_seed(cfg.seed, Draw::eval, t), lambda);
     write_points_npy(gdir + "/samples.npy", samples);
-    metrics::PrecisionRecall pr = metrics::knn_precision_recall(ref.heldout, samples, cfg.k);
-    auto [tr, shift] = moments(samples, ref.real);
     nlohmann::json line = {
-        {"generation", t},
-        {"family", family_name(family)},
-        {"lambda", lambda},
-        {"n_real", plan.real},
-        {"n_synthetic", plan.size() - plan.real},
-        {"precision", pr.precision},
-        {"recall", pr.recall},
-        {"sliced_w2",
-         metrics::sliced_wasserstein(ref.heldout, samples, kProjections, kProjectionSeed)},
-        {"sliced_w2_floor", ref.sliced_w2_floor},
-        {"precision_floor", ref.precision_floor},
-        {"recall_floor", ref.recall_floor},
-        {"sample_trace_cov", tr},
-        {"sample_mean_shift2", shift},
+        {"generation", t},     {"family", family_name(family)},          {"lambda", lambda},
+        {"n_real", plan.real}, {"n_synthetic", plan.size() - plan.real},
     };
-    line.update(model->model_metrics(ref.real, lambda));
+    line.update(score_samples(cfg, ref, samples));
+    if (!ref.images()) line.update(model->model_metrics(ref.real, lambda));
     line["seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     io::write_file_atomic(gdir + "/" + kGenerationDone, line.dump(1) + "\n");
@@ -143,12 +195,15 @@ LoopResult run_loop(const LoopConfig& cfg, Family family, double lambda, const s
     if (cfg.history > 0)
       for (auto it = models.begin(); it != models.end();)
         it = it->first <= t - cfg.history ? models.erase(it) : std::next(it);
-    if (!opts.quiet)
+    if (!opts.quiet) {
+      const bool img = ref.images();
       fmt::print(
-          "{} generation {}/{}: precision {:.3f} recall {:.3f} sliced-W2 {:.4f} (floor "
-          "{:.4f}), {:.1f} s\n",
-          r.name, t, cfg.generations, pr.precision, pr.recall, line["sliced_w2"].get<double>(),
-          ref.sliced_w2_floor, line["seconds"].get<double>());
+          "{} generation {}/{}: precision {:.3f} recall {:.3f} {} {:.4f} (floor {:.4f}), "
+          "{:.1f} s\n",
+          r.name, t, cfg.generations, line["precision"].get<double>(), line["recall"].get<double>(),
+          img ? "FD-FMNIST" : "sliced-W2", line[img ? "fd" : "sliced_w2"].get<double>(),
+          img ? ref.fd_floor : ref.sliced_w2_floor, line["seconds"].get<double>());
+    }
   }
   write_jsonl(dir + "/loop.jsonl", r.lines);  // also after a resume that found all finished
   r.finished = true;
@@ -170,11 +225,13 @@ void check_study_folder(const LoopConfig& cfg) {
   FX_CHECK(there.value("kind", "") == "self-consuming-loop" && there.contains("config") &&
                there["config"].is_object(),
            "{}: not a self-consuming loop study", file.string());
-  nlohmann::json here = cfg.to_json();
+  nlohmann::json here = cfg.to_json(), defaults = LoopConfig{}.to_json();
   std::vector<std::string> diffs;
   for (auto& [key, value] : here.items()) {
     if (key == "generations") continue;  // a finished study may be extended
     const nlohmann::json& c = there["config"];
+    // A study written before an option existed ran with its default.
+    if (!c.contains(key) && defaults.contains(key) && defaults[key] == value) continue;
     if (!c.contains(key))
       diffs.push_back(fmt::format("{} (absent there, {} here)", key, value.dump()));
     else if (c[key] != value)

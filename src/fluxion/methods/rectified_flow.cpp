@@ -134,6 +134,18 @@ void RectifiedFlow::write_pictures(const std::string& dir, uint64_t seed) {
 void RectifiedFlow::declare_sampling(train::OptionSet& o) {
   o.add("solver", solver, "euler, heun, rk4 or rk45 (adaptive)");
   o.add("ode-steps", ode_steps, "steps of a fixed-step solver");
+  o.add("source-scale", source_scale,
+        "truncation: the source points x0 scaled by this about the origin (1: as trained)");
+}
+
+Tensor RectifiedFlow::source_points(int64_t n, uint64_t seed) const {
+  FX_CHECK(std::isfinite(source_scale) && source_scale > 0,
+           "--source-scale must be positive, got {}", source_scale);
+  Tensor x0 = source_->sample(n, data::mix_seed(seed, 1, 5));
+  if (source_scale == 1.0) return x0;
+  std::vector<float> v = x0.to_f32_vector();
+  for (float& a : v) a = float(a * source_scale);
+  return Tensor::from_f32(v, x0.shape());
 }
 
 solvers::OdeOptions RectifiedFlow::ode_options() const {
@@ -151,11 +163,11 @@ solvers::OdeResult RectifiedFlow::integrate(const RunContext& ctx, const Tensor&
 }
 
 Tensor RectifiedFlow::sample(const RunContext& ctx, int64_t n, uint64_t seed) {
-  return integrate(ctx, source_->sample(n, data::mix_seed(seed, 1, 5))).x;
+  return integrate(ctx, source_points(n, seed)).x;
 }
 
 nlohmann::json RectifiedFlow::evaluate(const RunContext& ctx, int64_t n, uint64_t seed) {
-  auto res = integrate(ctx, source_->sample(n, data::mix_seed(seed, 1, 5)));
+  auto res = integrate(ctx, source_points(n, seed));
   nlohmann::json j = score_points(res.x, *data_, seed);
   j["model"] = label();
   j["solver"] = solvers::method_name(ode_options().method);

@@ -44,10 +44,12 @@ class RectifiedFlow : public Method {
   // Sampling options.
   std::string solver = "rk45";
   int64_t ode_steps = 100;
+  double source_scale = 1.0;  // truncation: x0 scaled by this about the origin (1: as trained)
 
  private:
   solvers::OdeOptions ode_options() const;
   solvers::OdeResult integrate(const RunContext& ctx, const Tensor& x0);
+  Tensor source_points(int64_t n, uint64_t seed) const;  // x0 for sample/evaluate
   std::unique_ptr<data::PointSource> data_, source_;
   std::unique_ptr<gen::VelocityMLP> net_;
 };

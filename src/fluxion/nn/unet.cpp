@@ -120,7 +120,8 @@ UNet::UNet(const UNetConfig& cfg, InitRng& rng) : cfg_(cfg) {
     up_.push_back(std::move(s));
   }
   out_norm_ = register_module("out_norm", std::make_shared<GroupNorm>(G, cur));
-  out_ = register_module("out", std::make_shared<Conv2d>(cur, cfg.in_channels, 3, rng, 1, 1));
+  const int64_t out_channels = cfg.out_channels > 0 ? cfg.out_channels : cfg.in_channels;
+  out_ = register_module("out", std::make_shared<Conv2d>(cur, out_channels, 3, rng, 1, 1));
 }
 
 Var UNet::operator()(Var x, Var t, std::optional<Var> key) const {

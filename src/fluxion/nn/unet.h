@@ -19,6 +19,7 @@ namespace fx::nn {
 struct UNetConfig {
   int64_t image_size = 28;
   int64_t in_channels = 1;
+  int64_t out_channels = 0;  // 0: in_channels (PFGM adds one for the field's z component)
   int64_t base_channels = 32;
   std::vector<int64_t> channel_mult = {1, 2, 2};
   int64_t res_blocks = 1;  // per level
@@ -58,7 +59,7 @@ class AttentionBlock : public Module {
 class UNet : public Module {
  public:
   UNet(const UNetConfig& cfg, InitRng& rng);
-  // x [N, C, S, S], t [N] (timestep as a float, 0..T-1) -> [N, C, S, S]. `key` feeds
+  // x [N, C, S, S], t [N] (timestep as a float, 0..T-1) -> [N, C_out, S, S]. `key` feeds
   // dropout when the config has it and the caller is training; nullopt disables it.
   Var operator()(Var x, Var t, std::optional<Var> key = std::nullopt) const;
   const UNetConfig& config() const { return cfg_; }

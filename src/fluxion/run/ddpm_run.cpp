@@ -11,6 +11,7 @@
 #include "fluxion/core/error.h"
 #include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/image_folder.h"
+#include "fluxion/data/npy_images.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/io/image_grid.h"
 #include "fluxion/io/plot.h"
@@ -40,9 +41,18 @@ Tensor load_training_images(const DdpmRunConfig& c) {
     return data::load_fashion_mnist(dir, true, c.limit).images;
   }
   std::error_code ec;
-  FX_CHECK(fs::is_directory(c.data, ec),
-           "--data '{}' is neither 'fashion-mnist' nor a folder of PNG images", c.data);
-  Tensor t = data::load_png_folder(c.data, c.unet.image_size, c.unet.in_channels, c.crop);
+  const bool npy = data::npy_holds_images(c.data);
+  FX_CHECK(npy || fs::is_directory(c.data, ec),
+           "--data '{}' is neither 'fashion-mnist', a folder of PNG images, an .npy file of "
+           "images [N, C, H, W], nor points (a built-in 2-D set or a .csv/.npy [N, D] file)",
+           c.data);
+  Tensor t = npy ? data::load_npy_images(c.data)
+                 : data::load_png_folder(c.data, c.unet.image_size, c.unet.in_channels, c.crop);
+  if (npy)
+    FX_CHECK(t.dim(1) == c.unet.in_channels && t.dim(2) == c.unet.image_size &&
+                 t.dim(3) == c.unet.image_size,
+             "--data {}: images are {}, the U-Net is configured for {}x{}x{}", c.data,
+             shape_str(t.shape()), c.unet.in_channels, c.unet.image_size, c.unet.image_size);
   if (c.limit > 0 && c.limit < t.dim(0)) {
     Tensor s({c.limit, t.dim(1), t.dim(2), t.dim(3)}, DType::f32);
     std::memcpy(s.raw(), t.raw(), s.nbytes());
@@ -56,13 +66,14 @@ bool uses_ema(const DdpmRun& r, bool raw) {
 }
 
 Tensor sample_ddpm(DdpmRun& r, int64_t n, const gen::SamplerOptions& o, bool raw,
-                   gen::SampleStats* stats) {
+                   gen::SampleStats* stats, bool quiet) {
   gen::DdpmSchedule sched = gen::make_schedule(r.cfg.schedule, r.cfg.timesteps);
   std::map<std::string, Tensor> w = uses_ema(r, raw) ? r.ema : nn::parameter_tensors(*r.model);
   std::unique_ptr<util::Progress> bar;
   return gen::ddpm_sample(
       *r.model, w, sched, gen::prediction_from_name(r.cfg.prediction), n, o,
       [&](int64_t done, int64_t total) {
+        if (quiet) return;
         if (!bar) bar = std::make_unique<util::Progress>("sample", total);
         bar->update(done);
         if (done == total) bar->finish();

@@ -42,8 +42,8 @@ struct DdpmRun {
 // 5,000 steps at 0.999; the EMA has no bias correction).
 bool uses_ema(const DdpmRun& run, bool raw);
 // Samples with the weights uses_ema() picks and returns [n, C, S, S] in [-1, 1]; shows a
-// progress bar.
+// progress bar unless quiet.
 Tensor sample_ddpm(DdpmRun& run, int64_t n, const gen::SamplerOptions& o, bool raw = false,
-                   gen::SampleStats* stats = nullptr);
+                   gen::SampleStats* stats = nullptr, bool quiet = false);
 
 }  // namespace fx::run

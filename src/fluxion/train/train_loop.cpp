@@ -83,6 +83,16 @@ uint64_t replica_hash(methods::Method& m, const Learner& l) {
   return dist::tensors_hash(ts);
 }
 
+void load_initial_weights(methods::Method& m, const std::string& run_dir) {
+  FX_CHECK(has_checkpoint(run_dir), "--init-from: {} holds no checkpoint ({})", run_dir,
+           kCheckpointFile);
+  Checkpoint c = load_checkpoint(run_dir);
+  std::string file = run_dir + "/" + kCheckpointFile;
+  FX_CHECK(c.method.empty() || c.method == m.name(),
+           "--init-from: {} is a checkpoint of method '{}', not '{}'", file, c.method, m.name());
+  restore_tensors(parameter_targets(m), c.weights, file);
+}
+
 }  // namespace
 
 json run_config(methods::Method& m, TrainConfig& t) {
@@ -106,6 +116,7 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   const bool lead = world.rank() == 0, several = world.size() > 1;
   if (!lead) ctx.quiet = true;
   json config = run_config(m, ctx.train);
+  if (!opts.init_from.empty()) config[kInitFromKey] = opts.init_from;
   if (several) dist::check_same_run(world, dist::run_identity(config));
   std::optional<RunFolder> folder_slot;
   if (lead) folder_slot.emplace(ctx.dir, opts.resume);
@@ -121,6 +132,9 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   }
 
   m.build(ctx);
+  // Before the learner exists, so that what it derives from the weights (an EMA) starts from
+  // the warm weights too.
+  if (!opts.init_from.empty()) load_initial_weights(m, opts.init_from);
   std::unique_ptr<Learner> learner = m.learner(ctx);
   int64_t step = 0;
   // A run killed before its first checkpoint has a config but no weights: it starts afresh.
@@ -232,6 +246,7 @@ int64_t load_run(methods::Method& m, methods::RunContext& ctx) {
            j.value("method", std::string("?")), m.name());
   j.erase("method");
   j.erase("fluxion_version");
+  j.erase(kInitFromKey);             // how the weights started, not an option of the model
   bool compile = ctx.train.compile;  // how to run, not part of the run
   OptionSet o = declared_options(m, ctx.train);
   o.from_json(j, file);

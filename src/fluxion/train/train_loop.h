@@ -14,10 +14,16 @@ namespace fx::train {
 struct TrainRunOptions {
   bool resume = false;
   int64_t stop_after = 0;  // > 0: stop (with a checkpoint) after this step, as a kill would
+  // A run folder whose checkpoint weights start this run instead of fresh ones from the seed
+  // (a warm start: its optimizer state and step are not taken). Recorded in config.json as
+  // `init_from`, so a resume must name the same folder.
+  std::string init_from;
   // Data-parallel: compare a hash of weights and optimizer state across ranks every this many
   // steps and at the end (0: never).
   int64_t replica_check_every = 100;
 };
+
+inline constexpr const char* kInitFromKey = "init_from";  // config.json: the warm start
 
 struct TrainRunResult {
   int64_t step = 0;

@@ -1,0 +1,18 @@
+// Images stored as a NumPy .npy array [N, C, H, W] of little-endian f32 (what `fluxion sample
+// --out x.npy` and the self-consuming loop write), e.g. a training set for DDPM's --data.
+#pragma once
+#include <string>
+
+#include "fluxion/core/tensor.h"
+
+namespace fx::data {
+
+// f32 [N, C, H, W]; errors name the file and what is wrong (rank, dtype, size, values).
+Tensor load_npy_images(const std::string& path);
+
+// Whether `path` is an .npy file whose header says [N, C, H, W] (images) rather than [N, D]
+// (points): DDPM and PFGM take both kinds under --data. False when the file cannot be read,
+// so the points loader reports the problem with the file.
+bool npy_holds_images(const std::string& path);
+
+}  // namespace fx::data

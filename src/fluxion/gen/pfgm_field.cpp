@@ -1,0 +1,213 @@
+#include "fluxion/gen/pfgm_field.h"
+
+#include <dnnl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "fluxion/core/error.h"
+
+namespace fx::gen {
+
+namespace {
+
+struct Dims {
+  int64_t B, L, N, D;
+};
+
+Dims check_inputs(const Tensor& at, const Tensor& data) {
+  FX_CHECK(data.rank() == 2 && data.dtype() == DType::f32 && data.dim(0) > 0,
+           "pfgm field: data must be f32 [L, N] with L > 0, got {}", shape_str(data.shape()));
+  const int64_t L = data.dim(0), N = data.dim(1), D = N + 1;
+  FX_CHECK(at.rank() == 2 && at.dtype() == DType::f32 && at.dim(1) == D,
+           "pfgm field: points must be f32 [B, {}] (data dimension + 1), got {}", D,
+           shape_str(at.shape()));
+  return {at.dim(0), L, N, D};
+}
+
+EmpiricalField empty_field(const Dims& d) {
+  EmpiricalField f;
+  f.rows = d.B;
+  f.cols = d.D;
+  f.E.assign(d.B * d.D, 0.0);
+  f.log_norm.assign(d.B, 0.0);
+  return f;
+}
+
+// ‖(p, z) − (q, 0)‖² in double, clamped away from 0 (a point on a charge is an infinitely
+// heavy weight: the reference's 1e-7 on the distance).
+double exact_d2(const float* p, const float* q, int64_t N) {
+  double s = double(p[N]) * p[N];
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < N; ++i) {
+    double t = double(q[i]) - p[i];
+    s += t * t;
+  }
+  return std::max(s, 1e-28);
+}
+
+}  // namespace
+
+EmpiricalField pfgm_empirical_field(const Tensor& at, const Tensor& data) {
+  return data.rank() == 2 && data.dim(1) >= kPfgmGemmMinDim ? pfgm_empirical_field_gemm(at, data)
+                                                            : pfgm_empirical_field_direct(at, data);
+}
+
+EmpiricalField pfgm_empirical_field_direct(const Tensor& at, const Tensor& data) {
+  const Dims dims = check_inputs(at, data);
+  const int64_t B = dims.B, L = dims.L, N = dims.N, D = dims.D;
+  EmpiricalField f = empty_field(dims);
+  const float* ap = at.data<float>();
+  const float* dp = data.data<float>();
+  const int64_t k = N + 1;  // w_j = (d2_min / d2_j)^{k/2}
+#pragma omp parallel for schedule(static) if (B * L * N > (1 << 16))
+  for (int64_t b = 0; b < B; ++b) {
+    const float* p = ap + b * D;
+    // Pass 1: squared distances of this row (L doubles, not a [B, L] matrix) and their
+    // minimum; the weights relative to the nearest charge then lie in (0, 1], so nothing
+    // overflows for any N (the reference's min_dist/dist form).
+    std::vector<double> d2(L);
+    double d2min = std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < L; ++j) {
+      d2[j] = exact_d2(p, dp + j * N, N);
+      d2min = std::min(d2min, d2[j]);
+    }
+    // Pass 2: w_j = r^{k/2}, r = d2min/d2_j, by repeated squaring for small k (sqrt for an
+    // odd k), else exp(k/2·log r); weights below e^{-60} do not change the sums.
+    std::vector<double> acc(N, 0.0);
+    double sum = 0;
+    for (int64_t j = 0; j < L; ++j) {
+      double r = d2min / d2[j], w;
+      if (k <= 64) {
+        w = k % 2 ? std::sqrt(r) : 1.0;
+        double base = r;
+        for (int64_t e = k / 2; e > 0; e >>= 1, base *= base)
+          if (e & 1) w *= base;
+      } else {
+        double lw = 0.5 * double(k) * std::log(r);
+        if (lw < -60) continue;
+        w = std::exp(lw);
+      }
+      if (w < 1e-26) continue;
+      sum += w;
+      const float* q = dp + j * N;
+#pragma omp simd
+      for (int64_t i = 0; i < N; ++i) acc[i] += w * q[i];
+    }
+    double* e = f.E.data() + b * D;
+    for (int64_t i = 0; i < N; ++i) e[i] = acc[i] / sum - p[i];
+    e[N] = -double(p[N]);  // every charge is at z = 0
+    f.log_norm[b] = std::log(sum) - 0.5 * double(k) * std::log(d2min);
+  }
+  return f;
+}
+
+namespace {
+
+// C[M, N] = A[M, K] · op(B) in f32 through oneDNN (row-major; op(B) = Bᵀ for B [N, K]).
+void sgemm(bool b_transposed, int64_t M, int64_t Ncols, int64_t K, const float* A, const float* Bm,
+           float* C) {
+  dnnl_status_t s = dnnl_sgemm('N', b_transposed ? 'T' : 'N', M, Ncols, K, 1.0f, A, K, Bm,
+                               b_transposed ? K : Ncols, 0.0f, C, Ncols);
+  FX_CHECK(s == dnnl_success, "pfgm field: oneDNN sgemm failed (status {})", int(s));
+}
+
+}  // namespace
+
+EmpiricalField pfgm_empirical_field_gemm(const Tensor& at, const Tensor& data) {
+  const Dims dims = check_inputs(at, data);
+  const int64_t B = dims.B, L = dims.L, N = dims.N, D = dims.D;
+  EmpiricalField f = empty_field(dims);
+  const float* ap = at.data<float>();
+  const float* dp = data.data<float>();
+  // Centring on the data mean shrinks the norms the cross term cancels against.
+  std::vector<double> centre(N, 0.0);
+  for (int64_t j = 0; j < L; ++j)
+    for (int64_t i = 0; i < N; ++i) centre[i] += dp[j * N + i];
+  for (double& c : centre) c /= double(L);
+  std::vector<float> yc(L * N), pc(B * N);
+  std::vector<double> ny(L), np(B);
+#pragma omp parallel for schedule(static)
+  for (int64_t j = 0; j < L; ++j) {
+    double s = 0;
+    for (int64_t i = 0; i < N; ++i) {
+      float v = float(dp[j * N + i] - centre[i]);
+      yc[j * N + i] = v;
+      s += double(v) * v;
+    }
+    ny[j] = s;
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    double s = 0;
+    for (int64_t i = 0; i < N; ++i) {
+      float v = float(ap[b * D + i] - centre[i]);
+      pc[b * N + i] = v;
+      s += double(v) * v;
+    }
+    np[b] = s;
+  }
+  std::vector<float> W(B * L);  // the cross terms, then the weights relative to each row's max
+  sgemm(true, B, L, N, pc.data(), yc.data(), W.data());
+
+  const double kh = 0.5 * double(N + 1);  // log w = −kh·log d²
+  // Error of an f32 dot product of length N: ~sqrt(N)·2^-24·‖a‖‖b‖ (probabilistic bound,
+  // Higham & Mary 2019), doubled for the factor 2 and doubled again as margin.
+  const double cross_err = 4.0 * std::sqrt(double(N)) * std::ldexp(1.0, -24);
+  std::vector<double> sum(B), sy(L);
+  for (int64_t j = 0; j < L; ++j) sy[j] = std::sqrt(ny[j]);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < B; ++b) {
+    const float* p = ap + b * D;
+    const double z2 = double(p[N]) * p[N], sp = std::sqrt(np[b]);
+    float* row = W.data() + b * L;
+    // Per charge: the log weight lw = −kh·log d² (one log) and its relative uncertainty
+    // δ = err/d²: the true lw lies in [lw − kh·δ, lw + kh·δ/(1−δ)] (log1p bounds).
+    std::vector<double> lw(L), delta(L);
+    double best_low = -kInf;
+    for (int64_t j = 0; j < L; ++j) {
+      double d2 = std::max(np[b] + ny[j] - 2.0 * double(row[j]) + z2, 1e-28);
+      delta[j] = cross_err * sp * sy[j] / d2;
+      lw[j] = -kh * std::log(d2);
+      best_low = std::max(best_low, lw[j] - kh * delta[j]);
+    }
+    // Keep the charges whose weight can be within e^-60 of the largest. Recompute in double
+    // those that can weigh more than e^-20 of it and whose log weight the f32 cross term leaves
+    // uncertain by more than 0.05 by the bound (≥ 10x the typical error): points near a
+    // charge. Far from all charges d² ≫ the cancellation and nothing is recomputed; smaller
+    // weights cannot move the sums by more than 4096·e^-20 ≈ 8e-6 of the largest.
+    double lw_max = -kInf;
+    for (int64_t j = 0; j < L; ++j) {
+      const double dj = delta[j];
+      const double hi = dj < 1 ? lw[j] + kh * dj / (1 - dj) : kInf;
+      if (hi < best_low - 60) {
+        lw[j] = -kInf;  // dropped
+        continue;
+      }
+      if (hi - (lw[j] - kh * dj) > 0.05 && hi >= best_low - 20)
+        lw[j] = -kh * std::log(exact_d2(p, dp + j * N, N));
+      lw_max = std::max(lw_max, lw[j]);
+    }
+    double s = 0;
+    for (int64_t j = 0; j < L; ++j) {
+      double r = lw[j] - lw_max;
+      float w = r < -60 ? 0.0f : float(std::exp(r));
+      row[j] = w;
+      s += w;
+    }
+    sum[b] = s;
+    f.log_norm[b] = std::log(s) + lw_max;
+  }
+  std::vector<float> wy(B * N);
+  sgemm(false, B, N, L, W.data(), yc.data(), wy.data());
+  for (int64_t b = 0; b < B; ++b) {
+    double* e = f.E.data() + b * D;
+    const float* p = ap + b * D;
+    for (int64_t i = 0; i < N; ++i) e[i] = wy[b * N + i] / sum[b] - (double(p[i]) - centre[i]);
+    e[N] = -double(p[N]);  // every charge is at z = 0
+  }
+  return f;
+}
+
+}  // namespace fx::gen
