@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "fluxion/core/error.h"
+#include "fluxion/dist/communicator.h"
 #include "fluxion/util/thread_policy.h"
 #include "method_args.h"
 
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
     std::printf("fluxion %s\n", FLUXION_VERSION);
   });
   try {
+    // Under mpirun: MPI_Init, so that this process is one rank of the job (dist/).
+    fx::dist::init_world(&argc, &argv);
     fx::cli::add_method_commands(app);
     fx::cli::add_experiment_commands(app);
     fx::cli::add_classifier_commands(app);
@@ -28,13 +31,26 @@ int main(int argc, char** argv) {
     for (auto& a : args) ptrs.push_back(a.data());
     app.parse((int)ptrs.size(), ptrs.data());
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Every rank parses the same command line: rank 0 prints help or the parse error.
+    if (fx::dist::world().rank() != 0) {
+      fx::dist::finalize_world();
+      return e.get_exit_code();
+    }
+    int code = app.exit(e);
+    fx::dist::finalize_world();
+    return code;
+  } catch (const fx::dist::CollectiveError& e) {
+    return fx::dist::exit_on_error(e, true);
   } catch (const fx::Error& e) {
-    std::fprintf(stderr, "fluxion: error: %s\n", e.what());
-    return 1;
+    return fx::dist::exit_on_error(e, false);
   } catch (const std::exception& e) {
+    if (fx::dist::world().size() > 1)
+      fx::dist::world().abort(
+          fmt::format("fluxion: internal error (rank {}): {}", fx::dist::world().rank(), e.what()),
+          2);
     std::fprintf(stderr, "fluxion: internal error: %s\n", e.what());
     return 2;
   }
+  fx::dist::finalize_world();
   return 0;
 }

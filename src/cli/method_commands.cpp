@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "fluxion/core/error.h"
+#include "fluxion/dist/split_rows.h"
 #include "fluxion/io/samples_file.h"
 #include "fluxion/io/write_target.h"
 #include "fluxion/methods/registry.h"
@@ -22,6 +23,7 @@ struct MethodCommand {
   train::OptionSet options;  // the method's and the verb's, bound to the fields below
   std::string out, run, init_from;
   bool resume = false;
+  int64_t replica_check_every = 100;
   int64_t stop_after = 0, n = 2000;
   uint64_t seed = 1;
 };
@@ -47,9 +49,16 @@ void add_train(CLI::App* verb, const std::string& name) {
                  "not from fresh ones");
   CLI::App* sub = verb->add_subcommand(name, c->method->summary());
   bind_options(sub, c->options);
+  // How to run, not what (kept out of config.json, like --compile).
+  sub->add_option("--replica-check-every", c->replica_check_every,
+                  "under mpirun: compare a hash of every rank's weights and optimizer state "
+                  "every N steps and at the end (0: never)")
+      ->capture_default_str();
   sub->callback([c] {
     c->ctx.dir = c->out;
-    auto r = train::train_run(*c->method, c->ctx, {c->resume, c->stop_after, c->init_from});
+    auto r = train::train_run(*c->method, c->ctx,
+                              {c->resume, c->stop_after, c->init_from, c->replica_check_every});
+    if (dist::world().rank() != 0) return;
     std::printf("trained %lld steps; checkpoint %s/model.safetensors\n", (long long)r.step,
                 c->out.c_str());
   });
@@ -100,13 +109,23 @@ void add_sample_or_eval(CLI::App* verb, const std::string& name, bool is_eval) {
     c->ctx.dir = c->run;
     c->ctx.train.compile = c->ctx.sample_compile;
     int64_t step = train::load_run(*c->method, c->ctx);
+    // Under mpirun, sample splits -n over the ranks and rank 0 writes the rows in rank order;
+    // eval scores on rank 0 (its metrics need all the samples in one place).
+    dist::Communicator& world = dist::world();
+    const bool lead = world.rank() == 0;
     if (is_eval) {
+      if (!lead) return;
       nlohmann::json scores = c->method->evaluate(c->ctx, c->n, c->seed);
       scores["step"] = step;
       print_scores(scores);
       return;
     }
-    Tensor x = c->method->sample(c->ctx, c->n, c->seed);
+    if (world.size() > 1 && c->n < world.size())
+      dist::fail_all("--num {} is smaller than the {} ranks sharing it", c->n, world.size());
+    Tensor x = c->method->sample(c->ctx, dist::rows_of_rank(c->n, world.rank(), world.size()),
+                                 dist::seed_of_rank(c->seed, world.rank()));
+    if (world.size() > 1) x = dist::gather_rows(world, x);
+    if (!lead) return;
     std::string out = c->out;
     if (out.empty()) out = x.rank() == 2 ? "samples.csv" : "samples.png";
     io::write_samples(out, x);

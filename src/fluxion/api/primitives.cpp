@@ -1,5 +1,6 @@
 // Thin front-end wrappers: each appends one primitive node.
 #include "fluxion/api/fx.h"
+#include "fluxion/api/row_shard.h"
 #include "fluxion/core/error.h"
 
 namespace fx {
@@ -177,7 +178,11 @@ Var random(Op op, Var key, Shape shape, DType dtype) {
   Attrs at;
   at.shape = std::move(shape);
   at.dtype = dtype;
-  return key.graph->add(op, {key}, std::move(at));
+  const RowShard* rs = active_row_shard(*key.graph);
+  if (!rs || at.shape.empty() || at.shape[0] != rs->rows)
+    return key.graph->add(op, {key}, std::move(at));
+  at.shape[0] = rs->total;  // this rank's rows of the global draw (row_shard.h)
+  return slice_axis(key.graph->add(op, {key}, std::move(at)), 0, rs->start, rs->start + rs->rows);
 }
 }  // namespace
 Var random_uniform(Var key, Shape shape, DType dt) {

@@ -12,6 +12,7 @@
 
 #include "fluxion/amp/loss_scaler.h"
 #include "fluxion/amp/precision_policy.h"
+#include "fluxion/dist/communicator.h"
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/nn/module.h"
 #include "fluxion/optim/optimizer.h"
@@ -47,6 +48,20 @@ struct TrainerOptions {
   amp::LossScaling loss_scaling;   // scale the loss, skip steps whose gradients overflow
   bool compile = false;            // run the step compiled (fused kernels) instead of interpreted
   std::vector<ParamGroup> param_groups;  // per-parameter lr / weight-decay factors
+  // Data-parallel over comm's ranks when set (train::TrainConfig sets dist::world() when it
+  // has several ranks): each rank runs its rows of every global batch (batch inputs are
+  // declared and fed with the global row count), the gradients are averaged with one
+  // allreduce of a flat buffer, then every rank applies the same update.
+  dist::Communicator* comm = nullptr;
+};
+
+// Where a data-parallel step's time goes, summed over steps.
+struct DataParallelStats {
+  int64_t steps = 0;
+  int64_t floats_per_step = 0;  // the allreduced buffer: gradients, loss, overflow count
+  // Time in the allreduce over the steps after the first few (which set up connections).
+  double allreduce_seconds = 0;
+  int64_t timed_steps = 0;
 };
 
 class Trainer {
@@ -79,12 +94,23 @@ class Trainer {
   bool last_step_skipped() const { return last_skipped_; }
   // What the precision pass decided for each product ("" in fp32).
   const std::string& precision_report() const { return exec_.precision_report(); }
+  bool data_parallel() const { return options_.comm != nullptr; }
+  const DataParallelStats& data_parallel_stats() const { return dp_stats_; }
 
  private:
   struct Slot {
     std::string name;  // "<slot>/<param>"
     Tensor value;
   };
+  struct TracedUpdate {
+    Var norm;
+    std::vector<Var> outputs;  // new params..., new slots... (slots_ in order)
+  };
+  // The optimizer update (clipping, per-group scalars, EMA, the overflow guard) traced into
+  // g, which is graph_ for a fused step or update_graph_ for a data-parallel one.
+  TracedUpdate trace_update(Graph& g, const std::vector<Var>& params, std::vector<Var> grads,
+                            Var keep, bool guard);
+  double step_data_parallel(Feeds& feeds, int64_t t);
   nn::Module& model_;
   std::unique_ptr<Optimizer> opt_;
   TrainerOptions options_;
@@ -94,6 +120,13 @@ class Trainer {
   std::vector<Slot> slots_;
   std::vector<Var> outputs_;  // loss, grad_norm, grads_finite, new params..., new slots...
   runtime::Executor exec_;    // graph_, after the precision pass, interpreted or compiled
+  // Data-parallel: graph_ ends at the gradients (outputs loss, overflow count, grads...) and
+  // update_graph_ applies the averaged ones.
+  Graph update_graph_;
+  runtime::Executor update_exec_;
+  int64_t local_rows_ = 0;  // this rank's rows of each batch input
+  std::vector<std::string> batch_names_;
+  DataParallelStats dp_stats_;
   amp::LossScaler scaler_;
   int64_t step_ = 0;
   double last_grad_norm_ = 0.0;

@@ -29,6 +29,11 @@ class Learner {
   virtual bool log_now(int64_t step) const { return false; }
   // What the precision pass chose for each product ("" in fp32 or without a traced step).
   virtual std::string precision_report() const { return ""; }
+  // Data-parallel: the steps split each batch over the ranks (else every rank runs the whole
+  // step on the same data, which keeps them identical but gains nothing), and their
+  // communication so far.
+  virtual bool data_parallel() const { return false; }
+  virtual optim::DataParallelStats data_parallel_stats() const { return {}; }
 };
 
 // Batches for step s (1-based), drawn deterministically from (seed, s), so resuming replays
@@ -44,6 +49,10 @@ class TrainerLearner : public Learner {
   void set_state(const std::map<std::string, Tensor>& s, int64_t step) override;
   void log_fields(nlohmann::json& line) const override;
   std::string precision_report() const override { return trainer_->precision_report(); }
+  bool data_parallel() const override { return trainer_->data_parallel(); }
+  optim::DataParallelStats data_parallel_stats() const override {
+    return trainer_->data_parallel_stats();
+  }
   optim::Trainer& trainer() { return *trainer_; }
 
  private:

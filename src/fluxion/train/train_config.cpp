@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fluxion/core/error.h"
+#include "fluxion/dist/communicator.h"
 
 namespace fx::train {
 
@@ -54,6 +55,8 @@ optim::TrainerOptions TrainConfig::trainer_options() const {
   o.precision = precision_policy();
   o.loss_scaling = loss_scaling();
   o.compile = compile;
+  // Under mpirun every rank trains its share of each batch (optim::Trainer, data-parallel).
+  if (dist::world().size() > 1) o.comm = &dist::world();
   return o;
 }
 

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "fluxion/core/error.h"
+#include "fluxion/dist/consistency.h"
 #include "fluxion/io/atomic_file.h"
 #include "fluxion/train/checkpoint.h"
 #include "fluxion/train/metrics_log.h"
@@ -56,6 +58,31 @@ void report_step_times(std::vector<double> ms) {
                ms[ms.size() / 2], ms[ms.size() / 10], ms[ms.size() * 9 / 10], ms.size());
 }
 
+void report_data_parallel(const Learner& l, int ranks) {
+  optim::DataParallelStats st = l.data_parallel_stats();
+  if (st.timed_steps == 0) return;
+  std::fprintf(stderr,
+               "data-parallel: %d ranks, one allreduce of %lld floats (%.3f MB) per step, "
+               "%.3f ms per step on rank 0\n",
+               ranks, (long long)st.floats_per_step, st.floats_per_step * 4e-6,
+               1e3 * st.allreduce_seconds / (double)st.timed_steps);
+}
+
+// Weights and learner state, in a fixed order (parameters as listed, state by name).
+std::vector<Tensor*> replicated_tensors(methods::Method& m, std::map<std::string, Tensor>& st) {
+  std::vector<Tensor*> ts;
+  for (auto& [name, p] : m.parameters()) ts.push_back(&p->value);
+  for (auto& [name, t] : st) ts.push_back(&t);
+  return ts;
+}
+
+uint64_t replica_hash(methods::Method& m, const Learner& l) {
+  std::map<std::string, Tensor> st = l.state();
+  std::vector<const Tensor*> ts;
+  for (Tensor* t : replicated_tensors(m, st)) ts.push_back(t);
+  return dist::tensors_hash(ts);
+}
+
 void load_initial_weights(methods::Method& m, const std::string& run_dir) {
   FX_CHECK(has_checkpoint(run_dir), "--init-from: {} holds no checkpoint ({})", run_dir,
            kCheckpointFile);
@@ -81,12 +108,21 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   ctx.train.validate();
   m.validate(ctx.train);
   FX_CHECK(opts.stop_after >= 0, "--stop-after must not be negative, got {}", opts.stop_after);
-  RunFolder folder(ctx.dir, opts.resume);
+  FX_CHECK(opts.replica_check_every >= 0, "--replica-check-every must not be negative, got {}",
+           opts.replica_check_every);
+  // Data-parallel (mpirun): every rank trains; rank 0 alone owns the run folder, the log and
+  // the progress bar. The others read nothing from it: rank 0 sends them its weights.
+  dist::Communicator& world = dist::world();
+  const bool lead = world.rank() == 0, several = world.size() > 1;
+  if (!lead) ctx.quiet = true;
   json config = run_config(m, ctx.train);
   if (!opts.init_from.empty()) config[kInitFromKey] = opts.init_from;
-  if (opts.resume) {
+  if (several) dist::check_same_run(world, dist::run_identity(config));
+  std::optional<RunFolder> folder_slot;
+  if (lead) folder_slot.emplace(ctx.dir, opts.resume);
+  if (lead && opts.resume) {
     json saved = read_run_config(ctx.dir);
-    check_resume_config(saved, config, folder.path("config.json"));
+    check_resume_config(saved, config, folder_slot->path("config.json"));
     int64_t saved_steps = saved.value("steps", ctx.train.steps);
     if (saved_steps != ctx.train.steps && ctx.train.lr_decay == "cosine" && !ctx.quiet)
       std::fprintf(stderr,
@@ -102,18 +138,32 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
   std::unique_ptr<Learner> learner = m.learner(ctx);
   int64_t step = 0;
   // A run killed before its first checkpoint has a config but no weights: it starts afresh.
-  if (opts.resume && has_checkpoint(ctx.dir)) {
+  if (lead && opts.resume && has_checkpoint(ctx.dir)) {
     Checkpoint c = load_checkpoint(ctx.dir);
-    std::string file = folder.path(kCheckpointFile);
+    std::string file = folder_slot->path(kCheckpointFile);
     FX_CHECK(c.method.empty() || c.method == m.name(), "{}: a checkpoint of method '{}', not '{}'",
              file, c.method, m.name());
     restore_tensors(parameter_targets(m), c.weights, file);
     learner->set_state(c.state, c.step);
     step = c.step;
   }
-  write_run_config(ctx.dir, config);
+  if (several) {  // the checkpoint holds no rank: any number of ranks resumes it
+    std::string s = std::to_string(step);
+    world.broadcast(s, 0);
+    step = std::stoll(s);
+    std::map<std::string, Tensor> st = learner->state();
+    dist::broadcast_tensors(world, replicated_tensors(m, st), "resume");
+    if (!lead && step > 0) learner->set_state(st, step);
+    if (lead && !learner->data_parallel() && !ctx.quiet)
+      std::fprintf(stderr,
+                   "note: %s has no data-parallel step: each of the %d ranks runs every step "
+                   "whole\n",
+                   m.name().c_str(), world.size());
+  }
+  if (lead) write_run_config(ctx.dir, config);
 
-  MetricsLog log(ctx.dir, step);
+  std::optional<MetricsLog> log_slot;
+  if (lead) log_slot.emplace(ctx.dir, step);
   util::Progress bar("train " + m.name(), ctx.train.steps);
   const optim::Schedule schedule = ctx.train.schedule();
   const auto t0 = std::chrono::steady_clock::now();
@@ -145,18 +195,20 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
     }
     if (!metrics.empty() && metrics.front().first == "loss")
       result.last_loss = metrics.front().second;
-    if (s % ctx.train.log_every == 0 || s == last || learner->log_now(s)) {
+    if (several && opts.replica_check_every > 0 && (s % opts.replica_check_every == 0 || s == last))
+      dist::check_replicas_agree(world, replica_hash(m, *learner), s);
+    if (lead && (s % ctx.train.log_every == 0 || s == last || learner->log_now(s))) {
       json line{{"step", s}};
       for (auto& [k, sum] : sums) line[k] = sum.first / (double)sum.second;
       line["lr"] = schedule.lr_at(s);
       line["elapsed_s"] = elapsed();
       learner->log_fields(line);
-      log.write(line);
+      log_slot->write(line);
       last_line = line;
       sums.clear();
     }
     if (!ctx.quiet) bar.update(s, util::ProgressFields(metrics.begin(), metrics.end()));
-    if (s % ctx.train.checkpoint_every == 0 || s == last) {
+    if (lead && (s % ctx.train.checkpoint_every == 0 || s == last)) {
       Checkpoint c;
       c.step = s;
       c.method = m.name();
@@ -164,23 +216,25 @@ TrainRunResult train_run(methods::Method& m, const methods::RunContext& ctx_in,
       c.state = learner->state();
       c.metadata["config"] = config.dump();
       save_checkpoint(ctx.dir, c);
-      folder.commit();
+      folder_slot->commit();
     }
   }
   if (!ctx.quiet) {
     bar.finish();
     report_step_times(step_ms);
+    if (several) report_data_parallel(*learner, world.size());
     if (last_line.contains("loss_scale"))
       std::fprintf(stderr, "loss scale %g, %lld steps skipped for Inf/NaN gradients\n",
                    last_line["loss_scale"].get<double>(),
                    (long long)last_line.value("skipped_steps", (int64_t)0));
   }
-  folder.commit();
+  if (lead) folder_slot->commit();
   result.step = step;
   result.seconds = elapsed();
   result.precision_report = learner->precision_report();
+  if (!lead) return result;  // pictures and reports are rank 0's
   if (!result.precision_report.empty())
-    io::write_file_atomic(folder.path("precision.txt"), result.precision_report);
+    io::write_file_atomic(folder_slot->path("precision.txt"), result.precision_report);
   m.after_training(ctx, *learner);
   return result;
 }

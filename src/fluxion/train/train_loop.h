@@ -18,6 +18,9 @@ struct TrainRunOptions {
   // (a warm start: its optimizer state and step are not taken). Recorded in config.json as
   // `init_from`, so a resume must name the same folder.
   std::string init_from;
+  // Data-parallel: compare a hash of weights and optimizer state across ranks every this many
+  // steps and at the end (0: never).
+  int64_t replica_check_every = 100;
 };
 
 inline constexpr const char* kInitFromKey = "init_from";  // config.json: the warm start
