@@ -42,9 +42,9 @@ class ParticleFlowFiles : public ::testing::Test {
   fs::path dir_;
 };
 
-const std::string kRun =
-    "train --method particle-flow --flow langevin --particles 50 --steps 7 --save-every 3 "
-    "--log-every 7 --checkpoint-every 7";
+const std::string kBase =
+    "train --method particle-flow --flow langevin --particles 50 --steps 7 --log-every 7";
+const std::string kRun = kBase + " --save-every 3";
 
 TEST_F(ParticleFlowFiles, InitFromCsvAndEveryKthStepAsNpyWithAGif) {
   write_cloud("start.csv", 50);
@@ -73,7 +73,7 @@ TEST_F(ParticleFlowFiles, CsvStepsAndAResumedRunKeepsTheEarlierFrames) {
                           return path("start.csv");
                         }()));
   std::string args = kRun + " --save-format csv --init " + path("start.npy") + " --out " +
-                     path("run") + " --checkpoint-every 3";
+                     path("run") + " --checkpoint-every 3";  // a checkpoint at the stop
   auto a = run_cli(args + " --stop-after 3");
   ASSERT_EQ(a.code, 0) << a.output;
   auto b = run_cli(args + " --resume");
@@ -102,7 +102,7 @@ TEST_F(ParticleFlowFiles, BadStartCloudsAreNamed) {
       {"--save-every -1", "--save-every must not be negative, got -1"},
   };
   for (auto& c : cases) {
-    auto r = run_cli(kRun + " " + c.args + " --out " + path("x"));
+    auto r = run_cli(kBase + " " + c.args + " --out " + path("x"));
     EXPECT_NE(r.code, 0) << c.args;
     EXPECT_THAT(r.output, HasSubstr(c.expect)) << c.args;
   }

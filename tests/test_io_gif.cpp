@@ -5,6 +5,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/io/gif.h"
+#include "fluxion/io/raster.h"
 
 using namespace fx;
 using ::testing::HasSubstr;
