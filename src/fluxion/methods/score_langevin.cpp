@@ -87,7 +87,9 @@ class ScoreLangevin : public Method {
     o.add("steps-per-level", anneal_.steps_per_level, "annealed: Langevin steps per level");
     o.add("eps", anneal_.eps, "annealed: step size at σ_min (dt_i = eps·σ_i²/σ_min²)");
     o.add("denoise", anneal_.denoise, "annealed: a last Tweedie step x + σ_min²·s(x, σ_min)");
-    o.add("sigma", sigma_, "langevin: the noise level σ of the score (0: --sigma-min; a σ well below the data's scale but learned between the modes too)");
+    o.add("sigma", sigma_,
+          "langevin: the noise level σ of the score (0: --sigma-min; a σ well below the data's "
+          "scale but learned between the modes too)");
     o.add("dt", dt_, "langevin: step size");
     o.add("langevin-steps", langevin_steps_, "langevin: steps");
   }
