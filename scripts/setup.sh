@@ -9,6 +9,7 @@ PKGS=(build-essential cmake ninja-build pkg-config
       python3-torch python3-numpy    # PyTorch peer for fixtures and benchmarks
       libopenblas-dev                # without it Debian torch runs fp32 matmul at ~3 GFLOP/s
       zlib1g-dev                     # gunzip of the IDX files
+      libgif-dev                     # animated GIFs of particle flows (--save-every)
       dataset-fashion-mnist          # images for DDPM, sequential Fashion-MNIST for the LRU
       libopenmpi-dev openmpi-bin)    # data-parallel training: mpirun -np N fluxion train
 missing=()

@@ -7,6 +7,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
+#include "fluxion/data/point_source.h"
 
 namespace fx::gen {
 
@@ -41,29 +42,6 @@ double fdiv_weight(FDivergence f, double d, double max_log_ratio) {
   return 0.0;
 }
 
-uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
-  // splitmix64 finaliser over the three words
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull ^ (a + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^
-               (b + 0x8CB92BA72F3D8DD7ull) * 0x94D049BB133111EBull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-Tensor random_rows(const Tensor& x, int64_t n, uint64_t seed, uint64_t offset) {
-  int64_t rows = x.dim(0), d = x.dim(1);
-  std::vector<double> u(n);
-  philox_uniform(seed, offset, u.data(), n);
-  Tensor out({n, d}, DType::f32);
-  const float* src = x.data<float>();
-  float* dst = out.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t r = std::min<int64_t>((int64_t)(u[i] * rows), rows - 1);
-    std::memcpy(dst + i * d, src + r * d, d * sizeof(float));
-  }
-  return out;
-}
-
 FDivFlow::FDivFlow(TargetSampler target, const FDivFlowOptions& o, const RatioClassifierConfig& c)
     : target_(std::move(target)), o_(o), clf_(c) {
   check_dt(o.dt, "f-divergence flow");
@@ -79,8 +57,8 @@ double FDivFlow::step(Tensor& x, int64_t step) {
   double loss = 0;
   int64_t fits = o_.classifier_steps + (step == 1 ? o_.classifier_warmup : 0);
   for (int64_t k = 0; k < fits; ++k) {
-    uint64_t s = mix_seed(o_.seed, step, k);
-    loss = clf_.train_step(target_(b, s), random_rows(x, b, s, 0x524f5753ull));
+    uint64_t s = data::mix_seed(o_.seed, step, k);
+    loss = clf_.train_step(target_(b, s), data::take_rows(x, data::random_rows(x.dim(0), b, s)));
   }
   Tensor d, g;
   clf_.logit_and_grad(x, &d, &g);

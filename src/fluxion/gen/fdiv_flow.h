@@ -64,9 +64,4 @@ class FDivFlow {
   RatioClassifier clf_;
 };
 
-// A 64-bit mix of (seed, a, b): decorrelated seeds for per-step draws.
-uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b = 0);
-// `n` rows of x picked uniformly with replacement by Philox stream (seed, offset).
-Tensor random_rows(const Tensor& x, int64_t n, uint64_t seed, uint64_t offset);
-
 }  // namespace fx::gen

@@ -5,6 +5,7 @@
 #include "fluxion/api/fx.h"
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
+#include "fluxion/data/point_source.h"
 
 namespace fx::gen {
 
@@ -67,8 +68,8 @@ double mono_h_prime(double d, MonoH h, double c) {
 Var generator_loss(Var d_fake, MonoH h, double c) { return -mean(mono_h(d_fake, h, c)); }
 
 Var particle_matching_loss(Var g, Var target) {
-  FX_CHECK(g.shape() == target.shape() && g.shape().size() == 2,
-           "particle matching: generated {} and target {} must be the same [N, D]",
+  FX_CHECK(g.shape() == target.shape() && g.shape().size() >= 2,
+           "particle matching: generated {} and target {} must be the same [N, ...]",
            shape_str(g.shape()), shape_str(target.shape()));
   return sum(square(g - target)) / (double)g.dim(0);
 }
@@ -93,6 +94,8 @@ namespace {
 RatioClassifierConfig disc_config(const MonoFlowConfig& c) {
   c.validate();
   return {.dim = c.dim,
+          .make_net = c.make_discriminator,
+          .input_shape = c.sample_shape,
           .hidden = c.hidden,
           .layers = c.layers,
           .activation = c.activation,
@@ -100,7 +103,7 @@ RatioClassifierConfig disc_config(const MonoFlowConfig& c) {
           .lr = c.lr_d,
           .beta1 = c.beta1,
           .decay_steps = c.decay_iterations * c.n_d,
-          .seed = mix_seed(c.seed, 0xD15C),
+          .seed = data::mix_seed(c.seed, 0xD15C, 0),
           .precision = c.precision,
           .loss_scaling = c.loss_scaling,
           .compile = c.compile};
@@ -110,9 +113,13 @@ constexpr uint64_t kNoiseStream = 0x5a5a;
 
 MonoFlowGAN::MonoFlowGAN(const MonoFlowConfig& cfg, TargetSampler real)
     : cfg_(cfg), real_(std::move(real)), disc_(disc_config(cfg)) {
-  nn::InitRng rng(mix_seed(cfg.seed, 0x6E4));
-  gen_ = std::make_shared<nn::MLP>(cfg.zdim, std::vector<int64_t>(cfg.layers, cfg.hidden), cfg.dim,
-                                   rng, cfg.activation);
+  nn::InitRng rng(data::mix_seed(cfg.seed, 0x6E4, 0));
+  sample_shape_ = cfg.sample_shape.empty() ? Shape{cfg.dim} : cfg.sample_shape;
+  if (cfg.make_generator)
+    gen_ = cfg.make_generator(rng);
+  else
+    gen_ = std::make_shared<nn::MLP>(cfg.zdim, std::vector<int64_t>(cfg.layers, cfg.hidden),
+                                     cfg.dim, rng, cfg.activation);
   optim::TrainerOptions to;
   to.schedule.base_lr = cfg.lr_g;
   to.schedule.total_steps = cfg.decay_iterations * cfg.n_g;
@@ -122,9 +129,11 @@ MonoFlowGAN::MonoFlowGAN(const MonoFlowConfig& cfg, TargetSampler real)
   to.compile = cfg.compile;
   std::vector<optim::BatchInput> inputs{{"z", {cfg.batch, cfg.zdim}}};
   optim::LossFn loss;
-  nn::MLP& G = *gen_;
+  nn::Net& G = *gen_;
   if (cfg.particle_matching) {
-    inputs.push_back({"target", {cfg.batch, cfg.dim}});
+    Shape rows{cfg.batch};
+    rows.insert(rows.end(), sample_shape_.begin(), sample_shape_.end());
+    inputs.push_back({"target", rows});
     loss = [&G](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
       return particle_matching_loss(G(b.at("z")), b.at("target"));
     };
@@ -133,7 +142,7 @@ MonoFlowGAN::MonoFlowGAN(const MonoFlowConfig& cfg, TargetSampler real)
     // differentiates through D without updating it.
     for (auto& [name, p] : disc_.net().named_parameters())
       inputs.push_back({"disc." + name, p->value.shape()});
-    nn::MLP& D = disc_.net();
+    nn::Net& D = disc_.net();
     MonoH h = cfg.h;
     double c = cfg.c;
     loss = [&G, &D, h, c](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
@@ -171,26 +180,27 @@ MonoFlowGAN::Losses MonoFlowGAN::step(int64_t it) {
   Losses l;
   int64_t B = cfg_.batch;
   for (int64_t k = 0; k < cfg_.n_d; ++k) {
-    uint64_t s = mix_seed(cfg_.seed, it, 2 * k);
+    uint64_t s = data::mix_seed(cfg_.seed, it, 2 * k);
     l.d = disc_.train_step(real_(B, s), generate(noise(B, s)));
   }
   if (cfg_.particle_matching) {
     // Move this batch's fakes once along ∇h(D), then fit the generator to them n_g times.
-    Tensor z = noise(B, mix_seed(cfg_.seed, it, 2 * cfg_.n_d + 1));
+    Tensor z = noise(B, data::mix_seed(cfg_.seed, it, 2 * cfg_.n_d + 1));
     Tensor x = generate(z), d, g;
     disc_.logit_and_grad(x, &d, &g);
     float* xv = x.data<float>();
+    const int64_t row = x.numel() / B;
     for (int64_t i = 0; i < B; ++i) {
       double w = cfg_.epsilon * mono_h_prime(d.data<float>()[i], cfg_.h, cfg_.c);
-      for (int64_t c = 0; c < cfg_.dim; ++c)
-        xv[i * cfg_.dim + c] += (float)(w * g.data<float>()[i * cfg_.dim + c]);
+      for (int64_t c = 0; c < row; ++c)
+        xv[i * row + c] += (float)(w * g.data<float>()[i * row + c]);
     }
     for (int64_t k = 0; k < cfg_.n_g; ++k) l.g = gen_trainer_->step({{"z", z}, {"target", x}});
   } else {
     Feeds f;
     for (auto& [name, p] : disc_.net().named_parameters()) f["disc." + name] = p->value;
     for (int64_t k = 0; k < cfg_.n_g; ++k) {
-      f["z"] = noise(B, mix_seed(cfg_.seed, it, 2 * k + 1));
+      f["z"] = noise(B, data::mix_seed(cfg_.seed, it, 2 * k + 1));
       l.g = gen_trainer_->step(f);
     }
   }

@@ -31,12 +31,16 @@ Var mono_h(Var d, MonoH h, double c = 5.0);
 double mono_h_prime(double d, MonoH h, double c = 5.0);
 // −mean(h(d_fake)).
 Var generator_loss(Var d_fake, MonoH h, double c = 5.0);
-// mean over rows of ‖g − target‖² (summed over coordinates).
+// mean over rows of ‖g − target‖² (summed over coordinates; rows are points or images).
 Var particle_matching_loss(Var g, Var target);
 
 struct MonoFlowConfig {
   int64_t dim = 2, zdim = 2;
   int64_t hidden = 128, layers = 3;  // both MLPs
+  // Other networks than the MLPs (e.g. nn/dcgan.h): the generator maps [N, zdim] to
+  // [N, ...sample_shape], the discriminator that to [N, 1] logits.
+  NetFactory make_generator, make_discriminator;
+  Shape sample_shape;  // empty: {dim}
   std::string activation = "relu";
   MonoH h = MonoH::ns;
   double c = 5.0;                  // vanilla's shift
@@ -63,11 +67,11 @@ class MonoFlowGAN {
   };
   // Iteration `it` (1-based): n_d discriminator steps, then n_g generator steps.
   Losses step(int64_t it);
-  // n generator samples, f32 [n, dim].
+  // n generator samples, f32 [n, ...sample shape].
   Tensor sample(int64_t n, uint64_t seed);
 
-  nn::MLP& gen() { return *gen_; }
-  nn::MLP& disc() { return disc_.net(); }
+  nn::Net& gen() { return *gen_; }
+  nn::Net& disc() { return disc_.net(); }
   RatioClassifier& discriminator() { return disc_; }
   // Optimizer moments of both nets ("disc/..." and "gen/..."), and their restore after
   // `iterations` completed iterations.
@@ -82,7 +86,8 @@ class MonoFlowGAN {
   MonoFlowConfig cfg_;
   TargetSampler real_;
   RatioClassifier disc_;
-  std::shared_ptr<nn::MLP> gen_;
+  Shape sample_shape_;
+  std::shared_ptr<nn::Net> gen_;
   std::unique_ptr<optim::Trainer> gen_trainer_;
   struct GenEval {
     Graph graph;

@@ -5,6 +5,7 @@
 // Adam moments (the flows move q a little between calls).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,8 +18,15 @@
 
 namespace fx::gen {
 
+// Builds a network from an initialiser (the classifier's or a GAN's custom net).
+using NetFactory = std::function<std::shared_ptr<nn::Net>(nn::InitRng& rng)>;
+
 struct RatioClassifierConfig {
   int64_t dim = 2;
+  // Another network than the MLP (dim → hidden × layers → 1), e.g. a DCGAN discriminator,
+  // with the shape of one input row (e.g. {1, 28, 28}); it must return [N, 1] logits.
+  NetFactory make_net;
+  Shape input_shape;  // empty: {dim}
   int64_t hidden = 128;
   int64_t layers = 2;  // hidden layers
   std::string activation = "silu";
@@ -40,12 +48,13 @@ Var logistic_loss(Var d_real, Var d_fake);
 class RatioClassifier {
  public:
   explicit RatioClassifier(const RatioClassifierConfig& cfg);
-  // One Adam step on a batch of real and fake rows (each f32 [batch, dim]); returns the loss.
+  // One Adam step on a batch of real and fake rows (each f32 [batch, ...input]); returns the loss.
   double train_step(const Tensor& real, const Tensor& fake);
-  // d(x) (f32 [N]) and ∇_x d(x) (f32 [N, dim]) at the current weights; either may be null.
+  // d(x) (f32 [N]) and ∇_x d(x) (shaped as x) at the current weights; either may be null.
   void logit_and_grad(const Tensor& x, Tensor* logit, Tensor* grad);
 
-  nn::MLP& net() { return *net_; }
+  nn::Net& net() { return *net_; }
+  const Shape& input_shape() const { return input_; }
   optim::Trainer& trainer() { return *trainer_; }
   std::map<std::string, Tensor> trainer_state() const { return trainer_->state(); }
   const RatioClassifierConfig& config() const { return cfg_; }
@@ -58,7 +67,8 @@ class RatioClassifier {
   Eval& eval_for(int64_t n);
 
   RatioClassifierConfig cfg_;
-  std::shared_ptr<nn::MLP> net_;
+  Shape input_;
+  std::shared_ptr<nn::Net> net_;
   std::unique_ptr<optim::Trainer> trainer_;
   std::map<int64_t, std::unique_ptr<Eval>> evals_;  // traced once per row count
 };

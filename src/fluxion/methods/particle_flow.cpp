@@ -10,11 +10,15 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
+#include "fluxion/data/point_source.h"
+#include "fluxion/data/points_file.h"
 #include "fluxion/gen/fdiv_flow.h"
 #include "fluxion/gen/flow_metrics.h"
 #include "fluxion/gen/langevin.h"
 #include "fluxion/gen/mixture_target.h"
+#include "fluxion/gen/particle_files.h"
 #include "fluxion/gen/svgd.h"
+#include "fluxion/io/gif.h"
 #include "fluxion/io/plot.h"
 #include "fluxion/methods/method.h"
 #include "fluxion/metrics/sliced_wasserstein.h"
@@ -27,6 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* kFlows = "langevin, svgd, kl, reverse-kl, js";
+
+std::string steps_dir(const std::string& run) { return (fs::path(run) / "steps").string(); }
 
 bool is_fdiv(const std::string& f) { return f == "kl" || f == "reverse-kl" || f == "js"; }
 
@@ -60,6 +66,12 @@ class ParticleFlow : public Method {
     o.add("layers", layers_, "classifier MLP hidden layers");
     o.add("max-log-ratio", max_log_ratio_, "cap on the estimated log p/q in the KL flow's e^d");
     o.add("frames", frames_, "snapshots in frames.png (first and last step included)");
+    o.add("init", init_,
+          "start cloud: a .csv/.npy file of --particles points (else N(init-mean, init-std²))");
+    o.add("save-every", save_every_,
+          "write the particles every K steps to steps/ and particles.gif (0: off)");
+    o.add("save-format", save_format_, "format of the per-step files: npy or csv");
+    o.add("gif-frames", gif_frames_, "most frames in particles.gif (evenly spaced saved steps)");
   }
   void validate(const train::TrainConfig&) const override {
     FX_CHECK(flow_ == "langevin" || flow_ == "svgd" || is_fdiv(flow_),
@@ -75,6 +87,9 @@ class ParticleFlow : public Method {
     FX_CHECK(hidden_ > 0 && layers_ > 0, "--hidden and --layers must be positive, got {} and {}",
              hidden_, layers_);
     FX_CHECK(frames_ >= 2, "--frames must be at least 2, got {}", frames_);
+    FX_CHECK(save_every_ >= 0, "--save-every must not be negative, got {}", save_every_);
+    gen::check_step_format(save_format_);
+    FX_CHECK(gif_frames_ >= 2, "--gif-frames must be at least 2, got {}", gif_frames_);
   }
 
   void build(const RunContext& ctx) override {
@@ -117,7 +132,9 @@ class ParticleFlow : public Method {
     FX_CHECK(it != c.state.end(), "checkpoint has no particles (state/particles)");
     x_ = it->second;
   }
-  int64_t default_sample_count() const override { return std::min<int64_t>(particles_, 2000); }
+  int64_t default_sample_count() const override {
+    return std::min<int64_t>(x_.defined() ? x_.dim(0) : particles_, 2000);
+  }
   Tensor sample(const RunContext&, int64_t n, uint64_t) override {
     FX_CHECK(n > 0 && n <= x_.dim(0), "-n must be in 1..{} (the run's particles), got {}",
              x_.dim(0), n);
@@ -153,16 +170,22 @@ class ParticleFlow : public Method {
       it = floors_.emplace(key, gen::sliced_w2_floor(*target_p_, n, seed, 4)).first;
     return it->second;
   }
+  // The start cloud from --init replaces the Gaussian one; read when training starts (not
+  // when sampling, which takes the checkpoint's particles).
+  void load_init() {
+    if (!init_.empty()) x_ = gen::load_start_cloud(init_, particles_, target_p_->dim());
+  }
   Tensor& particles() { return x_; }
   gen::GaussianMixture& target() { return *target_p_; }
   gen::FDivFlow* fdiv() { return flow_impl_.get(); }
   std::string flow_ = "langevin";
   double dt_ = 1e-2, bandwidth_ = 0.0;
-  int64_t classifier_steps_ = 5, frames_ = 6;
+  int64_t classifier_steps_ = 5, frames_ = 6, save_every_ = 0, gif_frames_ = 200;
+  std::string save_format_ = "npy";
 
  private:
-  static uint64_t data_seed(uint64_t seed) { return gen::mix_seed(seed, 0x1417); }
-  std::string target_ = "8gaussians";
+  static uint64_t data_seed(uint64_t seed) { return data::mix_seed(seed, 0x1417, 0); }
+  std::string target_ = "8gaussians", init_;
   int64_t dim_ = 2, particles_ = 5000, hidden_ = 64, layers_ = 2;
   double init_mean_ = 0.0, init_std_ = 1.0, max_log_ratio_ = 5.0;
   std::unique_ptr<gen::GaussianMixture> target_p_;
@@ -173,7 +196,10 @@ class ParticleFlow : public Method {
 
 class ParticleLearner : public train::Learner {
  public:
-  ParticleLearner(ParticleFlow& m, const RunContext& ctx) : m_(m), ctx_(ctx) { snapshot(0); }
+  ParticleLearner(ParticleFlow& m, const RunContext& ctx) : m_(m), ctx_(ctx) {
+    snapshot(0);
+    save(0);
+  }
   train::StepMetrics step(int64_t s) override {
     Tensor& x = m_.particles();
     gen::GaussianMixture& p = m_.target();
@@ -204,6 +230,7 @@ class ParticleLearner : public train::Learner {
         out.push_back({"modes_covered", sc["modes_covered"].get<double>()});
     }
     snapshot(s);
+    save(s);
     return out;
   }
   std::map<std::string, Tensor> state() const override {
@@ -237,12 +264,18 @@ class ParticleLearner : public train::Learner {
       }
     if (frames_.empty()) frames_.push_back({s, m_.particles().clone()});
   }
+  void save(int64_t s) {
+    int64_t k = m_.save_every_;
+    if (k > 0 && (s % k == 0 || s == ctx_.train.steps))
+      gen::save_step_cloud(steps_dir(ctx_.dir), s, m_.particles(), m_.save_format_);
+  }
   ParticleFlow& m_;
   RunContext ctx_;
   std::vector<std::pair<int64_t, Tensor>> frames_;
 };
 
 std::unique_ptr<train::Learner> ParticleFlow::learner(const RunContext& ctx) {
+  load_init();
   return std::make_unique<ParticleLearner>(*this, ctx);
 }
 
@@ -262,6 +295,18 @@ void ParticleFlow::after_training(const RunContext& ctx, train::Learner& l) {
                   fmt::format("{} flow toward {}", flow_, target_));
   io::save_figure((fs::path(ctx.dir) / "particles.png").string(),
                   {panel(fmt::format("{}: particles at step {}", flow_, ctx.train.steps), x_)});
+  if (save_every_ > 0) {
+    // Evenly spaced saved clouds (first and last kept), one GIF frame each.
+    auto clouds = gen::list_step_clouds(steps_dir(ctx.dir));
+    std::vector<io::Image> gif;
+    size_t n = clouds.size(), k = std::min<size_t>(n, gif_frames_);
+    for (size_t i = 0; i < k; ++i) {
+      auto& [s, path] = clouds[k == 1 ? 0 : i * (n - 1) / (k - 1)];
+      gif.push_back(io::render_panel(
+          panel(fmt::format("{} flow, step {}", flow_, s), data::load_points(path)), 360, 360));
+    }
+    if (!gif.empty()) io::write_gif((fs::path(ctx.dir) / "particles.gif").string(), gif, 8);
+  }
   std::vector<double> steps, sw, fsteps, floor;
   auto rows = train::read_metrics(ctx.dir);
   train::metric_column(rows, "sliced_w2", steps, sw);

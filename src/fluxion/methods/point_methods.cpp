@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "fluxion/gen/flow_metrics.h"
+#include "fluxion/gen/mixture_target.h"
 #include "fluxion/io/plot.h"
 #include "fluxion/metrics/mmd.h"
 #include "fluxion/metrics/sliced_wasserstein.h"
@@ -20,6 +22,14 @@ nlohmann::json score_points(const Tensor& samples, const data::PointSource& data
           {"sliced_w2_floor", metrics::sliced_wasserstein(ref2, ref, 256, seed)},
           {"mmd", metrics::mmd_rbf(samples, ref)},
           {"mmd_floor", metrics::mmd_rbf(ref2, ref)}};
+}
+
+void add_mode_coverage(nlohmann::json& j, const Tensor& samples, const std::string& data) {
+  if (!gen::GaussianMixture::is_builtin(data) || data == "gaussian") return;
+  gen::ModeCoverage mc = gen::mode_coverage(samples, gen::GaussianMixture::by_name(data));
+  j["modes_covered"] = mc.covered;
+  j["modes"] = mc.modes;
+  j["high_quality"] = mc.high_quality;
 }
 
 void save_samples_picture(const std::string& path, const std::string& title, const Tensor& samples,

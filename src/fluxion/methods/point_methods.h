@@ -13,6 +13,10 @@ namespace fx::methods {
 // between two independent data samples of the same size (what a perfect model scores).
 nlohmann::json score_points(const Tensor& samples, const data::PointSource& data, uint64_t seed);
 
+// For the built-in Gaussian mixtures (8gaussians, 25gaussians): modes covered, modes and the
+// high-quality fraction (gen/flow_metrics.h) added to j; other data leave j as it is.
+void add_mode_coverage(nlohmann::json& j, const Tensor& samples, const std::string& data);
+
 // dir/samples.png: generated points over data (first two coordinates).
 void save_samples_picture(const std::string& path, const std::string& title, const Tensor& samples,
                           const data::PointSource& data, uint64_t seed);

@@ -17,6 +17,7 @@ std::unique_ptr<Method> make_rnn();
 std::unique_ptr<Method> make_pfgm();
 std::unique_ptr<Method> make_particle_flow();
 std::unique_ptr<Method> make_monoflow();
+std::unique_ptr<Method> make_score_langevin();
 
 namespace {
 const std::vector<std::pair<std::string, MethodFactory>>& registry() {
@@ -29,6 +30,7 @@ const std::vector<std::pair<std::string, MethodFactory>>& registry() {
       {"gaussian", make_gaussian},
       {"particle-flow", make_particle_flow},
       {"monoflow", make_monoflow},
+      {"score-langevin", make_score_langevin},
   };
   return methods;
 }

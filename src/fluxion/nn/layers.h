@@ -5,6 +5,7 @@
 
 #include "fluxion/api/fx.h"
 #include "fluxion/nn/module.h"
+#include "fluxion/nn/net.h"
 
 namespace fx::nn {
 
@@ -25,11 +26,11 @@ using Activation = std::function<Var(Var)>;
 Activation activation_by_name(const std::string& name);  // silu, relu, gelu, tanh
 
 // Linear layers with an activation between them (none after the last).
-class MLP : public Module {
+class MLP : public Net {
  public:
   MLP(int64_t in, const std::vector<int64_t>& hidden, int64_t out, InitRng& rng,
       const std::string& activation = "silu");
-  Var operator()(Var x) const;
+  Var operator()(Var x) const override;
 
  private:
   std::vector<std::shared_ptr<Linear>> layers_;
