@@ -10,7 +10,10 @@ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLUXION_BUILD_TESTS=O
   -DFLUXION_BUILD_BENCH=OFF -DFLUXION_UNITY=ON >/dev/null
 # Parse and type-check only: the objects are never linked.
 sed -i 's/^  FLAGS = /  FLAGS = -fsyntax-only /' "$dir/build.ninja"
-if ninja -C "$dir" -k 0 -j"${JOBS:-$(nproc)}" fluxion_cli 2>&1 | grep -E "error:" ; then
-  echo "check_unity.sh: the unity build does not compile (above)"; exit 1
+log=$(ninja -C "$dir" -k 0 -j"${JOBS:-$(nproc)}" fluxion_cli 2>&1 || true)
+if grep -q "error:" <<<"$log"; then
+  grep "error:" <<<"$log"
+  echo "check_unity.sh: the unity build does not compile (above)"
+  exit 1
 fi
 echo "check_unity.sh: the unity build compiles"

@@ -13,6 +13,7 @@
 #include "fluxion/compiler/liveness.h"
 #include "fluxion/core/error.h"
 #include "fluxion/ir/op_def.h"
+#include "fluxion/util/env.h"
 
 namespace fx::compiler {
 
@@ -36,11 +37,7 @@ bool is_conv(Op op) {
 // Library ops whose kernels write into a given buffer, so their results join the memory plan.
 bool writes_into_buffer(Op op) { return op == Op::dot || op == Op::linear_scan || is_conv(op); }
 
-// An on/off environment switch: set, non-empty and not "0".
-bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v && std::string(v) != "0";
-}
+using util::env_flag;
 bool log_enabled() { return env_flag("FLUXION_COMPILER_LOG"); }
 
 std::string mb(size_t bytes) { return fmt::format("{:.2f} MB", bytes / 1048576.0); }

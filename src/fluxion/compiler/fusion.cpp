@@ -7,6 +7,7 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/ir/op_def.h"
+#include "fluxion/util/env.h"
 
 namespace fx::compiler {
 
@@ -57,10 +58,7 @@ constexpr char kColumnSums = 1, kRowSums = 2;
 
 void rematerialize(const Program& p, FusionPlan& plan);
 
-bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v && std::string(v) != "0";
-}
+using util::env_flag;
 
 // A bias: as many elements as the product has columns, all in the last axis.
 bool row_addend(const Shape& s, const Shape& product) {

@@ -65,7 +65,7 @@ std::vector<Sampler> samplers(const std::string& method, int64_t nfe) {
   return s;
 }
 
-struct Row {
+struct MethodRow {
   std::string method, family, sampler;
   int64_t budget = 0, nfe = 0;
   double sw2 = 0, sw2_floor = 0, mmd = 0, mmd_floor = 0;
@@ -117,7 +117,7 @@ std::unique_ptr<methods::Method> trained(const std::string& name, const std::str
 
 std::string fmt_sci(double v) { return fmt::format("{:.3g}", v); }
 
-void write_report(const CompareMethodsOptions& o, const std::vector<Row>& rows) {
+void write_report(const CompareMethodsOptions& o, const std::vector<MethodRow>& rows) {
   std::string md = fmt::format(
       "# PFGM, rectified flow and DDPM at equal network calls\n\n"
       "Data `{}`; each method trained {} steps (seed {}) by `fluxion train <method>`, an MLP of "
@@ -132,7 +132,7 @@ void write_report(const CompareMethodsOptions& o, const std::vector<Row>& rows) 
       "| method | sampler | budget | NFE | sliced-W2 | × floor | MMD² | MMD² floor |\n"
       "|---|---|---|---|---|---|---|---|\n",
       o.data, o.steps, o.seed, o.layers, o.hidden, o.n);
-  for (const Row& r : rows) {
+  for (const MethodRow& r : rows) {
     if (!r.error.empty()) {
       md += fmt::format("| {} | {} | {} | – | diverged: {} | | | |\n", r.method, r.sampler,
                         r.budget ? std::to_string(r.budget) : "adaptive", r.error);
@@ -146,11 +146,11 @@ void write_report(const CompareMethodsOptions& o, const std::vector<Row>& rows) 
   io::write_file_atomic((fs::path(o.out) / "report.md").string(), md);
 }
 
-void write_picture(const CompareMethodsOptions& o, const std::vector<Row>& rows,
+void write_picture(const CompareMethodsOptions& o, const std::vector<MethodRow>& rows,
                    const std::map<std::string, Tensor>& samples_at_20) {
   io::LinePanel lines{"sliced-W2 / floor against NFE", "NFE", "sliced-W2 / floor", {}, true};
   std::map<std::string, io::Curve> curves;
-  for (const Row& r : rows) {
+  for (const MethodRow& r : rows) {
     if (!r.error.empty() || r.family == "adaptive") continue;
     io::Curve& c = curves[r.method + " " + r.family];
     c.label = r.method + " " + r.family;
@@ -184,7 +184,7 @@ void run_compare_methods(const CompareMethodsOptions& o) {
   fs::create_directories(o.out, ec);
   FX_CHECK(!ec, "compare-methods: cannot create output folder '{}': {}", o.out, ec.message());
 
-  std::vector<Row> rows;
+  std::vector<MethodRow> rows;
   std::map<std::string, Tensor> at20;
   std::string jsonl;
   for (const std::string name : {"pfgm", "rectified-flow", "ddpm"}) {
@@ -198,7 +198,7 @@ void run_compare_methods(const CompareMethodsOptions& o) {
         train::OptionSet so;
         m->declare_sampling(so);
         so.from_json(s.options, "compare-methods", /*ignore_unknown=*/false);
-        Row r;
+        MethodRow r;
         r.method = name;
         r.family = s.family;
         r.sampler = s.label;
