@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "error_of.h"
 #include "fashion_mnist_test_util.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/npy_images.h"
@@ -22,15 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 class LoopImages : public TempDirTest {};
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 LoopConfig image_config(const std::string& out) {
   LoopConfig c;

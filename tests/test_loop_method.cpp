@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli_test_util.h"
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/loop/loop_command.h"
 #include "fluxion/loop/method_loop_model.h"
@@ -22,15 +23,6 @@ std::string temp_dir(const std::string& name) {
           .string();
   fs::remove_all(d);
   return d;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/points_file.h"
 #include "fluxion/io/atomic_file.h"
@@ -43,15 +44,6 @@ LoopConfig small_config(const std::string& out) {
 
 ModelFactory gaussian_factory() {
   return [] { return std::make_unique<GaussianLoopModel>(); };
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // loop.jsonl without the timings.

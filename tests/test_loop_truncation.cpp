@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/toy2d.h"
 #include "fluxion/gen/flow_metrics.h"
@@ -23,15 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 class LoopTruncation : public TempDirTest {};
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 double trace_cov(const Tensor& x) {
   metrics::GaussianFit g = metrics::fit_gaussian(x);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/loop/loop_command.h"
 #include "fluxion/methods/registry.h"
@@ -22,15 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 class LoopWarmStart : public TempDirTest {};
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // The registry's Gaussian (fitted by Adam) on 25 Gaussians: a few steps are far from the fit,
 // so where the weights start shows in the first losses.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/point_source.h"
 #include "fluxion/io/atomic_file.h"
@@ -27,15 +28,6 @@ using nlohmann::json;
 namespace {
 
 class TrainSpine : public TempDirTest {};
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Trains the example method quietly; returns its weights.
 std::map<std::string, Tensor> train_gaussian(const std::string& dir, int64_t steps, bool resume,
