@@ -247,8 +247,11 @@ EOF
 build_train_step() {
   [ -n "${TRAIN_STEP_BUILT:-}" ] && return 0
   log "building the fluxion library and bench_train_step in $BUILD_DIR/lib"
+  # ccache when present (a rebuild of the whole library otherwise); a unity build without it.
+  local launch=(-DFLUXION_UNITY=ON)
+  command -v ccache >/dev/null && launch=(-DFLUXION_UNITY=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S "$REPO" -B "$BUILD_DIR/lib" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DFLUXION_BUILD_TESTS=OFF -DFLUXION_BUILD_BENCH=ON >/dev/null
+    -DFLUXION_BUILD_TESTS=OFF -DFLUXION_BUILD_BENCH=ON "${launch[@]}" >/dev/null
   cmake --build "$BUILD_DIR/lib" -j2 --target bench_train_step >/dev/null
   TRAIN_STEP_BUILT=1
 }
