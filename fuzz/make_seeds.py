@@ -33,6 +33,9 @@ put('npy', 'f8_v2', npy('<f8', '(3,)', struct.pack('<3d', 0.5, -1, 2), 2))
 put('npy', 'i4', npy('<i4', '(1, 3)', struct.pack('<3i', -7, 0, 9)))
 put('npy', 'i8_v3', npy('<i8', '(2, 1)', struct.pack('<2q', 5, 6), 3))
 put('npy', 'huge_shape', npy('<f4', '(4611686018427387904, 4)', b''))
+put('npy_images', 'one_2x2', npy('<f4', '(1, 1, 2, 2)', struct.pack('<4f', 0, 0.25, 0.5, 1)))
+put('npy_images', 'two_rgb', npy('<f4', '(2, 3, 1, 1)', struct.pack('<6f', *range(6))))
+put('npy_images', 'points_not_images', npy('<f4', '(2, 2)', struct.pack('<4f', 1, 2, 3, 4)))
 
 # JSON: a run config, a safetensors-like header, escapes, numbers, deep-ish nesting.
 put('json', 'config', json.dumps({'method': 'rectified_flow', 'steps': 600, 'lr': 1e-3,

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-30}
 out=${FUZZ_OUT:-/tmp/fluxion-fuzz}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_json fuzz_csv fuzz_npy fuzz_idx fuzz_png)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_json fuzz_csv fuzz_npy fuzz_npy_images fuzz_idx fuzz_png)
 
 need=()
 for p in clang libclang-rt-14-dev; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done

@@ -13,7 +13,10 @@ namespace fx::data {
 
 Tensor load_npy_images(const std::string& path) {
   std::string bytes = io::read_file(path);
-  std::span<const uint8_t> raw((const uint8_t*)bytes.data(), bytes.size());
+  return parse_npy_images({(const uint8_t*)bytes.data(), bytes.size()}, path);
+}
+
+Tensor parse_npy_images(std::span<const uint8_t> raw, const std::string& path) {
   NpyHeader h = parse_npy_header(raw, path);
   FX_CHECK(h.shape.size() == 4, "{}: NPY array has shape {}; images must be [N, C, H, W]", path,
            shape_str(h.shape));

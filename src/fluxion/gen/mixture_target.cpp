@@ -7,6 +7,8 @@
 
 #include "fluxion/core/error.h"
 #include "fluxion/core/philox.h"
+#include "fluxion/io/atomic_file.h"
+#include "fluxion/io/json_limits.h"
 
 namespace fx::gen {
 
@@ -132,15 +134,9 @@ GaussianMixture GaussianMixture::from_json(const nlohmann::json& j, const std::s
 }
 
 GaussianMixture GaussianMixture::load(const std::string& path) {
-  std::ifstream in(path);
-  FX_CHECK(in.good(), "cannot open the mixture file '{}'", path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON ({})", path, e.what());
-  }
-  return from_json(j, path);
+  FX_CHECK(std::ifstream(path).good(), "cannot open the mixture file '{}'", path);
+  // The bounded parser every user JSON goes through (depth limit; fuzzed by fuzz_json).
+  return from_json(io::parse_json_bounded(io::read_file(path), io::kMaxJsonDepth, path), path);
 }
 
 bool GaussianMixture::is_builtin(const std::string& name) {
