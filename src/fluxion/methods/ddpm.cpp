@@ -21,6 +21,7 @@
 #include "fluxion/io/png.h"
 #include "fluxion/methods/method.h"
 #include "fluxion/methods/point_methods.h"
+#include "fluxion/methods/unet_options.h"
 #include "fluxion/run/ddpm_eval.h"
 #include "fluxion/run/ddpm_run.h"
 
@@ -108,12 +109,7 @@ class Ddpm : public Method {
     o.add("schedule", c.schedule, "beta schedule: linear or cosine");
     o.add("timesteps", c.timesteps, "diffusion steps T");
     o.add("prediction", c.prediction, "network target: eps or v");
-    o.add("image-size", c.unet.image_size, "image side (PNG folders are resized)");
-    o.add("channels", c.unet.in_channels, "image channels: 1 (grey) or 3 (RGB)");
-    o.add("base", c.unet.base_channels, "U-Net base channels");
-    o.add("mult", c.unet.channel_mult, "channel multiplier per level, e.g. 1,2,2");
-    o.add("res-blocks", c.unet.res_blocks, "ResBlocks per level");
-    o.add("attn", c.unet.attn_resolutions, "attention resolutions, e.g. 7");
+    declare_unet_shape(o, c.unet, "");
     o.add("heads", c.unet.attn_heads, "attention heads");
     o.add("norm-groups", c.unet.norm_groups, "GroupNorm groups");
     o.add("dropout", c.unet.dropout, "dropout in the ResBlocks");

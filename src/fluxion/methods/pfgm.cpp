@@ -21,6 +21,7 @@
 #include "fluxion/io/png.h"
 #include "fluxion/methods/method.h"
 #include "fluxion/methods/point_methods.h"
+#include "fluxion/methods/unet_options.h"
 #include "fluxion/nn/module_io.h"
 #include "fluxion/optim/trainer.h"
 #include "fluxion/run/ddpm_run.h"
@@ -84,12 +85,7 @@ class Pfgm : public Method {
     o.add("flip", im.flip, "images: random horizontal flips");
     o.add("clip", im.clip, "images: gradient-norm clip (0: off)");
     o.add("ema", im.ema, "images: EMA decay of the sampling weights (0: off)");
-    o.add("image-size", im.unet.image_size, "images: side (PNG folders are resized)");
-    o.add("channels", im.unet.in_channels, "images: 1 (grey) or 3 (RGB)");
-    o.add("base", im.unet.base_channels, "images: U-Net base channels");
-    o.add("mult", im.unet.channel_mult, "images: channel multiplier per level, e.g. 1,2,2");
-    o.add("res-blocks", im.unet.res_blocks, "images: ResBlocks per level");
-    o.add("attn", im.unet.attn_resolutions, "images: attention resolutions, e.g. 7");
+    declare_unet_shape(o, im.unet, "images: ");
     o.add("norm-groups", im.unet.norm_groups, "images: GroupNorm groups");
     o.add("grid", grid_, "images: samples in the grid after training (0: none)").in_config = false;
   }
