@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "error_of.h"
 #include "fluxion/amp/loss_scaler.h"
 #include "fluxion/amp/precision_policy.h"
 #include "fluxion/api/fx.h"
@@ -26,15 +27,6 @@ Tensor random_tensor(Shape s, uint64_t seed, double scale = 1.0) {
   float* p = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] *= (float)scale;
   return t;
-}
-
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // y = sin(x·a) regression: small enough to train in a test, nonlinear enough to need a net.

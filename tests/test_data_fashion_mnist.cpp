@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/fashion_mnist.h"
 #include "fluxion/data/idx_file.h"
@@ -41,15 +42,6 @@ std::string gzip_bytes(const Bytes& raw) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
-}
-
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const fx::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 struct TempDir {

@@ -8,20 +8,16 @@
 #include "fluxion/core/error.h"
 #include "fluxion/data/image_folder.h"
 #include "fluxion/io/png.h"
+#include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
 
-class ImageFolder : public ::testing::Test {
+// A folder per test and process (TempDirTest): a fixed name raced under ctest -j2.
+class ImageFolder : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / "fx_image_folder_test";
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string err(const std::function<void()>& f) {
     try {
       f();
@@ -30,7 +26,6 @@ class ImageFolder : public ::testing::Test {
     }
     return "";
   }
-  fs::path dir_;
 };
 
 TEST_F(ImageFolder, ResizesAndConvertsToGrey) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "fluxion/core/error.h"
 #include "fluxion/data/points_file.h"
 
@@ -16,13 +17,13 @@ using fx::Tensor;
 using fx::data::load_points;
 using fx::data::parse_csv_points;
 
-struct TempDir {
+struct PointsTempDir {
   std::string path;
-  TempDir() {
+  PointsTempDir() {
     char tmpl[] = "/tmp/fluxion-points-XXXXXX";
     path = ::mkdtemp(tmpl);
   }
-  ~TempDir() { std::filesystem::remove_all(path); }
+  ~PointsTempDir() { std::filesystem::remove_all(path); }
   std::string write(const std::string& name, const std::string& bytes) const {
     std::string p = path + "/" + name;
     std::ofstream(p, std::ios::binary) << bytes;
@@ -48,15 +49,6 @@ std::string npy(const std::string& descr, const std::string& shape, const std::s
 template <typename T>
 std::string raw(std::initializer_list<T> v) {
   return std::string((const char*)std::data(v), v.size() * sizeof(T));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const fx::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 #define EXPECT_HAS(haystack, needle) \
@@ -114,7 +106,7 @@ TEST(PointsCsv, HugeCellsAndRowsAreRefusedByName) {
 TEST(PointsNpy, ShapesThatOverflowAreRefusedBeforeAllocating) {
   // Each header claims an array whose byte size wraps in 64 bits; the file holds no data. The
   // first two crashed with SIGSEGV (issue #17, bug 1), the third said "out of memory".
-  TempDir dir;
+  PointsTempDir dir;
   for (const char* shape : {"(4611686018427387904, 4)", "(6148914691236517206, 3)",
                             "(17179869184, 1073741824)", "(4611686018427387904,)"}) {
     auto e = error_of([&] { load_points(dir.write("o.npy", npy("<f4", shape, ""))); });
@@ -127,7 +119,7 @@ TEST(PointsNpy, ShapesThatOverflowAreRefusedBeforeAllocating) {
 }
 
 TEST(PointsNpy, AllDtypesAndVersions) {
-  TempDir dir;
+  PointsTempDir dir;
   auto f4 = dir.write("a.npy", npy("<f4", "(2, 2)", raw<float>({1, 2, 3, 4})));
   EXPECT_EQ(load_points(f4).to_vector(), (std::vector<double>{1, 2, 3, 4}));
   auto f8 = dir.write("b.NPY", npy("<f8", "(3,)", raw<double>({0.5, -1, 2}), false, 2));
@@ -143,7 +135,7 @@ TEST(PointsNpy, AllDtypesAndVersions) {
 }
 
 TEST(PointsNpy, MadeByNumpyIfAvailable) {
-  TempDir dir;
+  PointsTempDir dir;
   std::string out = dir.path + "/np.npy";
   std::string cmd = "/usr/bin/python3 -c \"import numpy as np; np.save('" + out +
                     "', np.arange(6, dtype='<f8').reshape(3, 2) / 4)\" 2>/dev/null";
@@ -152,7 +144,7 @@ TEST(PointsNpy, MadeByNumpyIfAvailable) {
 }
 
 TEST(PointsNpy, Errors) {
-  TempDir dir;
+  PointsTempDir dir;
   auto load = [&](const std::string& bytes) {
     return error_of([&] { load_points(dir.write("x.npy", bytes)); });
   };

@@ -25,7 +25,7 @@ namespace {
 using ::testing::HasSubstr;
 
 template <typename F>
-std::string error_of(F&& fn) {
+std::string flow_error_of(F&& fn) {
   try {
     fn();
   } catch (const Error& e) {
@@ -159,27 +159,27 @@ TEST(MixtureTarget, FileErrorsNameTheComponent) {
   };
   nlohmann::json id = {{1.0, 0.0}, {0.0, 1.0}};
   EXPECT_THAT(
-      error_of([&] {
+      flow_error_of([&] {
         GaussianMixture::from_json({{"components", {comp(0.5, id), comp(0.4, id)}}}, "t.json");
       }),
       HasSubstr("t.json: the weights sum to 0.9, not 1"));
-  EXPECT_THAT(error_of([&] {
+  EXPECT_THAT(flow_error_of([&] {
                 GaussianMixture::from_json(
                     {{"components", {comp(0.5, id), comp(0.5, {{1.0, 2.0}, {2.0, 1.0}})}}},
                     "t.json");
               }),
               HasSubstr("component 1 has a covariance that is not positive definite"));
   EXPECT_THAT(
-      error_of([&] {
+      flow_error_of([&] {
         GaussianMixture::from_json({{"components", {comp(-0.5, id), comp(1.5, id)}}}, "t.json");
       }),
       HasSubstr("component 0 has weight -0.5"));
-  EXPECT_THAT(error_of([&] {
+  EXPECT_THAT(flow_error_of([&] {
                 GaussianMixture::from_json({{"components", {comp(1.0, {{1.0, 0.3}, {0.0, 1.0}})}}},
                                            "t.json");
               }),
               HasSubstr("component 0 has a non-symmetric covariance"));
-  EXPECT_THAT(error_of([&] { GaussianMixture::load("/nonexistent/mix.json"); }),
+  EXPECT_THAT(flow_error_of([&] { GaussianMixture::load("/nonexistent/mix.json"); }),
               HasSubstr("cannot open the mixture file '/nonexistent/mix.json'"));
   // A file on disk with the isotropic shorthand.
   std::string path = ::testing::TempDir() + "/mixture_ok.json";
@@ -194,15 +194,15 @@ TEST(ParticleFlows, BadInputIsNamed) {
   GaussianMixture p = GaussianMixture::by_name("gaussian", 2);
   ScoreFn score = [&](const Tensor& x) { return p.score(x); };
   Tensor x = normal_cloud(10, 2, 0, 1, 1);
-  EXPECT_THAT(error_of([&] { langevin(x, score, {.dt = 0.0}); }),
+  EXPECT_THAT(flow_error_of([&] { langevin(x, score, {.dt = 0.0}); }),
               HasSubstr("dt = 0 must be positive"));
-  EXPECT_THAT(error_of([&] { langevin(x, score, {.dt = -1e-3}); }),
+  EXPECT_THAT(flow_error_of([&] { langevin(x, score, {.dt = -1e-3}); }),
               HasSubstr("dt = -0.001 must be positive"));
   Tensor bad = x.clone();
   bad.data<float>()[7] = NAN;
-  EXPECT_THAT(error_of([&] { langevin(bad, score, {}); }),
+  EXPECT_THAT(flow_error_of([&] { langevin(bad, score, {}); }),
               HasSubstr("particle 3 has the non-finite coordinate nan (column 1)"));
-  EXPECT_THAT(error_of([] { check_count(0, "langevin"); }),
+  EXPECT_THAT(flow_error_of([] { check_count(0, "langevin"); }),
               HasSubstr("particle count 0 must be positive"));
   // A repelling "score" with a big step blows up: the run stops with the step.
   ScoreFn away = [](const Tensor& x) {
@@ -210,9 +210,9 @@ TEST(ParticleFlows, BadInputIsNamed) {
     for (int64_t i = 0; i < g.numel(); ++i) g.data<float>()[i] *= 1e3f;
     return g;
   };
-  EXPECT_THAT(error_of([&] { langevin(x, away, {.dt = 1.0, .steps = 100}); }),
+  EXPECT_THAT(flow_error_of([&] { langevin(x, away, {.dt = 1.0, .steps = 100}); }),
               HasSubstr("langevin diverged at step"));
-  EXPECT_THAT(error_of([] { fdivergence_from_name("hellinger"); }),
+  EXPECT_THAT(flow_error_of([] { fdivergence_from_name("hellinger"); }),
               HasSubstr("unknown f-divergence 'hellinger' (kl, reverse-kl, js)"));
 }
 
@@ -240,7 +240,7 @@ TEST(GradientDescentFlow, EnergyFallsAndRk45TracksTheExactFlow) {
                             {.method = solvers::Method::rk45, .t0 = 0, .t1 = 5});
   EXPECT_TRUE(ro.monotone);
   EXPECT_LT(ro.energy.back()[0], 0.1 * ro.energy.front()[0]);
-  EXPECT_THAT(error_of([] { objective_by_name("banana"); }),
+  EXPECT_THAT(flow_error_of([] { objective_by_name("banana"); }),
               HasSubstr("unknown objective 'banana' (quadratic, rosenbrock)"));
 }
 

@@ -16,20 +16,20 @@ namespace fs = std::filesystem;
 using fx::io::read_file;
 using fx::io::write_file_atomic;
 
-struct TempDir {
+struct AtomicTempDir {
   std::string path;
-  TempDir() {
+  AtomicTempDir() {
     char tmpl[] = "/tmp/fluxion-atomic-XXXXXX";
     path = ::mkdtemp(tmpl);
   }
-  ~TempDir() {
+  ~AtomicTempDir() {
     ::chmod(path.c_str(), 0755);
     fs::remove_all(path);
   }
 };
 
 TEST(AtomicFile, WritesReplacesAndLeavesNoTempFile) {
-  TempDir d;
+  AtomicTempDir d;
   std::string p = d.path + "/f.bin";
   write_file_atomic(p, std::string("a\0b", 3));
   EXPECT_EQ(read_file(p), std::string("a\0b", 3));
@@ -44,7 +44,7 @@ TEST(AtomicFile, WritesReplacesAndLeavesNoTempFile) {
 
 TEST(AtomicFile, FailedWriteKeepsTheOldFile) {
   if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
-  TempDir d;
+  AtomicTempDir d;
   std::string p = d.path + "/keep.txt";
   write_file_atomic(p, "precious");
   ::chmod(d.path.c_str(), 0555);  // no new files: the temp file cannot be created
@@ -53,7 +53,7 @@ TEST(AtomicFile, FailedWriteKeepsTheOldFile) {
 }
 
 TEST(AtomicFile, RenameOverADirectoryFailsCleanly) {
-  TempDir d;
+  AtomicTempDir d;
   fs::create_directory(d.path + "/dir");
   try {
     write_file_atomic(d.path + "/dir", "x");
@@ -73,7 +73,7 @@ int count_entries(const std::string& dir) {
 }
 
 TEST(AtomicFile, WritesThroughSymlinksAndKeepsThem) {
-  TempDir d;
+  AtomicTempDir d;
   fs::create_directory(d.path + "/real");
   write_file_atomic(d.path + "/real/target.png", "old");
   ::chmod((d.path + "/real/target.png").c_str(), 0600);
@@ -99,7 +99,7 @@ TEST(AtomicFile, WritesThroughSymlinksAndKeepsThem) {
 }
 
 TEST(AtomicFile, RefusesToReplaceDevicesFifosAndDirectories) {
-  TempDir d;
+  AtomicTempDir d;
   auto error_of = [](const std::string& p) {
     try {
       write_file_atomic(p, "x");
@@ -135,7 +135,7 @@ TEST(AtomicFile, RefusesToReplaceDevicesFifosAndDirectories) {
 }
 
 TEST(AtomicFile, ErrorsNameThePath) {
-  TempDir d;
+  AtomicTempDir d;
   try {
     write_file_atomic(d.path + "/no/such/dir/f.txt", "x");
     FAIL() << "no error";

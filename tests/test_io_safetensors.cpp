@@ -23,7 +23,7 @@ std::span<const uint8_t> bytes_of(const std::string& s) {
   return {(const uint8_t*)s.data(), s.size()};
 }
 
-std::string error_of(const std::string& file) {
+std::string parse_error_of(const std::string& file) {
   try {
     parse_safetensors(bytes_of(file), "t.safetensors");
   } catch (const fx::Error& e) {
@@ -42,7 +42,7 @@ std::string file_with(std::string header, const std::string& data) {
 
 #define EXPECT_ERROR(file, needle)                                                 \
   do {                                                                             \
-    std::string e_ = error_of(file);                                               \
+    std::string e_ = parse_error_of(file);                                         \
     EXPECT_NE(e_.find(needle), std::string::npos) << "error was: " << e_;          \
     EXPECT_NE(e_.find("t.safetensors"), std::string::npos) << "error was: " << e_; \
   } while (0)
@@ -183,7 +183,7 @@ const std::string kF32x2 = "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offse
 const std::string kEight(8, '\0');
 
 TEST(SafetensorsCorrupt, ValidBaseline) {
-  EXPECT_EQ(error_of(file_with(kF32x2, kEight)), "(no error)");
+  EXPECT_EQ(parse_error_of(file_with(kF32x2, kEight)), "(no error)");
 }
 
 TEST(SafetensorsCorrupt, SizesAndJson) {
@@ -221,9 +221,9 @@ TEST(SafetensorsCorrupt, FieldsAndValues) {
   EXPECT_ERROR(
       with("{\"dtype\":\"F32\",\"shape\":[9223372036854775808,0],\"data_offsets\":[0,0]}", ""),
       "overflows");
-  EXPECT_EQ(error_of(with("{\"dtype\":\"F32\",\"shape\":[0,4611686018427387904],"
-                          "\"data_offsets\":[0,0]}",
-                          "")),
+  EXPECT_EQ(parse_error_of(with("{\"dtype\":\"F32\",\"shape\":[0,4611686018427387904],"
+                                "\"data_offsets\":[0,0]}",
+                                "")),
             "(no error)");
   EXPECT_ERROR(with("{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}"),
                "spans 8 bytes, but dtype F32 x shape [3] needs 12");
@@ -249,7 +249,7 @@ TEST(SafetensorsCorrupt, OffsetsMustTileTheBuffer) {
                          "},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":" + b + "}}",
                      std::string(data, '\0'));
   };
-  EXPECT_EQ(error_of(two("[4,8]", "[0,4]", 8)), "(no error)");  // any order is fine
+  EXPECT_EQ(parse_error_of(two("[4,8]", "[0,4]", 8)), "(no error)");  // any order is fine
   EXPECT_ERROR(two("[0,4]", "[2,6]", 8),
                "tensor 'b': field 'data_offsets' [2, 6] overlaps "
                "tensor 'a'");

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
+std::string method_temp_dir(const std::string& name) {
   std::string d =
       (fs::temp_directory_path() / ("fx_loopm_" + name + "_" + std::to_string(::getpid())))
           .string();
@@ -52,7 +52,7 @@ TEST(LoopMethod, MethodConfigMustNameTheMethodsOptions) {
 // The registry's Gaussian (fitted by Adam) as each generation's model: trained by the spine
 // into gen-00t/run, reloaded for the next generation, λ < 1 through the density filter.
 TEST(LoopMethod, RegisteredMethodRunsAStudyAndResumes) {
-  std::string d = temp_dir("gauss");
+  std::string d = method_temp_dir("gauss");
   LoopConfig c;
   c.out = d;
   c.model = "gaussian";
@@ -75,7 +75,7 @@ TEST(LoopMethod, RegisteredMethodRunsAStudyAndResumes) {
 }
 
 TEST(LoopCli, RunsAStudyAndNamesBadOptions) {
-  std::string d = temp_dir("cli");
+  std::string d = method_temp_dir("cli");
   CliResult ok = run_cli("loop --out " + d +
                          " --generations 2 --families fresh-data --lambdas 1 --n 200 --eval-n 300");
   EXPECT_EQ(ok.code, 0) << ok.output;

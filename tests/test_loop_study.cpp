@@ -15,6 +15,7 @@
 #include "fluxion/loop/loop_report.h"
 #include "fluxion/loop/quality_filter.h"
 #include "fluxion/loop/self_consuming_loop.h"
+#include "loop_test_util.h"
 
 using namespace fx;
 using namespace fx::loop;
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
+std::string study_temp_dir(const std::string& name) {
   std::string d =
       (fs::temp_directory_path() / ("fx_loop_" + name + "_" + std::to_string(::getpid()))).string();
   fs::remove_all(d);
@@ -47,17 +48,6 @@ ModelFactory gaussian_factory() {
 }
 
 // loop.jsonl without the timings.
-std::string jsonl_without_seconds(const std::string& path) {
-  std::string out, line;
-  std::ifstream in(path);
-  while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    out += j.dump() + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST(LoopData, PlansTheThreeFamilies) {
@@ -82,7 +72,7 @@ TEST(LoopData, PlansTheThreeFamilies) {
 }
 
 TEST(LoopData, NpyRoundTrip) {
-  std::string d = temp_dir("npy");
+  std::string d = study_temp_dir("npy");
   fs::create_directories(d);
   Tensor x = Tensor::from({1.5, -2, 3, 4.25, 5, 6}, {3, 2});
   write_points_npy(d + "/x.npy", x);
@@ -122,7 +112,7 @@ TEST(LoopConfigCheck, BadOptionsNameTheOption) {
 }
 
 TEST(LoopStudy, ResumesAfterAnInterruptionWithTheSameResults) {
-  std::string a = temp_dir("whole"), b = temp_dir("interrupted");
+  std::string a = study_temp_dir("whole"), b = study_temp_dir("interrupted");
   run_study(small_config(a), gaussian_factory(), {.quiet = true});
   // Interrupted after 6 of 16 generations (the second loop half done), with a half-written
   // generation left behind; the rerun goes on from there.
@@ -160,7 +150,7 @@ TEST(LoopStudy, ResumesAfterAnInterruptionWithTheSameResults) {
 }
 
 TEST(LoopStudy, RefusesAFolderOfAnotherStudy) {
-  std::string d = temp_dir("other");
+  std::string d = study_temp_dir("other");
   LoopConfig c = small_config(d);
   c.generations = 1;
   c.families = "fully-synthetic";
@@ -177,7 +167,7 @@ TEST(LoopStudy, RefusesAFolderOfAnotherStudy) {
   e = error_of([&] { run_study(c, gaussian_factory(), {.quiet = true}); });
   EXPECT_NE(e.find("gen-001/metrics.json"), std::string::npos) << e;
   // A folder with other files and no study.json.
-  std::string f = temp_dir("foreign");
+  std::string f = study_temp_dir("foreign");
   fs::create_directories(f);
   io::write_file_atomic(f + "/config.json", "{}");
   LoopConfig g = c;

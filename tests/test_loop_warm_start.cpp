@@ -14,6 +14,7 @@
 #include "fluxion/train/metrics_log.h"
 #include "fluxion/train/run_folder.h"
 #include "fluxion/train/train_loop.h"
+#include "loop_test_util.h"
 #include "temp_dir_test.h"
 
 using namespace fx;
@@ -38,17 +39,6 @@ LoopConfig warm_config(const std::string& out, bool warm) {
   c.eval_n = 300;
   c.warm_start = warm;
   return c;
-}
-
-std::string jsonl_without_seconds(const std::string& path) {
-  std::string out, line;
-  std::ifstream in(path);
-  while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    out += j.dump() + "\n";
-  }
-  return out;
 }
 
 double first_loss(const std::string& run_dir) {

@@ -4,7 +4,8 @@
 // cross_entropy sum_to; plus the constructors iota/full/zeros_like/ones_like.
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_composite {
 namespace {
 
 const char* kFile = "ops_composite.json";
@@ -92,4 +93,4 @@ TEST(OpsComposite, SoftmaxFamilyStableForHugeLogits) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_composite

@@ -3,7 +3,8 @@
 // against a double loop.
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_dot_index {
 namespace {
 
 const char* kFile = "ops_dot_index.json";
@@ -153,4 +154,4 @@ TEST(OpsDotIndex, GatherScatterLarger) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_dot_index

@@ -4,7 +4,8 @@
 // with the f32 result rounded to the same format.
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_edge {
 namespace {
 
 // ---- size 0 and size 1 ----
@@ -298,4 +299,4 @@ TEST(OpsEdge, HalfPrecisionMatchesRoundedF32) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_edge

@@ -4,7 +4,8 @@
 // and is gradient-checked against finite differences (see op_test_util.h).
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_elementwise {
 namespace {
 
 const char* kFile = "ops_elementwise.json";
@@ -137,4 +138,4 @@ TEST(OpsElementwise, MaximumMinimumPropagateNan) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_elementwise

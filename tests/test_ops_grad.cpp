@@ -4,7 +4,8 @@
 // plumbing (unused inputs, integer inputs, shared subexpressions).
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_grad {
 namespace {
 
 Builder unary(Var (*fn)(Var)) {
@@ -113,4 +114,4 @@ TEST(OpsGrad, RejectsBadLoss) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_grad

@@ -4,7 +4,8 @@
 // dropout's statistics and determinism; clear errors for bad shapes.
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_image {
 namespace {
 
 const char* kFile = "ops_image.json";
@@ -196,4 +197,4 @@ TEST(OpsImage, BadShapesGiveClearErrors) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_image

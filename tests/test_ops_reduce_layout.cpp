@@ -3,7 +3,8 @@
 // reshape, permute, transpose, slice (with steps), pad (with interior padding), concat.
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_reduce_layout {
 namespace {
 
 const char* kFile = "ops_reduce_layout.json";
@@ -149,4 +150,4 @@ TEST(OpsReduceLayout, LargeLayoutOpsMatchIndexArithmetic) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_reduce_layout

@@ -8,7 +8,8 @@
 #include "fluxion/backend/cpu/kernels_scan.h"
 #include "op_test_util.h"
 
-namespace fx::optest {
+// A namespace per file: the unity build (FLUXION_UNITY) compiles several test files as one.
+namespace fx::optest::ops_scan {
 namespace {
 
 constexpr const char* kFile = "ops_scan.json";
@@ -247,4 +248,4 @@ TEST(OpsScanErrors, ClearMessages) {
 }
 
 }  // namespace
-}  // namespace fx::optest
+}  // namespace fx::optest::ops_scan
