@@ -20,7 +20,7 @@ import statistics
 import sys
 
 # Sections in the order they appear in a fresh RESULTS.md; later benchmarks add theirs here.
-ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'unet', 'roofline', 'ablation', 'conclusion']
+ORDER = ['header', 'peak', 'coretype', 'gemm', 'mlp', 'unet', 'sample', 'roofline', 'ablation', 'conclusion']
 PLACEHOLDER = {
     'conclusion': '## Conclusion\n\n_Hand-written; run_all.sh never overwrites this section._\n',
 }
@@ -373,6 +373,39 @@ def section_roofline(run_dir):
         *rows, ''])
 
 
+def section_sample(run_dir):
+    """DDIM sampling: images/s of fluxion (compiled) and PyTorch, per dtype, and their ratio."""
+    d = os.path.join(run_dir, 'sample')
+    settings = dict(line.strip().split('=', 1) for line in
+                    open(os.path.join(d, 'settings.txt')) if '=' in line)
+    dropped = []
+    rows = []
+    for dtype in ('fp32', 'bf16'):
+        fl = [try_json(f) for f in clean_files(os.path.join(d, f'fluxion_{dtype}_r*.json'),
+                                               run_dir, dropped)]
+        pt = [try_json(f) for f in clean_files(os.path.join(d, f'torch_{dtype}_r*.json'),
+                                               run_dir, dropped)]
+        fl = [r['images_per_s'] for r in fl if r]
+        pt = [r['images_per_s'] for r in pt if r]
+        f_med, p_med = median(fl), median(pt)
+        ratio = f'**{f_med / p_med:.2f}×**' if f_med and p_med else '—'
+        per_round = ', '.join(f'{a / b:.2f}' for a, b in zip(fl, pt))
+        rows.append(f'| {dtype} | {fmt(f_med, 2)} | {fmt(p_med, 2)} | {ratio} | {per_round} |')
+    note = f' Left out as disturbed (others >{DISTURBED_PCT}% of the CPUs): ' + \
+        ', '.join(dropped) + '.' if dropped else ''
+    return '\n'.join([
+        '## DDIM sampling vs PyTorch (bench_train_step --workload ddim vs '
+        'bench/ddpm_peer_sample.py)', '',
+        f'The U-Net of the unet section with random weights, one batch of 64 images, '
+        f'{settings.get("DDIM_STEPS", "?")} DDIM steps (network calls), median over the '
+        'repetitions after one warm-up; fluxion compiled (`--precision bf16`: the measured '
+        'policy), PyTorch under no_grad (bf16: autocast) with `' +
+        settings.get('TORCH_ENV', '') + '`. Ratio = fluxion / PyTorch images/s (above 1: '
+        'fluxion faster).' + note, '',
+        '| dtype | fluxion images/s | PyTorch images/s | ratio (median) | ratio per round |',
+        '|---|---:|---:|---:|---|', *rows, ''])
+
+
 def section_ablation(run_dir):
     """Median ms/step with and without each switchable compiler change, per round."""
     lines = ['## Ablation: matmul epilogue fusion (bench_train_step --compile, '
@@ -432,7 +465,8 @@ def main(argv):
         print(step_tables.section(argv[2], argv[3]))
     elif cmd == 'section':
         print({'peak': section_peak, 'coretype': section_coretype, 'gemm': section_gemm,
-               'roofline': section_roofline, 'ablation': section_ablation}[argv[2]](argv[3]))
+               'roofline': section_roofline, 'ablation': section_ablation,
+               'sample': section_sample}[argv[2]](argv[3]))
     elif cmd == 'best-core':
         print(best_core(argv[2]))
     elif cmd == 'peak':

@@ -4,7 +4,7 @@
 # that section of bench/RESULTS.md. Raw outputs stay in $BUILD_DIR/results/.
 #
 # Usage: bench/run_all.sh [--only SECTION[,SECTION...]] [--rounds N] [--quick]
-#   sections: peak coretype gemm mlp unet roofline ablation   (the others reuse the last
+#   sections: peak coretype gemm mlp unet sample roofline ablation   (the others reuse the last
 #             peak/coretype results, or run them)
 # Env:   PEER_DIR     peer scripts (default: <repo>/../shared/peer, beside the clone in CI)
 #        BUILD_DIR    default <repo>/build-bench
@@ -24,7 +24,7 @@ QUIET_WAIT_S=${QUIET_WAIT_S:-600}
 PY=/usr/bin/python3 # Debian's interpreter: the one that has python3-torch (peer README)
 RESULTS_MD=$REPO/bench/RESULTS.md
 RUN_DIR=$BUILD_DIR/results
-ALL_SECTIONS=(peak coretype gemm mlp unet roofline ablation)
+ALL_SECTIONS=(peak coretype gemm mlp unet sample roofline ablation)
 ROUNDS=3
 SIZES=256,512,1024,2048
 ONLY=""
@@ -341,6 +341,44 @@ section_unet() { # about 2 minutes a round on 2 cores
   [ -n "$QUICK" ] && steps=7
   train_step_section unet "$steps" "--workload unet --batch 64 --warmup 2" ddpm_unet.py \
     "--batch 64"
+}
+
+# DDIM sampling throughput: bench_train_step --workload ddim (the U-Net of the unet section,
+# compiled, fp32 and bf16) against bench/ddpm_peer_sample.py (the peer's U-Net, the same DDIM
+# update, no_grad; fp32 and bf16 autocast), one batch of 64, alternating rounds.
+peer_sample() { # DTYPE JSON_OUT STEPS REPS
+  # shellcheck disable=SC2046
+  env $(torch_env "$STEP_CORE") "$PY" "$REPO/bench/ddpm_peer_sample.py" "$PEER_DIR" \
+    --dtype "$1" --json "$2" --steps "$3" --reps "$4" --threads "$THREADS" -n 64 \
+    >"${2%.json}.log" 2>&1
+}
+section_sample() {
+  local dir=$RUN_DIR/sample r ddim=50 reps=3
+  [ -n "$QUICK" ] && ddim=5 reps=2
+  [ -d "$RUN_DIR/coretype" ] || section_coretype
+  build_train_step
+  STEP_CORE=$("$PY" "$REPO/bench/results.py" best-core "$RUN_DIR")
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo "DDIM_STEPS=$ddim" >"$dir/settings.txt"
+  echo "TORCH_ENV=$(torch_env "$STEP_CORE")" >>"$dir/settings.txt"
+  for r in $(seq 1 "$ROUNDS"); do
+    log "sample: round $r/$ROUNDS (DDIM $ddim steps, batch 64)"
+    local order=(fluxion torch)
+    [ $((r % 2)) -eq 0 ] && order=(torch fluxion)
+    for side in "${order[@]}"; do
+      if [ $side = fluxion ]; then
+        measured "sample/fp32/r$r" fluxion_step "$dir/fluxion_fp32_r$r.json" \
+          --workload ddim --compile --ddim-steps $ddim --steps $((reps + 1)) --warmup 1
+        measured "sample/bf16/r$r" fluxion_step "$dir/fluxion_bf16_r$r.json" \
+          --workload ddim --compile --precision bf16 --ddim-steps $ddim --steps $((reps + 1)) \
+          --warmup 1
+      else
+        measured "sample/torch/r$r" peer_sample fp32 "$dir/torch_fp32_r$r.json" $ddim $reps
+        measured "sample/torch_bf16/r$r" peer_sample bf16 "$dir/torch_bf16_r$r.json" $ddim $reps
+      fi
+    done
+  done
+  "$PY" "$REPO/bench/results.py" section sample "$RUN_DIR" >"$RUN_DIR/sections/sample.md"
 }
 
 # The distance to the limit: each workload compiled in fp32, its GEMM FLOPs and bytes counted
