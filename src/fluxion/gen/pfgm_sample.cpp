@@ -36,12 +36,13 @@ Tensor pfgm_drift(const Tensor& net, double z, const PfgmConfig& c) {
   return out;
 }
 
-PoissonEvaluator::PoissonEvaluator(PoissonNet& model, int64_t batch)
+PoissonEvaluator::PoissonEvaluator(PoissonNet& model, int64_t batch,
+                                   const runtime::ExecutorOptions& run)
     : model_(model), batch_(batch) {
   model_.bind(graph_);
   Var x = graph_.input("x", {batch, model.dim()});
   Var z = graph_.input("z", {batch, 1});
-  exec_ = std::make_unique<Interpreter>(graph_, std::vector<Var>{model_(x, z)});
+  exec_ = runtime::make_executor(graph_, {model_(x, z)}, run);
 }
 
 Tensor PoissonEvaluator::operator()(const Tensor& x, double z) {
@@ -49,7 +50,8 @@ Tensor PoissonEvaluator::operator()(const Tensor& x, double z) {
   for (auto& [name, p] : model_.named_parameters()) f[name] = p->value;
   f["x"] = x;
   f["z"] = Tensor::full({batch_, 1}, z);
-  return exec_->run(f)[0];
+  Tensor out = exec_.run(f)[0];
+  return out.dtype() == DType::f32 ? out : out.to(DType::f32);
 }
 
 namespace {
@@ -92,7 +94,8 @@ double pfgm_z_step_scale(const PfgmConfig& c, int64_t steps) {
 }
 
 solvers::OdeResult pfgm_sample(PoissonNet& model, const Tensor& x, const PfgmConfig& c,
-                               const solvers::OdeOptions& base, int64_t chunk, bool steps_in_z) {
+                               const solvers::OdeOptions& base, int64_t chunk, bool steps_in_z,
+                               const runtime::ExecutorOptions& run) {
   const int64_t N = model.dim();
   FX_CHECK(x.rank() == 2 && x.dim(1) == N && x.dtype() == DType::f32,
            "pfgm sample: points {} do not match the model's dimension {}", shape_str(x.shape()), N);
@@ -105,7 +108,7 @@ solvers::OdeResult pfgm_sample(PoissonNet& model, const Tensor& x, const PfgmCon
   }
   return solvers::integrate_in_chunks(
       [&](int64_t rows) -> solvers::VelocityFn {
-        auto ev = std::make_shared<PoissonEvaluator>(model, rows);
+        auto ev = std::make_shared<PoissonEvaluator>(model, rows, run);
         FieldFn f = [ev](const Tensor& xx, double z) { return (*ev)(xx, z); };
         return pfgm_velocity(f, c, scale);
       },

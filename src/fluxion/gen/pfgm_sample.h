@@ -5,8 +5,8 @@
 #pragma once
 #include <cstdint>
 
-#include "fluxion/exec/interpreter.h"
 #include "fluxion/gen/pfgm.h"
+#include "fluxion/runtime/executor.h"
 #include "fluxion/solvers/ode.h"
 
 namespace fx::gen {
@@ -17,17 +17,18 @@ inline constexpr double kZExpMaxNorm = 0.9;
 // dx/dt' for a batch from the network's output net [B, N+1] at height z; f32 [B, N].
 Tensor pfgm_drift(const Tensor& net, double z, const PfgmConfig& c);
 
-// Runs the network at one height z for a fixed batch size (traced once).
+// Runs the network at one height z for a fixed batch size (traced once; interpreted, or
+// compiled and/or in mixed precision as `run` says, as sample/eval's --compile/--precision).
 class PoissonEvaluator {
  public:
-  PoissonEvaluator(PoissonNet& model, int64_t batch);
+  PoissonEvaluator(PoissonNet& model, int64_t batch, const runtime::ExecutorOptions& run = {});
   Tensor operator()(const Tensor& x, double z);  // [B, N] -> [B, N+1]
 
  private:
   PoissonNet& model_;
   int64_t batch_;
   Graph graph_;
-  std::unique_ptr<Interpreter> exec_;
+  runtime::Executor exec_;
 };
 
 // The drift as a solver velocity in t' = log z, checking every state and drift: a non-finite
@@ -49,6 +50,6 @@ double pfgm_z_step_scale(const PfgmConfig& c, int64_t steps);
 
 solvers::OdeResult pfgm_sample(PoissonNet& model, const Tensor& x, const PfgmConfig& c,
                                const solvers::OdeOptions& base, int64_t chunk = 4096,
-                               bool steps_in_z = false);
+                               bool steps_in_z = false, const runtime::ExecutorOptions& run = {});
 
 }  // namespace fx::gen

@@ -238,7 +238,8 @@ class Pfgm : public Method {
 
   int64_t default_sample_count() const override { return images() ? 64 : 2000; }
 
-  Tensor sample(const RunContext&, int64_t n, uint64_t seed) override {
+  Tensor sample(const RunContext& ctx, int64_t n, uint64_t seed) override {
+    use_sampling_executor(ctx);
     if (!images()) return run_sampler(n, seed).x;
     SamplingWeights w(*this);
     auto t0 = std::chrono::steady_clock::now();
@@ -251,6 +252,7 @@ class Pfgm : public Method {
   std::string sample_note() const override { return note_; }
 
   nlohmann::json evaluate(const RunContext& ctx, int64_t n, uint64_t seed) override {
+    use_sampling_executor(ctx);
     if (images()) return evaluate_images(ctx, n, seed);
     solvers::OdeResult r = run_sampler(n, seed);
     nlohmann::json j = score_points(r.x, *points_, seed);
@@ -309,8 +311,8 @@ class Pfgm : public Method {
     const nn::UNetConfig& u = images_.unet;
     const int64_t N = net_->dim();
     Tensor x = gen::pfgm_prior(n, N, c_.z_max, c_.upper_norm, data::mix_seed(seed, 1, 5));
-    solvers::OdeResult r =
-        gen::pfgm_sample(*net_, x, c_, ode_options(solver_, ode_steps_), 250, solver_ == "euler-z");
+    solvers::OdeResult r = gen::pfgm_sample(*net_, x, c_, ode_options(solver_, ode_steps_), 250,
+                                            solver_ == "euler-z", sampling_run_);
     Tensor img = r.x.reshaped({n, u.in_channels, u.image_size, u.image_size});
     float* p = img.data<float>();
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = std::clamp(p[i], -1.0f, 1.0f);
@@ -372,15 +374,23 @@ class Pfgm : public Method {
     return o;
   }
 
+  // sample/eval's --compile and --precision for the network calls (training's grid: fp32,
+  // interpreted).
+  void use_sampling_executor(const RunContext& ctx) {
+    sampling_run_.precision.precision = amp::precision_from_name(ctx.sample_precision);
+    sampling_run_.compile = ctx.sample_compile;
+  }
+
   solvers::OdeResult run_sampler(int64_t n, uint64_t seed) {
     FX_CHECK(n > 0, "pfgm: the sample count must be positive, got {}", n);
     Tensor x =
         gen::pfgm_prior(n, points_->dim(), c_.z_max, c_.upper_norm, data::mix_seed(seed, 1, 5));
     return gen::pfgm_sample(*net_, x, c_, ode_options(solver_, ode_steps_), 4096,
-                            solver_ == "euler-z");
+                            solver_ == "euler-z", sampling_run_);
   }
 
   gen::PfgmConfig c_;
+  runtime::ExecutorOptions sampling_run_;
   std::string data_ = "moons";
   int64_t hidden_ = 256, layers_ = 3;
   run::DdpmRunConfig images_;  // the image options (data, U-Net, EMA, clip) DDPM also has
