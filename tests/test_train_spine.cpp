@@ -44,6 +44,19 @@ std::map<std::string, Tensor> train_gaussian(const std::string& dir, int64_t ste
 
 }  // namespace
 
+TEST(TrainOptions, ADuplicateDeclarationIsAnError) {
+  int64_t a = 1, b = 2;
+  double c = 3;
+  train::OptionSet o;
+  o.add("batch-size", a, "");
+  EXPECT_NE(error_of([&] { o.add("batch-size", b, ""); }).find("--batch-size is declared twice"),
+            std::string::npos);
+  // The same option under its JSON key, and with another type, clash too.
+  EXPECT_NE(error_of([&] { o.add("batch_size", c, ""); }).find("declared twice"),
+            std::string::npos);
+  EXPECT_EQ(o.options().size(), 1u);
+}
+
 TEST(TrainOptions, JsonRoundTripAndTypeErrorsNameFileFieldAndValue) {
   int64_t steps = 5;
   double lr = 0.1;
@@ -194,7 +207,7 @@ TEST_F(TrainSpine, StopAndResumeGiveTheUninterruptedWeights) {
   methods::RunContext ctx{path("part"), m->default_train_config()};
   ctx.train.lr = 0.5;
   ctx.quiet = true;
-  std::string e = error_of([&] { train::train_run(*m, ctx, {true, 0}); });
+  std::string e = error_of([&] { train::train_run(*m, ctx, {.resume = true}); });
   EXPECT_NE(e.find("lr (run 0.05, now 0.5)"), std::string::npos) << e;
 }
 

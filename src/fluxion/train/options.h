@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "fluxion/core/error.h"
+
 namespace fx::train {
 
 struct Option {
@@ -31,6 +33,11 @@ class OptionSet {
  public:
   template <typename T>
   Option& add(const std::string& name, T& target, const std::string& help) {
+    // Two declarations of one name would leave the second silently unread.
+    FX_CHECK(find(name) == nullptr,
+             "option --{} is declared twice (a method's option clashes "
+             "with a shared one or with another of its own)",
+             name);
     options_.push_back(Option{name, help, &target, true, {}});
     return options_.back();
   }
