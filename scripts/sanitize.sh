@@ -14,8 +14,11 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 LAUNCHER=(-DFLUXION_UNITY=ON)
 command -v ccache >/dev/null && LAUNCHER=(-DFLUXION_UNITY=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 # A build type of its own, so CMake adds no -O2/-DNDEBUG after our -O1 (asserts stay on).
+# The tests' kernel cache is build/'s: the kernels are the same g++ objects in both builds
+# (content-addressed), so after scripts/test.sh none is compiled again.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DFLUXION_BUILD_BENCH=OFF \
   "${LAUNCHER[@]}" -DCMAKE_CXX_FLAGS="$SAN -O1 -g1" \
+  -DFLUXION_TEST_KERNEL_CACHE="$PWD/build/kernel-cache" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 start=$(date +%s)
 cmake --build build-asan -j"${JOBS:-$(nproc)}" --target fluxion_tests fluxion_cli
