@@ -135,6 +135,10 @@ TEST_F(CliPfgm, TrainsTheUNetOnFashionMnistAndScoresLikeDdpm) {
   ASSERT_EQ(e.code, 0) << e.output;
   for (const char* k : {"FD-FMNIST", "precision", "recall", "(floor ", "NFE 2"})
     EXPECT_NE(e.output.find(k), std::string::npos) << k << "\n" << e.output;
+  // The prior is clipped at the largest radius training perturbs to, σ·sqrt(N)·(1+τ)^M, with
+  // the automatic M (σ(1+τ)^M = z_max) z_max·sqrt(N) = 40·28 (3000, the CIFAR-10 value, left
+  // 45% of the samples starting where the network never trained).
+  EXPECT_NE(e.output.find("upper_norm 1120 "), std::string::npos) << e.output;
   EXPECT_TRUE(fs::exists(path("fm/eval_euler2.png")));
   auto bad = run_cli("eval pfgm --run " + path("fm") + " -n 20000 --solver euler");
   EXPECT_NE(bad.code, 0);
