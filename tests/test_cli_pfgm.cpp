@@ -52,6 +52,19 @@ TEST_F(CliPfgm, CompiledSamplingGivesTheInterpretersSamples) {
     std::ifstream in(f, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
+  // `sample` interpreted and compiled into a.EXT and b.EXT: the same bytes, and the profile
+  // says the compiled executor ran.
+  auto expect_compiled_equal = [&](const std::string& sample, const std::string& ext) {
+    auto a = run_cli(sample + " --out " + path("a" + ext));
+    ::setenv("FLUXION_PROFILE", "1", 1);
+    auto b = run_cli(sample + " --compile --out " + path("b" + ext));
+    ::unsetenv("FLUXION_PROFILE");
+    ASSERT_EQ(a.code, 0) << a.output;
+    ASSERT_EQ(b.code, 0) << b.output;
+    EXPECT_NE(b.output.find("FLUXION_PROFILE (compiled)"), std::string::npos) << b.output;
+    EXPECT_FALSE(slurp(path("a" + ext)).empty());
+    EXPECT_EQ(slurp(path("a" + ext)), slurp(path("b" + ext))) << sample;
+  };
   auto t = run_cli(
       "train pfgm --data moons --steps 10 --batch 32 --large-batch 128 --hidden 32 --layers 2 "
       "--out " +
@@ -59,33 +72,17 @@ TEST_F(CliPfgm, CompiledSamplingGivesTheInterpretersSamples) {
   ASSERT_EQ(t.code, 0) << t.output;
   const std::string sample =
       "sample pfgm --run " + path("run") + " -n 40 --solver heun --ode-steps 4";
-  auto a = run_cli(sample + " --out " + path("a.csv"));
-  ::setenv("FLUXION_PROFILE", "1", 1);  // says which executor ran the network
-  auto b = run_cli(sample + " --compile --out " + path("b.csv"));
-  ::unsetenv("FLUXION_PROFILE");
-  EXPECT_NE(b.output.find("FLUXION_PROFILE (compiled)"), std::string::npos) << b.output;
+  expect_compiled_equal(sample, ".csv");
   auto h = run_cli(sample + " --precision bf16 --out " + path("h.csv"));
-  ASSERT_EQ(a.code, 0) << a.output;
-  ASSERT_EQ(b.code, 0) << b.output;
   ASSERT_EQ(h.code, 0) << h.output;
-  EXPECT_FALSE(slurp(path("a.csv")).empty());
-  EXPECT_EQ(slurp(path("a.csv")), slurp(path("b.csv")));
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   auto r = run_cli(
       "train pfgm --data fashion-mnist --limit 32 --base 8 --mult 1,2 --attn 14 --steps 2 "
       "--batch 4 --large-batch 16 --grid 0 --out " +
       path("fm"));
   ASSERT_EQ(r.code, 0) << r.output;
-  const std::string images =
-      "sample pfgm --run " + path("fm") + " -n 2 --solver euler --ode-steps 2";
-  auto ia = run_cli(images + " --out " + path("a.png"));
-  ::setenv("FLUXION_PROFILE", "1", 1);
-  auto ib = run_cli(images + " --compile --out " + path("b.png"));
-  ::unsetenv("FLUXION_PROFILE");
-  EXPECT_NE(ib.output.find("FLUXION_PROFILE (compiled)"), std::string::npos) << ib.output;
-  ASSERT_EQ(ia.code, 0) << ia.output;
-  ASSERT_EQ(ib.code, 0) << ib.output;
-  EXPECT_EQ(slurp(path("a.png")), slurp(path("b.png")));
+  expect_compiled_equal("sample pfgm --run " + path("fm") + " -n 2 --solver euler --ode-steps 2",
+                        ".png");
 }
 
 TEST_F(CliPfgm, BadOptionsNameOptionAndValue) {
