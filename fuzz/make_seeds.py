@@ -46,6 +46,15 @@ put('json', 'header', b'{"__metadata__":{"k":"v"},"w":{"dtype":"F32","shape":[2,
 put('json', 'escapes', b'["\\u00e9\\"\\\\\\n", -0.0, 1e308, 18446744073709551616, true]')
 put('json', 'nested', b'[' * 30 + b']' * 30)
 
+# Mixture targets: full covariance and the isotropic shorthand, and a bad weight sum.
+put('mixture', 'two', json.dumps({'components': [
+    {'weight': 0.5, 'mean': [0, 0], 'cov': [[1, 0.2], [0.2, 1]]},
+    {'weight': 0.5, 'mean': [4, 0], 'std': 0.5}]}).encode())
+put('mixture', 'three_d', json.dumps({'components': [
+    {'weight': 1.0, 'mean': [1, 2, 3], 'std': 2}]}).encode())
+put('mixture', 'bad_sum', json.dumps({'components': [
+    {'weight': 0.3, 'mean': [0], 'std': 1}, {'weight': 0.3, 'mean': [1], 'std': 1}]}).encode())
+
 
 def idx(dims, values):
     return bytes([0, 0, 8, len(dims)]) + b''.join(struct.pack('>I', d) for d in dims) + values

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-30}
 out=${FUZZ_OUT:-/tmp/fluxion-fuzz}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_json fuzz_csv fuzz_npy fuzz_npy_images fuzz_idx fuzz_png)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_json fuzz_mixture fuzz_csv fuzz_npy fuzz_npy_images fuzz_idx fuzz_png)
 
 need=()
 for p in clang libclang-rt-14-dev; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
@@ -37,7 +37,7 @@ fuzz_one() {
   local args=(-max_total_time="$secs" -artifact_prefix="$out/$name-" -print_final_stats=1)
   [ -f "fuzz/$name.dict" ] && args+=(-dict="fuzz/$name.dict")
   # Headers and configs may be long: no 4 KB cap (a cap hid the deep-nesting crash).
-  case $name in safetensors|json|csv) args+=(-max_len=200000) ;; *) args+=(-max_len=65536) ;; esac
+  case $name in safetensors|json|mixture|csv) args+=(-max_len=200000) ;; *) args+=(-max_len=65536) ;; esac
   if ! "build-fuzz/fuzz/$t" "$corpus" "${args[@]}" 2>"$out/$name.log"; then
     tail -40 "$out/$name.log"
     echo "fuzz_smoke.sh: $t FAILED; input saved as $out/$name-*" >&2

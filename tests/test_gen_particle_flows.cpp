@@ -179,6 +179,21 @@ TEST(MixtureTarget, FileErrorsNameTheComponent) {
                                            "t.json");
               }),
               HasSubstr("component 0 has a non-symmetric covariance"));
+  // Sizes are refused before the D x D matrices are allocated (a 180 KB file of 60,000 zeros
+  // asked for 29 GB and ended in std::bad_alloc).
+  nlohmann::json huge = {{"weight", 1.0}, {"mean", std::vector<double>(60000, 0.0)}, {"std", 1.0}};
+  EXPECT_THAT(flow_error_of([&] {
+                GaussianMixture::from_json({{"components", {huge}}}, "t.json");
+              }),
+              HasSubstr("t.json: component 0 has a mean of dimension 60000; at most 1024"));
+  nlohmann::json wide = {{"weight", 0.05}, {"mean", std::vector<double>(1024, 0.0)}, {"std", 1.0}};
+  EXPECT_THAT(flow_error_of([&] {
+                GaussianMixture::from_json({{"components", std::vector<nlohmann::json>(20, wide)}},
+                                           "t.json");
+              }),
+              HasSubstr("t.json: 17 components of dimension 1024 need more than 16777216"));
+  EXPECT_THAT(flow_error_of([&] { GaussianMixture::by_name("gaussian", 5000); }),
+              HasSubstr("target gaussian: dimension 5000 must be in [1, 1024]"));
   EXPECT_THAT(flow_error_of([&] { GaussianMixture::load("/nonexistent/mix.json"); }),
               HasSubstr("cannot open the mixture file '/nonexistent/mix.json'"));
   // A file on disk with the isotropic shorthand.

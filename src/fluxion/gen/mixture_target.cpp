@@ -38,6 +38,16 @@ int64_t cholesky(const std::vector<double>& a, int64_t d, std::vector<double>& l
 
 std::vector<double> doubles_of(const Tensor& x) { return x.to_vector(); }
 
+// The size limits (mixture_target.h) for component k of dimension d, `entries` the D² of the
+// components before it.
+void check_size(int64_t d, int64_t k, int64_t entries, const std::string& where) {
+  FX_CHECK(d <= kMaxMixtureDim, "{}: component {} has a mean of dimension {}; at most {}", where, k,
+           d, kMaxMixtureDim);
+  FX_CHECK(entries + d * d <= kMaxMixtureMatrixEntries,
+           "{}: {} components of dimension {} need more than {} covariance entries", where, k + 1,
+           d, kMaxMixtureMatrixEntries);
+}
+
 }  // namespace
 
 GaussianMixture::GaussianMixture(std::vector<MixtureComponent> components, const std::string& where)
@@ -101,13 +111,15 @@ GaussianMixture GaussianMixture::from_json(const nlohmann::json& j, const std::s
   FX_CHECK(j.is_object() && j.contains("components") && j["components"].is_array(),
            "{}: expected {{\"components\": [...]}}", where);
   std::vector<MixtureComponent> comps;
-  int64_t k = 0;
+  int64_t k = 0, entries = 0;
   for (const auto& c : j["components"]) {
     try {
       MixtureComponent m;
       m.weight = c.at("weight").get<double>();
       m.mean = c.at("mean").get<std::vector<double>>();
       int64_t d = (int64_t)m.mean.size();
+      check_size(d, k, entries, where);
+      entries += d * d;
       if (c.contains("std")) {
         double s = c["std"].get<double>();
         FX_CHECK(std::isfinite(s) && s > 0, "{}: component {} has std {}; it must be positive",
@@ -159,7 +171,8 @@ GaussianMixture GaussianMixture::by_name(const std::string& name, int64_t dim) {
     return GaussianMixture(std::move(c), name);
   }
   if (name == "gaussian") {
-    FX_CHECK(dim > 0, "target gaussian: dimension {} must be positive", dim);
+    FX_CHECK(dim > 0 && dim <= kMaxMixtureDim, "target gaussian: dimension {} must be in [1, {}]",
+             dim, kMaxMixtureDim);
     MixtureComponent c{1.0, std::vector<double>(dim, 0.0), std::vector<double>(dim * dim, 0.0)};
     for (int64_t i = 0; i < dim; ++i) c.cov[i * dim + i] = 1.0;
     return GaussianMixture({c}, name);

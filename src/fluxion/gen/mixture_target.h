@@ -15,6 +15,11 @@
 
 namespace fx::gen {
 
+// Limits on what a mixture may ask for, checked before anything is allocated: each component
+// keeps three D x D matrices (covariance, Cholesky factor, precision) and costs O(D^3) to set up.
+inline constexpr int64_t kMaxMixtureDim = 1024;
+inline constexpr int64_t kMaxMixtureMatrixEntries = int64_t(1) << 24;  // Σ_k D² (128 MB each)
+
 struct MixtureComponent {
   double weight = 1.0;
   std::vector<double> mean;  // [D]
