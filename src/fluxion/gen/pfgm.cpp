@@ -32,6 +32,10 @@ double PfgmConfig::resolved_M() const {
   return M > 0 ? M : std::log(z_max / sigma) / std::log1p(tau);
 }
 
+double PfgmConfig::largest_radius(int64_t N) const {
+  return sigma * std::sqrt(double(N)) * std::pow(1 + tau, resolved_M());
+}
+
 Tensor pfgm_perturb(const Tensor& x0, const PfgmConfig& c, uint64_t seed) {
   FX_CHECK(x0.rank() == 2 && x0.dtype() == DType::f32,
            "pfgm_perturb: x0 must be f32 [B, N], got {}", shape_str(x0.shape()));

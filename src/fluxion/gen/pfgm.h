@@ -37,6 +37,9 @@ struct PfgmConfig {
   void validate() const;
   // M itself, or the automatic value log(z_max/σ)/log(1+τ).
   double resolved_M() const;
+  // The largest radius training perturbs data of dimension N to, σ·sqrt(N)·(1+τ)^M (the typical
+  // ‖ε_x‖ at m = M); z_max·sqrt(N) with the automatic M.
+  double largest_radius(int64_t N) const;
 };
 
 // forward_pz: x = x0 + ‖ε_x‖(1+τ)^m u, z = |ε_z|(1+τ)^m with (ε_x, ε_z) ~ N(0, σ²I), m ~ U[0,M],

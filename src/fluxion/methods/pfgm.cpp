@@ -177,7 +177,7 @@ class Pfgm : public Method {
       ema_ = trainer_->ema_weights();
       SamplingWeights w(*this);
       std::string path = (fs::path(ctx.dir) / "samples.png").string();
-      io::write_png(path, io::image_grid(sample_images(grid_, seed + 1).first));
+      io::write_png(path, io::image_grid(sample_images(grid_, seed + 1, {}).first));
       if (!ctx.quiet)
         std::fprintf(stderr, "sample grid (%s, %s weights): %s\n", solver_label().c_str(),
                      w.ema ? "EMA" : "raw", path.c_str());
@@ -239,11 +239,10 @@ class Pfgm : public Method {
   int64_t default_sample_count() const override { return images() ? 64 : 2000; }
 
   Tensor sample(const RunContext& ctx, int64_t n, uint64_t seed) override {
-    use_sampling_executor(ctx);
-    if (!images()) return run_sampler(n, seed).x;
+    if (!images()) return run_sampler(n, seed, sampling_executor(ctx)).x;
     SamplingWeights w(*this);
     auto t0 = std::chrono::steady_clock::now();
-    auto [x, nfe] = sample_images(n, seed);
+    auto [x, nfe] = sample_images(n, seed, sampling_executor(ctx));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     note_ = fmt::format("{} images ({}, NFE {}, step {}, {} weights) in {:.1f} s", n,
                         solver_label(), nfe, step_, w.ema ? "EMA" : "raw", secs);
@@ -252,9 +251,8 @@ class Pfgm : public Method {
   std::string sample_note() const override { return note_; }
 
   nlohmann::json evaluate(const RunContext& ctx, int64_t n, uint64_t seed) override {
-    use_sampling_executor(ctx);
     if (images()) return evaluate_images(ctx, n, seed);
-    solvers::OdeResult r = run_sampler(n, seed);
+    solvers::OdeResult r = run_sampler(n, seed, sampling_executor(ctx));
     nlohmann::json j = score_points(r.x, *points_, seed);
     j["model"] = "PFGM";
     j["solver"] = solver_;
@@ -272,7 +270,7 @@ class Pfgm : public Method {
   }
 
   // The options with z_max / upper_norm resolved from 0 (by the data) to their values.
-  // Images: upper_norm is the largest radius training perturbs to, σ·sqrt(N)·(1+τ)^M, which is
+  // Images: upper_norm is the largest radius training perturbs to (PfgmConfig::largest_radius),
   // z_max·sqrt(N) with the automatic M (1120 for Fashion-MNIST; the reference's 3000 is this
   // for CIFAR-10, N = 3072, its M = 291). The prior's radius has a heavy tail (median about
   // 1.5·z_max·sqrt(N) at N = 784): clipped at 3000 instead, 40% of the Fashion-MNIST samples
@@ -284,8 +282,7 @@ class Pfgm : public Method {
       c.upper_norm = 50;
       if (images()) {
         const nn::UNetConfig& u = images_.unet;
-        const double N = double(u.in_channels * u.image_size * u.image_size);
-        c.upper_norm = std::max(1.0, c.sigma * std::sqrt(N) * std::pow(1 + c.tau, c.resolved_M()));
+        c.upper_norm = std::max(1.0, c.largest_radius(u.in_channels * u.image_size * u.image_size));
       }
     }
     return c;
@@ -320,13 +317,14 @@ class Pfgm : public Method {
   }
 
   // n images [n, C, S, S] in [-1, 1] and the NFE per sample; batches of 250 per network call.
-  std::pair<Tensor, int64_t> sample_images(int64_t n, uint64_t seed) {
+  std::pair<Tensor, int64_t> sample_images(int64_t n, uint64_t seed,
+                                           const runtime::ExecutorOptions& run) {
     FX_CHECK(n > 0, "pfgm: the sample count must be positive, got {}", n);
     const nn::UNetConfig& u = images_.unet;
     const int64_t N = net_->dim();
     Tensor x = gen::pfgm_prior(n, N, c_.z_max, c_.upper_norm, data::mix_seed(seed, 1, 5));
     solvers::OdeResult r = gen::pfgm_sample(*net_, x, c_, ode_options(solver_, ode_steps_), 250,
-                                            solver_ == "euler-z", sampling_run_);
+                                            solver_ == "euler-z", run);
     Tensor img = r.x.reshaped({n, u.in_channels, u.image_size, u.image_size});
     float* p = img.data<float>();
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = std::clamp(p[i], -1.0f, 1.0f);
@@ -346,7 +344,7 @@ class Pfgm : public Method {
     run::FmnistFeatures features(classifier_);  // fails early on a bad classifier file
     SamplingWeights w(*this);
     auto t0 = std::chrono::steady_clock::now();
-    auto [x, nfe] = sample_images(n, seed);
+    auto [x, nfe] = sample_images(n, seed, sampling_executor(ctx));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     Tensor x01 = x.clone();
     for (int64_t i = 0; i < x01.numel(); ++i) x01.data<float>()[i] = (x01.data<float>()[i] + 1) / 2;
@@ -390,23 +388,24 @@ class Pfgm : public Method {
     return o;
   }
 
-  // sample/eval's --compile and --precision for the network calls (training's grid: fp32,
-  // interpreted).
-  void use_sampling_executor(const RunContext& ctx) {
-    sampling_run_.precision.precision = amp::precision_from_name(ctx.sample_precision);
-    sampling_run_.compile = ctx.sample_compile;
+  // sample/eval's --compile and --precision for the network calls (training's grid runs fp32,
+  // interpreted: the default options).
+  static runtime::ExecutorOptions sampling_executor(const RunContext& ctx) {
+    runtime::ExecutorOptions run;
+    run.precision.precision = amp::precision_from_name(ctx.sample_precision);
+    run.compile = ctx.sample_compile;
+    return run;
   }
 
-  solvers::OdeResult run_sampler(int64_t n, uint64_t seed) {
+  solvers::OdeResult run_sampler(int64_t n, uint64_t seed, const runtime::ExecutorOptions& run) {
     FX_CHECK(n > 0, "pfgm: the sample count must be positive, got {}", n);
     Tensor x =
         gen::pfgm_prior(n, points_->dim(), c_.z_max, c_.upper_norm, data::mix_seed(seed, 1, 5));
     return gen::pfgm_sample(*net_, x, c_, ode_options(solver_, ode_steps_), 4096,
-                            solver_ == "euler-z", sampling_run_);
+                            solver_ == "euler-z", run);
   }
 
   gen::PfgmConfig c_;
-  runtime::ExecutorOptions sampling_run_;
   std::string data_ = "moons";
   int64_t hidden_ = 256, layers_ = 3;
   run::DdpmRunConfig images_;  // the image options (data, U-Net, EMA, clip) DDPM also has
