@@ -54,9 +54,10 @@ struct Args {
   int64_t seq_len = 4096, ddim_steps = 50;
   std::string json;
   std::string precision = "fp32";
-  bool measure = true;     // the precision pass keeps f32 where it is faster here
-  bool compile = false;    // run the step compiled (fused kernels) instead of interpreted
-  bool alternate = false;  // both executors in turn (see the comment at the top)
+  bool measure = true;           // the precision pass keeps f32 where it is faster here
+  bool compile = false;          // run the step compiled (fused kernels) instead of interpreted
+  bool alternate = false;        // both executors in turn (see the comment at the top)
+  bool recompute_scans = false;  // compiled LRU: checkpoint the scans (CompileOptions)
 };
 
 Args parse(int argc, char** argv) {
@@ -87,6 +88,8 @@ Args parse(int argc, char** argv) {
       a.json = value();
     else if (k == "--compile")
       a.compile = true;
+    else if (k == "--recompute-scans")
+      a.recompute_scans = true;
     else if (k == "--alternate")
       a.alternate = true;
     else if (k == "--precision")
@@ -241,6 +244,7 @@ int main(int argc, char** argv) try {
   fx::optim::TrainerOptions opts;
   opts.precision.precision = fx::amp::precision_from_name(a.precision);
   opts.precision.measure = a.measure;
+  opts.recompute_scans = a.recompute_scans;
   if (a.workload == "ddim") return sample_ddim(a, opts.precision);
   std::function<fx::Feeds(int)> batch;  // the batch of step s
   fx::gen::DdpmSchedule sched;

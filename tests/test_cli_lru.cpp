@@ -64,6 +64,12 @@ TEST(CliLru, BadOptionsAreNamed) {
   r = run_cli("bench-lru --seq-len 8 --precision bf17");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("unknown precision 'bf17'"), std::string::npos) << r.output;
+  r = run_cli("bench-lru --seq-len 8 --recompute-scans");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--recompute-scans needs --compile"), std::string::npos) << r.output;
+  r = run_cli("train --method lru --task recall --recompute-scans --out " + d.string());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--recompute-scans needs --compile"), std::string::npos) << r.output;
   fs::remove_all(d);
 }
 
@@ -88,12 +94,14 @@ TEST(CliLru, CompiledTrainingRecordsItsOptions) {
   fs::path d = fresh_dir("compiled");
   CliResult r = run_cli(
       "train --method lru --task recall --length 8 --steps 4 --batch 8 --layers 1 --d-model 8"
-      " --d-state 4 --train-size 64 --test-size 16 --eval-every 4 --compile --out " +
+      " --d-state 4 --train-size 64 --test-size 16 --eval-every 4 --compile --recompute-scans"
+      " --out " +
       d.string());
   ASSERT_EQ(r.code, 0) << r.output;
   std::ifstream f(d / "config.json");
   auto j = nlohmann::json::parse(f);
   EXPECT_FALSE(j.contains("compile"));
+  EXPECT_FALSE(j.contains("recompute-scans"));
   EXPECT_EQ(j["precision"], "fp32");
   EXPECT_EQ(j["method"], "lru");
   r = run_cli("eval --run " + d.string());

@@ -12,7 +12,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> gif_bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
 TEST(GifEncoder, RoundTripsFramesSizeAndPaletteColours) {
   std::vector<io::Image> frames;
@@ -28,7 +28,7 @@ TEST(GifEncoder, RoundTripsFramesSizeAndPaletteColours) {
   }
   std::string gif = io::encode_gif(frames, 5);
   ASSERT_EQ(gif.substr(0, 6), "GIF89a");
-  auto back = io::decode_gif(bytes_of(gif), "test.gif");
+  auto back = io::decode_gif(gif_bytes_of(gif), "test.gif");
   ASSERT_EQ(back.size(), 3u);
   for (int f = 0; f < 3; ++f) {
     EXPECT_EQ(back[f].width, 13);
@@ -44,7 +44,7 @@ TEST(GifEncoder, RoundTripsFramesSizeAndPaletteColours) {
 TEST(GifEncoder, GreyImagesKeepTheirLevelsWithinTheRamp) {
   io::Image img(256, 1, 1, 0);
   for (int x = 0; x < 256; ++x) img.at(x, 0)[0] = (uint8_t)x;
-  auto back = io::decode_gif(bytes_of(io::encode_gif({img})), "grey.gif");
+  auto back = io::decode_gif(gif_bytes_of(io::encode_gif({img})), "grey.gif");
   ASSERT_EQ(back.size(), 1u);
   for (int x = 0; x < 256; ++x) EXPECT_NEAR(back[0].at(x, 0)[0], x, 4) << x;
 }

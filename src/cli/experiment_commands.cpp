@@ -89,6 +89,8 @@ void add_bench_lru(CLI::App& app) {
     c->add_option("--steps", o->steps, "timed steps (median reported)")->capture_default_str();
     c->add_option("--warmup", o->warmup, "untimed first steps")->capture_default_str();
     c->add_flag("--compile", o->compile, "time the compiled step (fused kernels)");
+    c->add_flag("--recompute-scans", o->recompute_scans,
+                "with --compile: recompute the scans' states in the backward pass (less memory)");
     c->add_option("--precision", o->precision, "fp32, bf16 or fp16 products; f32 master weights")
         ->capture_default_str();
     c->add_option("--precision-measure", o->precision_measure,
@@ -96,6 +98,7 @@ void add_bench_lru(CLI::App& app) {
         ->capture_default_str();
     c->callback([o] {
       amp::precision_from_name(o->precision);  // a bad name fails before any work
+      FX_CHECK(!o->recompute_scans || o->compile, "--recompute-scans needs --compile");
       experiments::bench_lru(*o);
     });
   }

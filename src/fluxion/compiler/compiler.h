@@ -53,6 +53,10 @@ struct CompileOptions {
   bool assign_layouts = true;  // false (or FLUXION_NO_LAYOUT_ASSIGNMENT=1): every convolution
                                // reorders its own inputs
   std::string dump_dir;        // empty: $FLUXION_DUMP (if set)
+  // Gradient checkpointing for long sequences: the backward pass recomputes each linear
+  // scan's states (and the matmul feeding the scan) instead of keeping them from the
+  // forward pass. Less memory, one more scan and matmul per layer (compiler/pass_remat.cpp).
+  bool recompute_scans = false;
 };
 
 struct CompileStats {

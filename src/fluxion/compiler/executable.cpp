@@ -21,6 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+RematOptions remat_options(const CompileOptions& options) {
+  RematOptions r;
+  r.recompute_scans = options.recompute_scans;
+  return r;
+}
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -171,10 +177,11 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
 
   if (options.run_passes)
     st.passes =
-        run_pipeline(p, default_pipeline(), [&](int k, const std::string& name, const Program& q) {
-          if (!dump.empty())
-            write_text(dump / fmt::format("{:02d}-after-{}.txt", k, name), q.dump());
-        });
+        run_pipeline(p, default_pipeline(remat_options(options)),
+                     [&](int k, const std::string& name, const Program& q) {
+                       if (!dump.empty())
+                         write_text(dump / fmt::format("{:02d}-after-{}.txt", k, name), q.dump());
+                     });
   st.nodes_out = live_count(p);
 
   // Unsupported ops fail here, at compile time, naming the node.
@@ -439,7 +446,8 @@ std::shared_ptr<Executable> ExecutableCache::get(const Graph& graph,
   std::lock_guard<std::mutex> lock(mu_);
   Program key_prog(graph, outputs);
   uint64_t h = structural_hash(key_prog) ^ (options.fuse ? 0 : 0x9e3779b97f4a7c15ull) ^
-               (options.codegen ? 0 : 0x7f4a7c159e3779b9ull);
+               (options.codegen ? 0 : 0x7f4a7c159e3779b9ull) ^
+               (options.recompute_scans ? 0x3c6ef372fe94f82bull : 0);
   for (const auto& [o, name] : options.donate)  // donation changes where outputs live
     h = (h ^ std::hash<std::string>()(name) ^ (uint64_t)o) * 1099511628211ull;
   auto it = by_hash_.find(h);

@@ -231,6 +231,10 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions, bool fuse_epilogu
       for (int in : n.inputs) {
         int g = G.of[in];
         if (g < 0 || G.domain[g] != n.shape || p.node(in).op == Op::reduce_sum) continue;
+        // A reader far after the group (a backward op reading only forward values, such as
+        // a value rematerialised next to its late reader) starts its own kernel there:
+        // joining would compute it early and keep its result alive in between.
+        if (id - G.nodes[g].back() >= kLateReaderDistance) continue;
         if (std::find(producers.begin(), producers.end(), g) == producers.end())
           producers.push_back(g);
       }
@@ -247,7 +251,9 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions, bool fuse_epilogu
         for (int in : n.inputs) {
           if (inlined_constant(p, in)) continue;
           for (int g = (int)G.nodes.size() - 1; g >= 0 && g >= (int)G.nodes.size() - 8; --g) {
-            if (G.nodes[g].empty() || G.domain[g] != n.shape || G.has_reduce[g]) continue;
+            if (G.nodes[g].empty() || G.domain[g] != n.shape || G.has_reduce[g] ||
+                id - G.nodes[g].back() >= kLateReaderDistance)
+              continue;
             bool reads = false;
             for (int m : G.nodes[g])
               for (int mi : p.node(m).inputs) reads |= mi == in;

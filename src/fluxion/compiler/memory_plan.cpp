@@ -57,8 +57,13 @@ MemoryPlan plan_buffers(const std::vector<Lifetime>& values, int num_values) {
   int64_t live = 0;
   for (auto& [step, d] : delta) {
     live += d;
-    plan.peak_live_bytes = std::max(plan.peak_live_bytes, (size_t)live);
+    if ((size_t)live > plan.peak_live_bytes) {
+      plan.peak_live_bytes = (size_t)live;
+      plan.peak_step = step;
+    }
   }
+  for (const Lifetime& v : order)  // already largest first
+    if (v.def <= plan.peak_step && plan.peak_step <= v.last) plan.live_at_peak.push_back(v.value);
   return plan;
 }
 
@@ -66,6 +71,9 @@ std::string MemoryPlan::dump() const {
   std::string s =
       fmt::format("arena {} bytes (most live at one step {} bytes), without reuse {} bytes\n",
                   planned_bytes, peak_live_bytes, naive_bytes);
+  s += fmt::format("live at step {} (the peak):", peak_step);
+  for (int v : live_at_peak) s += fmt::format(" %{} ({} B)", v, bytes_of[v]);
+  s += "\n";
   std::multimap<int64_t, int> by_offset;
   for (size_t v = 0; v < offset_of.size(); ++v)
     if (offset_of[v] >= 0) by_offset.emplace(offset_of[v], (int)v);

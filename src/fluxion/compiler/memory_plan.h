@@ -24,6 +24,8 @@ struct MemoryPlan {
   size_t planned_bytes = 0;        // the arena's size
   size_t naive_bytes = 0;          // one range per value, no reuse
   size_t peak_live_bytes = 0;      // the most bytes live at one step: no plan can do better
+  int peak_step = -1;              // the first step where that many bytes are live
+  std::vector<int> live_at_peak;   // the values live there, largest first (for the dump)
   bool planned(int id) const { return id < (int)offset_of.size() && offset_of[id] >= 0; }
   std::string dump() const;
 };

@@ -188,7 +188,7 @@ Var simplify(const Node& n, const std::vector<Var>& in) {
 // The nodes the rewrites bypass are left for the caller's DCE.
 Program algebraic_simplification(const Program& p) { return rewrite_nodes(p, simplify); }
 
-std::vector<PassInfo> default_pipeline() {
+std::vector<PassInfo> default_pipeline(const RematOptions& remat) {
   return {
       {"dce", [](const Program& p) { return dead_code_elimination(p); }},
       {"constant_folding", [](const Program& p) { return constant_folding(p); }},
@@ -196,6 +196,7 @@ std::vector<PassInfo> default_pipeline() {
       {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
+      {"remat", [remat](const Program& p) { return rematerialize_for_memory(p, remat); }},
       {"split_reductions", [](const Program& p) { return split_reductions(p); }},
       {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
   };

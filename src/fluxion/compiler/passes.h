@@ -36,12 +36,24 @@ Program algebraic_simplification(const Program& p);
 // axis first; lets fusion fold the big first pass into its producer as a row sum.
 Program split_reductions(const Program& p);
 
+// Recomputes a big value made by cheap elementwise ops (normalised activations, GELU and
+// SiLU outputs) next to a reader at least min_distance nodes after it (the backward pass),
+// from values live there anyway, instead of keeping it in memory in between. Bit-exact:
+// the clones are the same ops on the same operands.
+struct RematOptions {
+  int min_distance = kLateReaderDistance;  // reader position - value position, in nodes
+  int64_t min_elements = 1 << 16;          // smaller values are not worth a kernel
+  int max_depth = 8;                       // longest chain recomputed
+  bool recompute_scans = false;            // also linear scans' states (see pass_remat.cpp)
+};
+Program rematerialize_for_memory(const Program& p, const RematOptions& options = {});
+
 struct PassInfo {
   std::string name;
   std::function<Program(const Program&)> run;
 };
 // The default pipeline, in order (simplify and CSE expose each other's work, so they run
 // twice; reduction splitting prepares fusion; DCE last).
-std::vector<PassInfo> default_pipeline();
+std::vector<PassInfo> default_pipeline(const RematOptions& remat = {});
 
 }  // namespace fx::compiler

@@ -12,6 +12,11 @@
 
 namespace fx::compiler {
 
+// How far apart, in nodes, a value and a reader count as "far" (forward and backward
+// pass): the rematerialisation pass recomputes values for readers this far away, and
+// fusion does not pull such a reader back into the value's kernel.
+constexpr int kLateReaderDistance = 48;
+
 struct Program {
   std::unique_ptr<Graph> graph = std::make_unique<Graph>();
   std::vector<int> outputs;

@@ -44,6 +44,7 @@ std::vector<int64_t> parse_int_list(const std::string& s, const char* what) {
 std::string bench_impl_name(const BenchOptions& o) {
   std::string s = "fluxion";
   if (o.compile) s += " compiled";
+  if (o.recompute_scans) s += " checkpointed";
   if (o.precision != "fp32") s += " " + o.precision;
   return s;
 }
@@ -65,6 +66,7 @@ void bench_lru(const BenchOptions& o) {
     };
     optim::TrainerOptions topts;
     topts.compile = o.compile;
+    topts.recompute_scans = o.recompute_scans;
     topts.precision.precision = amp::precision_from_name(o.precision);
     topts.precision.measure = o.precision_measure;
     topts.loss_scaling = amp::loss_scaling_for("auto", topts.precision.precision);
@@ -99,6 +101,7 @@ void bench_lru(const BenchOptions& o) {
     if (times.size() % 2 == 0) med = 0.5 * (times[times.size() / 2 - 1] + med);
     nlohmann::json j = {{"impl", bench_impl_name(o)},
                         {"compile", o.compile},
+                        {"recompute_scans", o.recompute_scans},
                         {"precision", o.precision},
                         {"seq_len", L},
                         {"batch", o.batch},

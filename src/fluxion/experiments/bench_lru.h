@@ -12,6 +12,7 @@ struct BenchOptions {
   int64_t batch = 32, layers = 4, d_model = 128, d_state = 256, steps = 5, warmup = 1;
   uint64_t seed = 0;
   bool compile = false;            // time the compiled step instead of the interpreted one
+  bool recompute_scans = false;    // compiled: checkpoint the scans (less memory)
   std::string precision = "fp32";  // fp32 | bf16 | fp16 products (amp policy)
   bool precision_measure = true;   // keep f32 where this CPU's low-precision product is slower
 };

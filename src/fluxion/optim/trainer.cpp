@@ -103,8 +103,8 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
       dp_stats_.floats_per_step += grads[i].numel();
     }
     dp_stats_.floats_per_step += 2;  // loss and overflow count
-    exec_ =
-        runtime::make_executor(graph_, grad_outputs, {options_.precision, options_.compile, {}});
+    exec_ = runtime::make_executor(
+        graph_, grad_outputs, {options_.precision, options_.compile, {}, options_.recompute_scans});
     std::vector<Var> params, avg_grads;
     for (auto& [name, p] : trainable_) {
       params.push_back(update_graph_.input(name, p->value.shape(), p->value.dtype()));
@@ -135,7 +135,7 @@ Trainer::Trainer(nn::Module& model, std::unique_ptr<Optimizer> opt, LossFn loss_
   outputs_.insert(outputs_.end(), u.outputs.begin(), u.outputs.end());
   // Compiled, every new parameter and state tensor may take its old one's buffer (step()
   // gives the old ones up by moving them into the feeds).
-  runtime::ExecutorOptions eo{options_.precision, options_.compile, {}};
+  runtime::ExecutorOptions eo{options_.precision, options_.compile, {}, options_.recompute_scans};
   size_t k = 3;
   for (auto& [name, p] : trainable_) eo.donate.push_back({(int)k++, name});
   for (const Slot& sl : slots_) eo.donate.push_back({(int)k++, sl.name});

@@ -47,6 +47,7 @@ struct TrainerOptions {
   amp::PrecisionPolicy precision;  // bf16/f16 products, f32 master weights (amp/)
   amp::LossScaling loss_scaling;   // scale the loss, skip steps whose gradients overflow
   bool compile = false;            // run the step compiled (fused kernels) instead of interpreted
+  bool recompute_scans = false;    // compiled: checkpoint linear scans (CompileOptions)
   std::vector<ParamGroup> param_groups;  // per-parameter lr / weight-decay factors
   // Data-parallel over comm's ranks when set (train::TrainConfig sets dist::world() when it
   // has several ranks): each rank runs its rows of every global batch (batch inputs are

@@ -21,6 +21,7 @@ Executor make_executor(const Graph& g, const std::vector<Var>& outputs,
   if (options.compile) {
     compiler::CompileOptions co;
     co.donate = options.donate;
+    co.recompute_scans = options.recompute_scans;
     e.compiled_ = compiler::global_cache().get(*run_graph, run_outputs, co);
   } else {
     e.interpreter_ = std::make_unique<Interpreter>(*run_graph, run_outputs);

@@ -25,6 +25,8 @@ struct ExecutorOptions {
   // Compiled only: output i may be written into the buffer of the named feed it replaces (a
   // parameter and its update), as JAX's donate_argnums (compiler::CompileOptions::donate).
   std::vector<std::pair<int, std::string>> donate;
+  // Compiled only: gradient checkpointing of linear scans (compiler::CompileOptions).
+  bool recompute_scans = false;
 };
 
 class Executor {

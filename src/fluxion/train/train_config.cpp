@@ -20,6 +20,9 @@ void TrainConfig::declare(OptionSet& o) {
         "keep f32 where this CPU runs the low-precision product slower");
   o.add("compile", compile, "run the step compiled (fused kernels; same results)").in_config =
       false;
+  o.add("recompute-scans", recompute_scans,
+        "with --compile: recompute linear scans' states in the backward pass (less memory)")
+      .in_config = false;
   o.add("log-every", log_every, "steps between metrics.jsonl lines");
   o.add("checkpoint-every", checkpoint_every, "steps between checkpoints");
 }
@@ -33,6 +36,7 @@ void TrainConfig::validate() const {
            "unknown --lr-decay '{}' (available: cosine, constant)", lr_decay);
   amp::precision_from_name(precision);
   if (loss_scale != "auto") amp::loss_scaling_from_string(loss_scale);
+  FX_CHECK(!recompute_scans || compile, "--recompute-scans needs --compile");
   FX_CHECK(log_every > 0, "--log-every must be positive, got {}", log_every);
   FX_CHECK(checkpoint_every > 0, "--checkpoint-every must be positive, got {}", checkpoint_every);
 }
@@ -55,6 +59,7 @@ optim::TrainerOptions TrainConfig::trainer_options() const {
   o.precision = precision_policy();
   o.loss_scaling = loss_scaling();
   o.compile = compile;
+  o.recompute_scans = recompute_scans;
   // Under mpirun every rank trains its share of each batch (optim::Trainer, data-parallel).
   if (dist::world().size() > 1) o.comm = &dist::world();
   return o;

@@ -24,6 +24,7 @@ struct TrainConfig {
   std::string loss_scale = "auto";  // auto (dynamic for fp16) | none | dynamic | a number
   bool precision_measure = true;    // keep f32 where the low-precision kernel is slower here
   bool compile = false;             // run steps compiled: how, not what (not in config.json)
+  bool recompute_scans = false;     // compiled: checkpoint linear scans (not in config.json)
   int64_t log_every = 50;
   int64_t checkpoint_every = 1000;
 
