@@ -95,7 +95,10 @@ TEST(OpsDotIndex, LargerProductsMatchDoubleLoop) {
                      {{37, 4}, {19, 4}, false, true},
                      {{1, 37}, {19, 1}, true, true},
                      {{4, 17, 2}, {9, 2}, false, true},
-                     {{4, 17, 3}, {3, 9}, false, false}};
+                     {{4, 17, 3}, {3, 9}, false, false},
+                     // weight gradients computed flipped, (B^T A)^T (kernels_matmul.cpp)
+                     {{70, 40}, {70, 512}, true, false},
+                     {{70, 256}, {70, 3}, true, false}};
   uint64_t seed = 100;
   for (const P& p : cases) {
     for (DType d : {DType::f32, DType::f64}) {
@@ -108,6 +111,24 @@ TEST(OpsDotIndex, LargerProductsMatchDoubleLoop) {
           << dtype_name(d) << " " << shape_str(p.a) << (p.ta ? "T" : "") << " x " << shape_str(p.b)
           << (p.tb ? "T" : "");
     }
+  }
+}
+
+// A weight gradient A^T B that runs flipped, as (B^T A)^T, gives the bits of the unflipped
+// product (the same shapes as a batch of one, which never flips).
+TEST(OpsDotIndex, FlippedWeightGradientKeepsTheBits) {
+  const int64_t shapes[][3] = {{1024, 128, 512}, {300, 40, 1024}, {1024, 256, 3}, {513, 64, 8}};
+  uint64_t seed = 7;
+  for (const auto& s : shapes) {
+    const int64_t K = s[0], M = s[1], N = s[2];
+    Tensor A = random_tensor({K, M}, seed++, DType::f32),
+           B = random_tensor({K, N}, seed++, DType::f32);
+    Graph g;
+    Var a = g.input("a", {K, M}), b = g.input("b", {K, N});
+    Var a3 = g.input("a3", {1, K, M}), b3 = g.input("b3", {1, K, N});
+    Feeds f{{"a", A}, {"b", B}, {"a3", A.reshaped({1, K, M})}, {"b3", B.reshaped({1, K, N})}};
+    std::vector<Tensor> out = evaluate({dot(a, b, true, false), dot(a3, b3, true, false)}, f);
+    EXPECT_EQ(out[0].to_vector(), out[1].to_vector()) << K << " x " << M << " x " << N;
   }
 }
 

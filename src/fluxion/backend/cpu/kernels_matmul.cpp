@@ -187,6 +187,37 @@ void reference_epilogue(const Tensor& product, std::span<const Tensor> addends, 
     convert(z, DType::f32, out.raw(), out.dtype(), total);
 }
 
+// Whether C = A^T B (a weight gradient: both operands [K, ·] row-major) runs faster as
+// (B^T A)^T, the small product transposed afterwards. Measured with oneDNN 2.6 on AVX-512
+// (bench/RESULTS.md, "weight-gradient orientation"): N a multiple of 512 runs 1.2-2.1x
+// slower than the flipped product (M 32..256, K 1,024..131,072: the LRU's B projection),
+// and N <= 16 up to 3x slower (an MLP's output layer); other shapes within +-6%, and some
+// slower flipped, so only these flip. The flipped product sums over K in the same order
+// on every shape checked (tests/test_ops_dot_index.cpp holds it to the unflipped bits).
+bool weight_gradient_runs_flipped(int64_t m, int64_t n) {
+  // (m > 16 in the first case: the flipped product never flips back.)
+  return (n % 512 == 0 && m % 512 != 0 && m > 16) || (n <= 16 && m >= 4 * n && m >= 64);
+}
+
+void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
+                       std::span<const Tensor> addends);
+
+// C = A^T B computed as (B^T A)^T: the product into a [N, M] buffer, then transposed.
+void flipped_weight_gradient(const Node& node, const Tensor& A, const Tensor& B, Tensor& C) {
+  const int64_t M = node.shape[0], N = node.shape[1];
+  Node flipped = node;
+  flipped.shape = {N, M};
+  Tensor ct({N, M}, DType::f32);
+  Tensor ins[2] = {B, A};
+  dot_with_epilogue(flipped, ins, ct, {});
+  const float* src = ct.data<float>();
+  float* dst = C.data<float>();
+  parallel_range(M, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i)
+      for (int64_t j = 0; j < N; ++j) dst[i * N + j] = src[j * M + i];
+  });
+}
+
 void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
                        std::span<const Tensor> addends) {
   const Tensor &A = in[0], &B = in[1];
@@ -235,6 +266,9 @@ void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
     small_k_matmul_f32(k, A.data<float>(), B.data<float>(), C.data<float>());
     return;
   }
+  if (!epilogue && node.dtype == DType::f32 && k.batch == 1 && ra == 2 && rb == 2 && k.ta &&
+      !k.tb && weight_gradient_runs_flipped(k.m, k.n))
+    return flipped_weight_gradient(node, A, B, C);
   std::optional<Matmul> prim = get_primitive(k);
   if (!prim && epilogue) return unfused();
   if (!prim) {
