@@ -6,7 +6,7 @@
 // kernels when compiled) read and write: the roofline table of bench/RESULTS.md.
 //
 //   bench_train_step --workload mlp --steps 300 --threads 2 [--compile | --alternate]
-//                    [--precision bf16] [--json out.json]
+//                    [--precision bf16] [--recompute-scans] [--json out.json]
 //
 // --alternate: the interpreter and the compiled executor in one process, each on its own
 // copy of the model (same initial weights, same batches), taking turns step by step (the
@@ -354,6 +354,7 @@ int main(int argc, char** argv) try {
   nlohmann::json r = result_head(a, a.compile ? "compiled" : "interpreter");
   r.update({{"precision", a.precision},
             {"precision_measure", a.measure},
+            {"recompute_scans", a.recompute_scans},
             {"ms_per_step_median", med},
             {"samples_per_s", B / med * 1e3},
             {"first_loss", losses.front()},

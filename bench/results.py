@@ -328,6 +328,7 @@ ROOFLINE_WORKLOADS = [
     ('mlp', 'MLP training step (rectified flow, 3×256 SiLU, batch 1024, Adam)'),
     ('unet', 'U-Net training step (DDPM, batch 64, Adam)'),
     ('lru', 'LRU training step (4 layers, H 128, N 256, batch 32)'),
+    ('lru_ckpt', 'LRU training step, scans checkpointed (`--recompute-scans`)'),
     ('ddim', 'DDIM sampling (U-Net, batch 64), per sample'),
 ]
 
@@ -342,11 +343,11 @@ def section_roofline(run_dir):
     for name, label in ROOFLINE_WORKLOADS:
         r = try_json(os.path.join(run_dir, 'roofline', name + '.json'))
         if not r:
-            rows.append(f'| {label} | failed | | | | | | | |')
+            rows.append(f'| {label} | failed | | | | | | | | |')
             continue
         ms = r['ms_per_step_median']
         what = label
-        if name == 'lru':
+        if name.startswith('lru'):
             what += f', length {r.get("seq_len", "?")}'
         if name == 'ddim':
             what += f' ({r.get("network_calls", "?")} network calls)'
@@ -354,9 +355,10 @@ def section_roofline(run_dir):
         rate = r['achieved_gflops']
         pct = f'{100 * rate / peak:.0f}%' if peak else '—'
         intensity = r['gemm_flops'] / r['bytes_moved'] if r['bytes_moved'] else 0
+        peak_gb = r.get('peak_bytes', 0) / 1e9
         rows.append(f'| {what} | {ms:.1f} | {gflop:.2f} | {r["other_flops"] / 1e9:.2f} | '
                     f'{r["bytes_moved"] / 1e9:.2f} | {intensity:.1f} | {rate:.1f} | {pct} | '
-                    f'{r["achieved_gbytes_per_s"]:.1f} |')
+                    f'{r["achieved_gbytes_per_s"]:.1f} | {peak_gb:.2f} |')
     return '\n'.join([
         '## Roofline: each workload against the FMA peak (bench_train_step --compile)', '',
         f'{threads} threads, fp32, compiled; one run each (median step after warm-up). FLOPs and '
@@ -366,10 +368,12 @@ def section_roofline(run_dir):
         'reduction; bytes = what each executed step (fused kernel or library call) reads and '
         'writes. Peak = ' + (f'{peak:.1f}' if peak else '?') + ' GFLOP/s (fp32 FMA, peak '
         'section). % of peak counts GEMM FLOPs only. The convolutions may run Winograd, which '
-        'does fewer multiplications than it is credited with here.', '',
+        'does fewer multiplications than it is credited with here. Peak memory = the compiled '
+        'step\'s planned buffers plus what it allocated at run time (outputs included); the '
+        'checkpointed LRU\'s GEMM FLOPs include the projections it recomputes.', '',
         '| workload | ms | GEMM GFLOP | other GFLOP | GB moved | GEMM FLOP/byte | GEMM GFLOP/s '
-        '| % of peak | GB/s |',
-        '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+        '| % of peak | GB/s | peak memory (GB) |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
         *rows, ''])
 
 

@@ -391,12 +391,14 @@ section_roofline() {
   echo "THREADS=$THREADS" >"$dir/settings.txt"
   local mlp=300 unet=12 lru=4096 lru_steps=4 ddim=50 ddim_reps=3
   [ -n "$QUICK" ] && mlp=30 unet=4 lru=256 lru_steps=3 ddim=5 ddim_reps=2
-  log "roofline: mlp, unet, lru (length $lru), ddim ($ddim steps)"
+  log "roofline: mlp, unet, lru (length $lru, plain and checkpointed), ddim ($ddim steps)"
   measured roofline/mlp fluxion_step "$dir/mlp.json" --workload mlp --compile --steps $mlp
   measured roofline/unet fluxion_step "$dir/unet.json" --workload unet --compile --steps $unet \
     --warmup 2
   measured roofline/lru fluxion_step "$dir/lru.json" --workload lru --compile --seq-len $lru \
     --steps $lru_steps --warmup 1
+  measured roofline/lru_ckpt fluxion_step "$dir/lru_ckpt.json" --workload lru --compile \
+    --recompute-scans --seq-len $lru --steps $lru_steps --warmup 1
   measured roofline/ddim fluxion_step "$dir/ddim.json" --workload ddim --compile \
     --ddim-steps $ddim --steps $ddim_reps --warmup 1
   "$PY" "$REPO/bench/results.py" section roofline "$RUN_DIR" >"$RUN_DIR/sections/roofline.md"
