@@ -192,8 +192,9 @@ void reference_epilogue(const Tensor& product, std::span<const Tensor> addends, 
 // (bench/RESULTS.md, "weight-gradient orientation"): N a multiple of 512 runs 1.2-2.1x
 // slower than the flipped product (M 32..256, K 1,024..131,072: the LRU's B projection),
 // and N <= 16 up to 3x slower (an MLP's output layer); other shapes within +-6%, and some
-// slower flipped, so only these flip. The flipped product sums over K in the same order
-// on every shape checked (tests/test_ops_dot_index.cpp holds it to the unflipped bits).
+// slower flipped, so only these flip. oneDNN may sum over K in another order flipped (the
+// bits of [32768, 128]^T [32768, 2] differ, those of [131072, 128]^T [131072, 512] do not);
+// the interpreter and the compiled executor both come here, so they still agree bit for bit.
 bool weight_gradient_runs_flipped(int64_t m, int64_t n) {
   // (m > 16 in the first case: the flipped product never flips back.)
   return (n % 512 == 0 && m % 512 != 0 && m > 16) || (n <= 16 && m >= 4 * n && m >= 64);
