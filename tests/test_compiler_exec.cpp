@@ -642,3 +642,34 @@ TEST(CompilerExec, ColumnSumsOfSquareDomainsReadColumnsAndRowsRight) {
   std::vector<Tensor> want = Interpreter(g, outs).run(f), got = ex->run(f);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(bit_equal(got[i], want[i])) << i;
 }
+
+// Column sums over batch and time: reduce_sum over axes 0 and 1 of [A, B, C] joins its
+// producer's kernel and keeps the reference kernel's two-stage order (the B-sums rounded,
+// then summed over A), with per-row ([A, B, 1]), per-column ([C]) and scalar operands. An
+// operand the row loop cannot read ([A, 1, C]), or a single column, leaves the sum to the
+// reference kernel; the bits agree either way.
+TEST(CompilerExec, BatchAndTimeColumnSumsKeepTheReferenceBits) {
+  auto check = [](Shape x_shape, Shape other_shape, int want_kernels_with_sums) {
+    Graph g;
+    Var x = g.input("x", x_shape), rstd = g.input("rstd", {x_shape[0], x_shape[1], 1});
+    Var other = g.input("other", other_shape), gamma = g.input("gamma", {x_shape[2]});
+    Var y = sigmoid(x) * rstd * other + gamma * 0.5;
+    std::vector<Var> outs = {sum(y, {0, 1}), sum(y * x, {0, 1}, true)};
+    Feeds f = {{"x", uniform(x_shape, 1, DType::f32)},
+               {"rstd", uniform({x_shape[0], x_shape[1], 1}, 2, DType::f32)},
+               {"other", uniform(other_shape, 3, DType::f32)},
+               {"gamma", uniform({x_shape[2]}, 4, DType::f32)}};
+    auto ex = compiler::compile(g, outs);
+    int with_sums = 0;
+    for (const auto& k : ex->fusion().kernels) with_sums += !k.reduces.empty();
+    EXPECT_EQ(with_sums, want_kernels_with_sums) << shape_str(x_shape) << shape_str(other_shape);
+    std::vector<Tensor> want = Interpreter(g, outs).run(f), got = ex->run(f);
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(bit_equal(got[i], want[i])) << i << " " << shape_str(x_shape);
+  };
+  check({5, 300, 70}, {70}, 1);        // fused: per-column operand
+  check({5, 300, 70}, {1, 1, 70}, 1);  // fused
+  check({3, 7, 130}, {3, 7, 130}, 1);  // fused: a full-shape operand
+  check({5, 300, 70}, {5, 1, 70}, 0);  // [A, 1, C]: not readable row by row
+  check({5, 300, 1}, {1}, 0);          // one column: the reference sums rows differently
+}

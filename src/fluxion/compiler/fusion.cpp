@@ -26,12 +26,31 @@ bool elementwise_op(Op op) {
 }
 
 // A column sum the kernel can accumulate while it streams the rows: reduce_sum over axis 0
-// of a rank-2 f32/f64 value, accumulated in f64 in row order as the reference kernel does.
+// of a rank-2 f32/f64 value, accumulated in f64 in row order as the reference kernel does;
+// or over axes 0 and 1 of a rank-3 value [A, B, C] (the bias and norm gradients of a
+// sequence model, summed over batch and time), which the reference kernel sums over B
+// first, rounding each of the A partial sums, then over A: the kernel does the same.
 bool column_sum(const Program& p, int id) {
   const Node& n = p.node(id);
-  if (n.op != Op::reduce_sum || n.attrs.axes != std::vector<int64_t>{0}) return false;
+  if (n.op != Op::reduce_sum || !(n.dtype == DType::f32 || n.dtype == DType::f64)) return false;
   const Node& x = p.node(n.inputs[0]);
-  return x.shape.size() == 2 && (n.dtype == DType::f32 || n.dtype == DType::f64) && x.shape[0] > 0;
+  if (x.shape.size() == 2) return n.attrs.axes == std::vector<int64_t>{0} && x.shape[0] > 0;
+  // (C > 1: with one column the reference sums each run of B rows as a row, in four
+  // partial sums, which a column loop does not reproduce.)
+  return x.shape.size() == 3 && n.attrs.axes == std::vector<int64_t>{0, 1} && x.shape[0] > 0 &&
+         x.shape[1] > 0 && x.shape[2] > 1;
+}
+
+// An operand a column-sum kernel over `domain` can read row by row: the domain's shape, a
+// scalar, one value per row ([R, 1], [A, B, 1]) or one per column ([C], [1, C], [1, 1, C]).
+bool column_readable(const Shape& s, const Shape& domain) {
+  if (s == domain || numel(s) == 1) return true;
+  if (s.empty()) return false;
+  bool per_row = s.size() == domain.size() && s.back() == 1;
+  for (size_t i = 0; per_row && i + 1 < s.size(); ++i) per_row = s[i] == domain[i];
+  bool per_column = s.back() == domain.back();
+  for (size_t i = 0; per_column && i + 1 < s.size(); ++i) per_column = s[i] == 1;
+  return per_row || per_column;
 }
 
 // A row sum the kernel can accumulate as each row of its domain goes by: reduce_sum over
@@ -278,9 +297,9 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions, bool fuse_epilogu
     } else if (fuse_reductions && column_sum(p, id)) {
       int g = G.of[n.inputs[0]];
       // Any operand of a rank-2 domain is readable row by row ([R, C], [C], [1, C], [R, 1]
-      // or a scalar), so the column sum can always join its producer's group.
-      if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.domain[g].size() == 2 &&
-          G.has_reduce[g] != kRowSums) {
+      // or a scalar), so the column sum can always join its producer's group; a rank-3
+      // group is checked once it is complete (below).
+      if (g >= 0 && G.domain[g] == p.node(n.inputs[0]).shape && G.has_reduce[g] != kRowSums) {
         G.of[id] = g;
         G.nodes[g].push_back(id);
         G.has_reduce[g] = kColumnSums;
@@ -293,6 +312,25 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions, bool fuse_epilogu
         G.has_reduce[g] = kRowSums;
       }
     }
+  }
+
+  // A rank-3 group with column sums whose members read an operand the row-by-row loop
+  // cannot ([A, 1, C], [B, C], ...) leaves its sums to the reference kernel.
+  for (size_t g = 0; g < G.nodes.size(); ++g) {
+    if (G.has_reduce[g] != kColumnSums || G.domain[g].size() != 3) continue;
+    bool readable = true;
+    for (int m : G.nodes[g])
+      for (int in : p.node(m).inputs)
+        if (G.of[in] != (int)g && !column_readable(p.node(in).shape, G.domain[g])) readable = false;
+    if (readable) continue;
+    std::vector<int> kept;
+    for (int m : G.nodes[g])
+      if (p.node(m).op == Op::reduce_sum)
+        G.of[m] = -1;
+      else
+        kept.push_back(m);
+    G.nodes[g] = kept;
+    G.has_reduce[g] = 0;
   }
 
   FusionPlan plan;
