@@ -6,6 +6,7 @@
 #include "fluxion/api/fx.h"
 #include "fluxion/compiler/passes.h"
 #include "fluxion/ir/op_def.h"
+#include "fluxion/util/env.h"
 
 namespace fx::compiler {
 
@@ -196,7 +197,12 @@ std::vector<PassInfo> default_pipeline(const RematOptions& remat) {
       {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
-      {"remat", [remat](const Program& p) { return rematerialize_for_memory(p, remat); }},
+      {"remat",
+       [remat](const Program& p) {
+         // FLUXION_NO_REMAT=1: keep every value instead (for comparisons).
+         return util::env_flag("FLUXION_NO_REMAT") ? dead_code_elimination(p)
+                                                   : rematerialize_for_memory(p, remat);
+       }},
       {"split_reductions", [](const Program& p) { return split_reductions(p); }},
       {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
   };
