@@ -643,11 +643,12 @@ TEST(CompilerExec, ColumnSumsOfSquareDomainsReadColumnsAndRowsRight) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(bit_equal(got[i], want[i])) << i;
 }
 
-// Column sums over batch and time: reduce_sum over axes 0 and 1 of [A, B, C] joins its
-// producer's kernel and keeps the reference kernel's two-stage order (the B-sums rounded,
-// then summed over A), with per-row ([A, B, 1]), per-column ([C]) and scalar operands. An
-// operand the row loop cannot read ([A, 1, C]), or a single column, leaves the sum to the
-// reference kernel; the bits agree either way.
+// Column sums over batch and time: reduce_sum over axes 0 and 1 of [A, B, C] is split into
+// a sum over B, which joins its producer's kernel (per-segment sums, split over A), then a
+// small sum over A: the reference kernel's order (the B-sums rounded, then summed over A),
+// with per-row ([A, B, 1]), per-column ([C]) and scalar operands. An operand the row loop
+// cannot read ([A, 1, C]), or a single column, leaves the sum to the reference kernel; the
+// bits agree either way.
 TEST(CompilerExec, BatchAndTimeColumnSumsKeepTheReferenceBits) {
   auto check = [](Shape x_shape, Shape other_shape, int want_kernels_with_sums) {
     Graph g;

@@ -206,6 +206,23 @@ TEST(CompilerSplitReductions, LastAxisFirstAndBitExact) {
   expect_same(p, q, {{"x", randn({3, 4, 5, 6}, 21)}, {"m", randn({7, 9}, 22)}});
 }
 
+// A sum over batch and time of [A, B, C] becomes a sum over B then over A (the reference
+// kernel's order), in f32 and f64, with or without keepdims; one column stays as it is.
+TEST(CompilerSplitReductions, BatchAndTimeSumsSplitBitExact) {
+  Graph g;
+  Var x = g.input("x", {3, 50, 7});
+  Var y = g.input("y", {3, 50, 1});
+  Var plain = sum(x, {0, 1});                   // [7]: split
+  Var kept = sum(x * x, {0, 1}, true);          // [1, 1, 7]: split
+  Var wide = sum(cast(x, DType::f64), {0, 1});  // f64: split
+  Var one_column = sum(y, {0, 1});              // kept
+  Program p(g, {plain, kept, wide, one_column});
+  Program q = dead_code_elimination(split_reductions(p));
+  EXPECT_EQ(live_op_count(q, Op::reduce_sum), 7);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(q.node(q.outputs[i]).shape, p.node(p.outputs[i]).shape);
+  expect_same(p, q, {{"x", randn({3, 50, 7}, 31)}, {"y", randn({3, 50, 1}, 32)}});
+}
+
 TEST(CompilerPipeline, GradientGraphShrinksAndAgrees) {
   Graph g;
   Var x = g.input("x", {8, 5});

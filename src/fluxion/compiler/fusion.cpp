@@ -25,20 +25,22 @@ bool elementwise_op(Op op) {
   return d.elementwise != ElementwiseKind::none && d.has_codegen();
 }
 
+constexpr int64_t kMaxSegmentColumns = 4096;
+
 // A column sum the kernel can accumulate while it streams the rows: reduce_sum over axis 0
 // of a rank-2 f32/f64 value, accumulated in f64 in row order as the reference kernel does;
-// or over axes 0 and 1 of a rank-3 value [A, B, C] (the bias and norm gradients of a
-// sequence model, summed over batch and time), which the reference kernel sums over B
-// first, rounding each of the A partial sums, then over A: the kernel does the same.
+// or over axis 1 of a rank-3 value [A, B, C] (a sum over batch and time, split by
+// split_reductions: the bias and norm gradients of a sequence model), one sum per run of B
+// rows, the runs split over the threads.
 bool column_sum(const Program& p, int id) {
   const Node& n = p.node(id);
   if (n.op != Op::reduce_sum || !(n.dtype == DType::f32 || n.dtype == DType::f64)) return false;
   const Node& x = p.node(n.inputs[0]);
   if (x.shape.size() == 2) return n.attrs.axes == std::vector<int64_t>{0} && x.shape[0] > 0;
-  // (C > 1: with one column the reference sums each run of B rows as a row, in four
-  // partial sums, which a column loop does not reproduce.)
-  return x.shape.size() == 3 && n.attrs.axes == std::vector<int64_t>{0, 1} && x.shape[0] > 0 &&
-         x.shape[1] > 0 && x.shape[2] > 1;
+  // (C > 1: with one column the reference sums a run as a row, in four partial sums; C is
+  // bounded by the kernel's per-row f64 accumulators.)
+  return x.shape.size() == 3 && n.attrs.axes == std::vector<int64_t>{1} && x.shape[1] > 0 &&
+         x.shape[2] > 1 && x.shape[2] <= kMaxSegmentColumns;
 }
 
 // An operand a column-sum kernel over `domain` can read row by row: the domain's shape, a

@@ -1,8 +1,8 @@
 // Fusion: partitions a program into steps, each either one library node (dot, layout,
 // gather, random, ...) or one fused kernel: a group of elementwise nodes over one
 // iteration domain (producer-consumer and sibling fusion, several outputs), optionally
-// ending in column sums (reduce_sum over axis 0 of a rank-2 domain, or axes 0 and 1 of a
-// rank-3 one: the bias gradients) or
+// ending in column sums (reduce_sum over axis 0 of a rank-2 domain, or over axis 1 of a
+// rank-3 one, per run of rows: the bias gradients) or
 // row sums (reduce_sum over the last axis: GroupNorm's and LayerNorm's statistics).
 // XLA's invariant holds: one fused kernel is one loop, and values used only inside it
 // never reach memory.

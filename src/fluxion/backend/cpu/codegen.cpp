@@ -305,63 +305,84 @@ struct Emitter {
     }
   }
 
+  // Names the inputs of a column-sum kernel for the row `r` of its [R, C] view (the row's
+  // scalars are loaded into `pre`): the domain's shape at r * C + col, one value per row
+  // at r, one per column at col, a scalar once. Classified by shape, not element count:
+  // [R, 1] and [C] have the same count when R == C. (Fusion lets only these shapes in:
+  // fusion.cpp, column_readable.)
+  std::string name_column_inputs(const std::string& ind, int64_t C, const std::string& col) {
+    std::string pre;
+    for (int in : k.inputs) {
+      const Shape& s = p.node(in).shape;
+      DType d = p.node(in).dtype;
+      if (numel(s) == 1) {
+        pre += fmt::format("{}const {} s{} = {};\n", ind, vtype(d), in,
+                           loaded(d, fmt::format("x{}[0]", in)));
+        name[in] = fmt::format("s{}", in);
+      } else if (s == k.domain) {
+        name[in] = loaded(d, fmt::format("x{}[r * {} + {}]", in, C, col));
+      } else if (s.size() == k.domain.size() && s.back() == 1) {  // one value per row
+        pre += fmt::format("{}const {} s{} = {};\n", ind, vtype(d), in,
+                           loaded(d, fmt::format("x{}[r]", in)));
+        name[in] = fmt::format("s{}", in);
+      } else {  // one value per column
+        name[in] = loaded(d, fmt::format("x{}[{}]", in, col));
+      }
+    }
+    for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
+    return pre;
+  }
+
   // Domain [R, C] with column sums: columns [lo, hi) in blocks, rows streamed in order, sums
-  // accumulated in f64 per column exactly as the reference reduce kernel does. A domain
-  // [A, B, C] summed over A and B streams its A·B rows the same way and, as the reference
-  // kernel does, rounds the sum over each run of B rows to the element type before adding
-  // it (in f64) to the sum over A.
+  // accumulated in f64 per column exactly as the reference reduce kernel does.
   void column_reduce(const std::string& sym) {
-    const int64_t C = k.domain.back(), R = numel(k.domain) / std::max<int64_t>(C, 1);
-    const int64_t B = k.domain.size() == 3 ? k.domain[1] : 0;  // 0: one level
+    int64_t R = k.domain[0], C = k.domain[1];
     signature(sym);
     name.assign(p.size(), "");
     constexpr int kBlock = 64;
     out += fmt::format("  for (int64_t c0 = lo; c0 < hi; c0 += {}) {{\n", kBlock);
     out += fmt::format("    const int64_t len = hi - c0 < {0} ? hi - c0 : {0};\n", kBlock);
-    for (int red : k.reduces) {
-      out += fmt::format("    double acc{}[{}];\n", red, kBlock);
-      if (B) out += fmt::format("    double outer{}[{}];\n", red, kBlock);
-    }
+    for (int red : k.reduces) out += fmt::format("    double acc{}[{}];\n", red, kBlock);
     out += fmt::format("    for (int64_t r = 0; r < {}; ++r) {{\n", R);
-    std::string pre;
-    for (int in : k.inputs) {
-      const Shape& s = p.node(in).shape;
-      DType d = p.node(in).dtype;
-      // Classified by shape, not element count: [R, 1] and [C] have the same count when
-      // R == C. (Fusion only lets readable shapes in: fusion.cpp, column_readable.)
-      if (numel(s) == 1) {
-        pre += fmt::format("      const {} s{} = {};\n", vtype(d), in,
-                           loaded(d, fmt::format("x{}[0]", in)));
-        name[in] = fmt::format("s{}", in);
-      } else if (s == k.domain) {
-        name[in] = loaded(d, fmt::format("x{}[r * {} + c0 + j]", in, C));
-      } else if (s.size() == k.domain.size() && s.back() == 1) {  // one value per row
-        pre += fmt::format("      const {} s{} = {};\n", vtype(d), in,
-                           loaded(d, fmt::format("x{}[r]", in)));
-        name[in] = fmt::format("s{}", in);
-      } else {  // one value per column
-        name[in] = loaded(d, fmt::format("x{}[c0 + j]", in));
-      }
-    }
-    for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
-    out += pre;
+    out += name_column_inputs("      ", C, "c0 + j");
     out += "#pragma GCC ivdep\n      for (int64_t j = 0; j < len; ++j) {\n";
     out += body("        ", fmt::format("r * {} + c0 + j", C));
     for (int red : k.reduces) {
       int src = p.node(red).inputs[0];
-      const std::string first = B ? fmt::format("r % {} == 0", B) : std::string("r == 0");
-      out += fmt::format("        acc{0}[j] = {2} ? (double)v{1} : acc{0}[j] + (double)v{1};\n",
-                         red, src, first);
-      if (B)
-        out += fmt::format(
-            "        if (r % {1} == {1} - 1) outer{0}[j] = r < {1} ? (double)({2})acc{0}[j] : "
-            "outer{0}[j] + (double)({2})acc{0}[j];\n",
-            red, B, ctype(p.node(red).dtype));
+      out += fmt::format("        acc{0}[j] = r == 0 ? (double)v{1} : acc{0}[j] + (double)v{1};\n",
+                         red, src);
     }
     out += "      }\n    }\n";
     for (int red : k.reduces)
-      out += fmt::format("    for (int64_t j = 0; j < len; ++j) y{0}[c0 + j] = ({1}){2}{0}[j];\n",
-                         red, ctype(p.node(red).dtype), B ? "outer" : "acc");
+      out += fmt::format("    for (int64_t j = 0; j < len; ++j) y{0}[c0 + j] = ({1})acc{0}[j];\n",
+                         red, ctype(p.node(red).dtype));
+    out += "  }\n}\n\n";
+  }
+
+  // Domain [A, B, C] with sums over B (a sum over batch and time, split): runs [lo, hi) of
+  // A, each summed over its B full rows in f64 per column, in row order, as the reference
+  // kernel sums axis 1; rows are whole, so the vector loop is long and reads contiguously.
+  void segment_reduce(const std::string& sym) {
+    const int64_t B = k.domain[1], C = k.domain[2];
+    signature(sym);
+    name.assign(p.size(), "");
+    for (int red : k.reduces) out += fmt::format("  double acc{}[{}];\n", red, C);
+    out += "  for (int64_t a = lo; a < hi; ++a) {\n";
+    out += fmt::format("    for (int64_t b = 0; b < {}; ++b) {{\n", B);
+    out += fmt::format("      const int64_t r = a * {} + b;\n", B);
+    out += name_column_inputs("      ", C, "j");
+    out += fmt::format("#pragma GCC ivdep\n      for (int64_t j = 0; j < {}; ++j) {{\n", C);
+    out += body("        ", fmt::format("r * {} + j", C));
+    for (int red : k.reduces) {
+      int src = p.node(red).inputs[0];
+      out += fmt::format("        acc{0}[j] = b == 0 ? (double)v{1} : acc{0}[j] + (double)v{1};\n",
+                         red, src);
+    }
+    out += "      }\n    }\n";
+    for (int red : k.reduces)
+      out +=
+          fmt::format("    for (int64_t j = 0; j < {2}; ++j) y{0}[a * {2} + j] = ({1})acc{0}[j];\n",
+                      red, ctype(p.node(red).dtype), C);
     out += "  }\n}\n\n";
   }
 };
@@ -409,11 +430,14 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
       int64_t cols = std::max<int64_t>(k.domain.back(), 1);
       ki.range = numel(k.domain) / cols;
       ki.grain = std::max<int64_t>(1, 16384 / cols);
+    } else if (k.domain.size() == 3) {
+      e.segment_reduce(ki.symbol);
+      ki.range = k.domain[0];
+      ki.grain = 1;
     } else {
       e.column_reduce(ki.symbol);
-      ki.range = k.domain.back();
-      ki.grain =
-          std::max<int64_t>(1, 16384 * k.domain.back() / std::max<int64_t>(numel(k.domain), 1));
+      ki.range = k.domain[1];
+      ki.grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(k.domain[0], 1));
     }
     src += e.out;
     info->push_back(ki);
