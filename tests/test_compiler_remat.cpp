@@ -9,9 +9,7 @@
 #include "fluxion/api/fx.h"
 #include "fluxion/compiler/compiler.h"
 #include "fluxion/compiler/passes.h"
-#include "fluxion/nn/lru.h"
-#include "fluxion/optim/trainer.h"
-#include "op_test_util.h"
+#include "lru_test_util.h"
 
 namespace fx::optest::compiler_remat {
 
@@ -85,41 +83,16 @@ TEST(CompilerRemat, LeavesSmallAndNearValuesAlone) {
 // Scan checkpointing on an LRU classifier big enough for the pass (65,536-element states):
 // the same parameters after a few Adam steps, bit for bit, in less planned memory.
 TEST(CompilerRemat, ScanCheckpointingTrainsTheSameBitsInLessMemory) {
-  auto train = [](bool recompute_scans, size_t* peak) {
-    nn::SequenceModelConfig c;
-    c.d_in = 2;
-    c.n_classes = 3;
-    c.layers = 2;
-    c.lru = nn::LRUConfig{.d_model = 32, .d_state = 16, .r_min = 0.9, .r_max = 0.999};
-    nn::InitRng rng(3);
-    nn::LRUClassifier model(c, rng);
+  auto train = [](bool recompute_scans) {
     optim::TrainerOptions o;
     o.compile = true;
     o.recompute_scans = recompute_scans;
-    o.schedule.base_lr = 3e-3;
-    const int64_t B = 8, L = 256;
-    optim::Trainer tr(
-        model, optim::adam(),
-        [&](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
-          return cross_entropy(model(b.at("x")), b.at("y"));
-        },
-        {{"x", {B, L, 2}}, {"y", {B}, DType::i64}}, o);
-    std::vector<double> out;
-    for (int s = 0; s < 3; ++s) {
-      Tensor y({B}, DType::i64);
-      for (int64_t i = 0; i < B; ++i) y.data<int64_t>()[i] = (i + s) % 3;
-      out.push_back(tr.step({{"x", random_tensor({B, L, 2}, 40 + s, DType::f32)}, {"y", y}}));
-    }
-    for (auto& [name, p] : model.named_parameters())
-      for (double v : p->value.to_vector()) out.push_back(v);
-    *peak = tr.peak_bytes();
-    return out;
+    nn::LRUConfig lru{.d_model = 32, .d_state = 16, .r_min = 0.9, .r_max = 0.999};
+    return train_small_lru(lru, 3, /*batch=*/8, /*length=*/256, 3, o, false);
   };
-  size_t peak_plain = 0, peak_ckpt = 0;
-  std::vector<double> plain = train(false, &peak_plain);
-  std::vector<double> ckpt = train(true, &peak_ckpt);
-  EXPECT_EQ(plain, ckpt);
-  EXPECT_LT(peak_ckpt, peak_plain);
+  LruTrainRun plain = train(false), checkpointed = train(true);
+  EXPECT_EQ(plain.values, checkpointed.values);
+  EXPECT_LT(checkpointed.peak_bytes, plain.peak_bytes);
 }
 
 }  // namespace fx::optest::compiler_remat

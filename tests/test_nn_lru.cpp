@@ -7,6 +7,7 @@
 #include "fluxion/api/complex.h"
 #include "fluxion/nn/lru.h"
 #include "fluxion/optim/trainer.h"
+#include "lru_test_util.h"
 #include "op_test_util.h"
 
 namespace fx::optest {
@@ -108,34 +109,12 @@ TEST(NnLru, RecurrentModeEqualsParallel) {
 // linear_scan and its coefficient gradient) computes what the interpreter computes.
 TEST(NnLru, CompiledTrainingStepsEqualInterpreted) {
   auto train = [](bool compiled) {
-    nn::SequenceModelConfig c;
-    c.d_in = 2;
-    c.n_classes = 3;
-    c.layers = 2;
-    c.lru = LRUConfig{.d_model = 8, .d_state = 6, .r_min = 0.9, .r_max = 0.999};
-    nn::InitRng rng(12);
-    nn::LRUClassifier model(c, rng);
     optim::TrainerOptions o;
     o.compile = compiled;
     o.max_grad_norm = 1.0;
-    o.schedule.base_lr = 3e-3;
     const int64_t B = 4, L = 29;  // not a power of two
-    optim::Trainer tr(
-        model, optim::adam(),
-        [&](Graph&, const std::unordered_map<std::string, Var>& b, Var) {
-          return cross_entropy(model(b.at("x")), b.at("y"));
-        },
-        {{"x", {B, L, 2}}, {"y", {B}, DType::i64}}, o);
-    std::vector<double> out;
-    for (int s = 0; s < 4; ++s) {
-      Tensor y({B}, DType::i64);
-      for (int64_t i = 0; i < B; ++i) y.data<int64_t>()[i] = (i + s) % 3;
-      out.push_back(tr.step({{"x", random_tensor({B, L, 2}, 40 + s, DType::f32)}, {"y", y}}));
-      out.push_back(tr.last_grad_norm());
-    }
-    for (auto& [name, p] : model.named_parameters())
-      for (double v : p->value.to_vector()) out.push_back(v);
-    return out;
+    LRUConfig lru{.d_model = 8, .d_state = 6, .r_min = 0.9, .r_max = 0.999};
+    return train_small_lru(lru, 12, B, L, 4, o, /*record_grad_norm=*/true).values;
   };
   std::vector<double> compiled = train(true), interpreted = train(false);
   EXPECT_TRUE(all_close(compiled, interpreted, Tol{1e-6, 1e-6}));
