@@ -444,8 +444,19 @@ void rematerialize(const Program& p, FusionPlan& plan) {
             fresh.push_back(u);
           return;
         }
+        const size_t chain_mark = chain.size(), fresh_mark = fresh.size();
+        std::vector<char> seen_mark = seen;
         seen[u] = 1;
         for (int in : n.inputs) visit(in, depth + 1);
+        if (depth > 0 && fresh.size() > 1 && fresh_mark == 0) {
+          // Recomputing u too would read several new values: read u itself instead (the
+          // GELU backward reads x/sqrt(2) and x/2: both from x, not from x's own inputs).
+          chain.resize(chain_mark);
+          fresh.resize(fresh_mark);
+          seen = seen_mark;
+          fresh.push_back(u);
+          return;
+        }
         chain.push_back(u);
       };
       visit(v, 0);

@@ -116,7 +116,8 @@ const Traits kTraits[] = {
      [](E e) {
        return e.f32 ? call("fast_sigmoid", e) : "1.0 / (1.0 + std::exp(-" + e.a[0] + "))";
      }},
-    {Op::erf, U, false, K, [](E e) { return call("fast_erf", "std::erf", e); }},
+    // Cheap in f32: fast_erf is a vectorised rational approximation, as tanh is.
+    {Op::erf, U, true, K, [](E e) { return call("fast_erf", "std::erf", e); }},
     {Op::floor, U, false, F, [](E e) { return call("std::floor", e); }},
     {Op::logical_not, U, true, F, [](E e) { return "!" + e.a[0]; }},
     {Op::add, B, true, F, [](E e) { return infix("+", e); }},
