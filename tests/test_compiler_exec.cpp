@@ -472,6 +472,16 @@ TEST(CompilerExec, CacheCountsAndLogsRecompilationsForNewShapes) {
   EXPECT_EQ(cache.recompilations(), 1);
   EXPECT_NE(err.find("recompiling"), std::string::npos) << err;
   EXPECT_NE(err.find("f32[16, 4]"), std::string::npos) << err;
+  // The same graph under other options is another program, compiled without the warning.
+  compiler::CompileOptions checkpointed;
+  checkpointed.recompute_scans = true;
+  ::testing::internal::CaptureStderr();
+  auto d = cache.get(g1, o1, checkpointed);
+  err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(a.get(), d.get());
+  EXPECT_EQ(cache.compilations(), 3);
+  EXPECT_EQ(cache.recompilations(), 1);
+  EXPECT_EQ(err.find("recompiling"), std::string::npos) << err;
   // Static shapes: a feed of another shape is refused with a clear error.
   try {
     a->run({{"x", Tensor::zeros({16, 4})}});

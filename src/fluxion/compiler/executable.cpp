@@ -461,6 +461,10 @@ std::shared_ptr<Executable> ExecutableCache::get(const Graph& graph,
     names += n.attrs.name + ",";
     shapes += fmt::format("{} {}{}, ", n.attrs.name, dtype_name(n.dtype), shape_str(n.shape));
   }
+  // The same graph under other options (no fusion, scan checkpointing) is another program,
+  // not a recompilation.
+  names += fmt::format("|fuse={} codegen={} recompute_scans={}", options.fuse, options.codegen,
+                       options.recompute_scans);
   auto prev = shapes_by_names_.find(names);
   if (prev != shapes_by_names_.end()) {
     ++recompilations_;
