@@ -149,5 +149,87 @@ TEST(OpsReduceLayout, LargeLayoutOpsMatchIndexArithmetic) {
   EXPECT_TRUE(ok) << "pad";
 }
 
+// Every other value scaled by 2^40: the big ones cancel, and what is left of the small ones
+// depends on which sums rounded in f64, so the order of the adds shows in the result.
+Tensor wide_range(Tensor t) {
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); i += 2) p[i] = std::ldexp(std::round(p[i]), 40);
+  return t;
+}
+
+// Sums along short rows (8 rows side by side in the kernel) and over an axis with a short
+// inner run keep the order of the one-row loops: four partial sums j mod 4 for rows, one
+// running sum for the middle axis, so the results are exact against those loops.
+TEST(OpsReduceLayout, ShortRowAndShortInnerSumsKeepTheirOrder) {
+  for (int64_t r : {1, 2, 3, 5, 7, 14, 28, 32, 33}) {
+    const int64_t rows = 1037;  // not a multiple of 8: the tail runs one row at a time
+    Tensor xv = wide_range(random_tensor({rows, r}, 20 + r, DType::f32, -3, 3));
+    std::vector<float> x(xv.data<float>(), xv.data<float>() + rows * r);
+    Graph g;
+    Var xi = g.input("x", {rows, r}, DType::f32);
+    Tensor got = evaluate(sum(xi, {1}), {{"x", xv}});
+    bool ok = true;
+    for (int64_t o = 0; o < rows && ok; ++o) {
+      double a[4] = {0, 0, 0, 0};
+      int64_t j = 0;
+      for (; j + 4 <= r; j += 4)
+        for (int k = 0; k < 4; ++k) a[k] += x[o * r + j + k];
+      for (; j < r; ++j) a[0] += x[o * r + j];
+      ok = got.data<float>()[o] == (float)((a[0] + a[1]) + (a[2] + a[3]));
+    }
+    EXPECT_TRUE(ok) << "rows of " << r;
+  }
+  for (int64_t inner : {2, 14, 64}) {
+    const int64_t A = 301, R = 3;
+    Tensor xv = wide_range(random_tensor({A, R, inner}, 40 + inner, DType::f32, -3, 3));
+    std::vector<float> x(xv.data<float>(), xv.data<float>() + A * R * inner);
+    Graph g;
+    Var xi = g.input("x", {A, R, inner}, DType::f32);
+    auto got = evaluate({sum(xi, {1}), max(xi, {1})}, {{"x", xv}});
+    bool ok = true;
+    for (int64_t a = 0; a < A && ok; ++a)
+      for (int64_t k = 0; k < inner && ok; ++k) {
+        double s = x[a * R * inner + k];
+        float m = x[a * R * inner + k];
+        for (int64_t j = 1; j < R; ++j) {
+          s += x[(a * R + j) * inner + k];
+          m = std::max(m, x[(a * R + j) * inner + k]);
+        }
+        ok = got[0].data<float>()[a * inner + k] == (float)s &&
+             got[1].data<float>()[a * inner + k] == m;
+      }
+    EXPECT_TRUE(ok) << "inner run of " << inner;
+  }
+}
+
+// Nearest-neighbour upsampling as a broadcast (the copy's tiles with a repeated source
+// element) and concat/slice of short rows against index arithmetic.
+TEST(OpsReduceLayout, UpsampleBroadcastAndShortRowCopiesMatchIndexArithmetic) {
+  const int64_t N = 5, C = 7, H = 9, W = 11;
+  Tensor xv = random_tensor({N, C, H, 1, W, 1}, 13, DType::f32);
+  std::vector<double> x = xv.to_vector();
+  Graph g;
+  Var xi = g.input("x", {N, C, H, 1, W, 1}, DType::f32);
+  auto r = evaluate({broadcast_to(xi, {N, C, H, 2, W, 2}), broadcast_to(xi, {N, C, H, 3, W, 3}),
+                     slice(reshape(xi, {N, C, H, W}), {0, 0, 1, 2}, {N, C, H, W - 1})},
+                    {{"x", xv}});
+  bool ok = true;
+  for (int64_t f : {2, 3}) {
+    std::vector<double> u = r[f - 2].to_vector();
+    for (int64_t i = 0; i < N * C * H && ok; ++i)
+      for (int64_t a = 0; a < f && ok; ++a)
+        for (int64_t w = 0; w < W && ok; ++w)
+          for (int64_t b = 0; b < f && ok; ++b)
+            ok = u[((i * f + a) * W + w) * f + b] == x[i * W + w];
+    EXPECT_TRUE(ok) << "upsample by " << f;
+  }
+  std::vector<double> s = r[2].to_vector();
+  for (int64_t i = 0; i < N * C && ok; ++i)
+    for (int64_t h = 1; h < H && ok; ++h)
+      for (int64_t w = 2; w < W - 1 && ok; ++w)
+        ok = s[(i * (H - 1) + h - 1) * (W - 3) + w - 2] == x[(i * H + h) * W + w];
+  EXPECT_TRUE(ok) << "slice";
+}
+
 }  // namespace
 }  // namespace fx::optest::ops_reduce_layout

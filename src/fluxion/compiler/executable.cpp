@@ -420,6 +420,11 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
           kind += fmt::format(
               "{}{}{}{}", shape_str(prog_.node(n.inputs[0]).shape), n.attrs.transpose_a ? "^T" : "",
               shape_str(prog_.node(n.inputs[1]).shape), n.attrs.transpose_b ? "^T" : "");
+        } else if (st.node >= 0 && !prog_.node(st.node).inputs.empty()) {
+          // Other library steps by their first input's shape and their result's.
+          const Node& n = prog_.node(st.node);
+          kind +=
+              fmt::format("{}->{}", shape_str(prog_.node(n.inputs[0]).shape), shape_str(n.shape));
         }
       }
       profile_ms_.add(kind, ms_since(t0));

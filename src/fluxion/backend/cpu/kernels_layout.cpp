@@ -27,37 +27,58 @@ StridedCopy coalesced(const StridedCopy& c) {
   return m;
 }
 
+// One tile of the copy: the last two axes, [n1, n0] with their strides. Nearest-neighbour
+// upsampling (src stride 0 on the inner axis, n0 = 2) and slices of short rows spend their
+// time here, so the common tiles get loops the compiler can vectorise.
+template <typename T>
+inline void copy_tile(const T* __restrict s, T* __restrict d, int64_t n1, int64_t ss1, int64_t ds1,
+                      int64_t n0, int64_t ss0, int64_t ds0) {
+  if (ss0 == 1 && ds0 == 1) {
+    for (int64_t i = 0; i < n1; ++i) std::memcpy(d + i * ds1, s + i * ss1, n0 * sizeof(T));
+  } else if (ss0 == 0 && ds0 == 1 && n0 == 2 && ds1 == 2) {
+    for (int64_t i = 0; i < n1; ++i) d[2 * i] = d[2 * i + 1] = s[i * ss1];
+  } else if (ss0 == 0 && ds0 == 1) {
+    for (int64_t i = 0; i < n1; ++i)
+      for (int64_t j = 0; j < n0; ++j) d[i * ds1 + j] = s[i * ss1];
+  } else {
+    for (int64_t i = 0; i < n1; ++i)
+      for (int64_t j = 0; j < n0; ++j) d[i * ds1 + j * ds0] = s[i * ss1 + j * ss0];
+  }
+}
+
 template <typename T>
 void copy_typed(const StridedCopy& given, const T* src, T* dst) {
   if (numel(given.shape) == 0) return;
-  const StridedCopy c = coalesced(given);
-  int r = (int)c.shape.size();
-  if (r == 0) {
+  StridedCopy c = coalesced(given);
+  if (c.shape.empty()) {
     dst[c.dst_off] = src[c.src_off];
     return;
   }
-  int64_t inner = c.shape[r - 1];
-  int64_t ss = c.src_strides[r - 1], ds = c.dst_strides[r - 1];
-  int64_t rows = numel(c.shape) / inner;
-  parallel_range(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)),
+  if (c.shape.size() == 1) {  // one row: a tile of one
+    c.shape.insert(c.shape.begin(), 1);
+    c.src_strides.insert(c.src_strides.begin(), 0);
+    c.dst_strides.insert(c.dst_strides.begin(), 0);
+  }
+  // Tiles of the last two axes; the axes before them are walked by an odometer.
+  const int r = (int)c.shape.size(), outer_rank = r - 2;
+  const int64_t n0 = c.shape[r - 1], n1 = c.shape[r - 2];
+  const int64_t ss0 = c.src_strides[r - 1], ds0 = c.dst_strides[r - 1];
+  const int64_t ss1 = c.src_strides[r - 2], ds1 = c.dst_strides[r - 2];
+  const int64_t tiles = numel(c.shape) / (n0 * n1);
+  parallel_range(tiles, std::max<int64_t>(1, 16384 / std::max<int64_t>(n0 * n1, 1)),
                  [&](int64_t lo, int64_t hi) {
-                   // The outer index of row lo once, then an odometer: no division per row.
-                   std::vector<int64_t> idx(std::max(r - 1, 0));
+                   // The outer index of tile lo once, then an odometer: no division per tile.
+                   std::vector<int64_t> idx(outer_rank);
                    int64_t rem = lo, so = c.src_off, dof = c.dst_off;
-                   for (int i = r - 2; i >= 0; --i) {
+                   for (int i = outer_rank - 1; i >= 0; --i) {
                      idx[i] = rem % c.shape[i];
                      rem /= c.shape[i];
                      so += idx[i] * c.src_strides[i];
                      dof += idx[i] * c.dst_strides[i];
                    }
-                   for (int64_t row = lo; row < hi; ++row) {
-                     const T* s = src + so;
-                     T* d = dst + dof;
-                     if (ss == 1 && ds == 1)
-                       std::memcpy(d, s, inner * sizeof(T));
-                     else
-                       for (int64_t j = 0; j < inner; ++j) d[j * ds] = s[j * ss];
-                     for (int i = r - 2; i >= 0; --i) {
+                   for (int64_t tile = lo; tile < hi; ++tile) {
+                     copy_tile(src + so, dst + dof, n1, ss1, ds1, n0, ss0, ds0);
+                     for (int i = outer_rank - 1; i >= 0; --i) {
                        so += c.src_strides[i];
                        dof += c.dst_strides[i];
                        if (++idx[i] < c.shape[i]) break;
