@@ -141,6 +141,49 @@ TEST(OpsImage, ConvWinogradStaysAccurate) {
   }
 }
 
+// f32 convolutions with at most 4 output channels and stride 1 run fluxion's direct loops
+// instead of oneDNN (conv_geometry.h): forward, backward-data and backward-weights stay
+// within 1e-5 of the f64 reference loops over padding (up to the kernel's reach), dilation,
+// rectangular kernels and widths that are not a multiple of the vector length.
+TEST(OpsImage, ConvWithFewOutputsMatchesTheReferenceLoops) {
+  struct Case {
+    Shape x, w;
+    ConvParams p;
+  };
+  const Case cases[] = {
+      {{8, 32, 28, 28}, {1, 32, 3, 3}, conv({1, 1}, {1, 1})},
+      {{3, 5, 13, 17}, {3, 5, 3, 2}, conv({1, 1}, {2, 0})},
+      {{2, 4, 19, 23}, {2, 4, 3, 3}, conv({1, 1}, {2, 1}, {2, 2})},
+      {{2, 3, 9, 40}, {4, 3, 1, 1}, conv({1, 1}, {0, 0})},
+      {{2, 3, 11, 12}, {1, 3, 3, 3}, conv({2, 2}, {1, 1})},  // strided: oneDNN's
+  };
+  for (const Case& c : cases) {
+    Feeds f64s, f32s;
+    f64s["x"] = random_tensor(c.x, 4);
+    f64s["w"] = random_tensor(c.w, 5);
+    for (auto& [k, v] : f64s) f32s[k] = v.to(DType::f32);
+    auto run = [&](DType d, const Feeds& feeds) {
+      Graph g;
+      Var x = g.input("x", c.x, d), w = g.input("w", c.w, d);
+      Var y = conv2d(x, w, c.p);
+      Var cot = g.constant(random_tensor(y.shape(), 6, d));
+      std::vector<Var> gs = grad(sum(y * cot), {x, w});
+      return Interpreter(g, {y, gs[0], gs[1]}).run(feeds);
+    };
+    std::vector<Tensor> want = run(DType::f64, f64s), got = run(DType::f32, f32s);
+    for (size_t i = 0; i < got.size(); ++i) {
+      std::vector<double> a = got[i].to_vector(), b = want[i].to_vector();
+      double worst = 0, scale = 0;
+      for (size_t j = 0; j < a.size(); ++j) {
+        worst = std::max(worst, std::fabs(a[j] - b[j]));
+        scale = std::max(scale, std::fabs(b[j]));
+      }
+      EXPECT_LT(worst, 1e-5 * scale)
+          << shape_str(c.x) << " * " << shape_str(c.w) << " output " << i;
+    }
+  }
+}
+
 TEST(OpsImage, DropoutIsSeededAndUnbiased) {
   Graph g;
   Var x = g.input("x", {100, 100}, DType::f64);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "fluxion/backend/cpu/conv_geometry.h"
+
 namespace fx::compiler {
 
 namespace {
@@ -31,10 +33,15 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& sc
   plan.first_read.assign(N, -1);
   plan.last_read.assign(N, -1);
   std::vector<int> reads(N, 0);
-  // oneDNN's path is f32; f64 runs the reference loops, bf16/f16 widen to f32 per call.
+  // oneDNN's path is f32; f64 runs the reference loops, bf16/f16 widen to f32 per call, and
+  // f32 problems with few output channels run direct loops on the plain tensors.
   auto conv_step = [&](int s) {
     int id = schedule[s].node;
-    return id >= 0 && p.node(id).dtype == DType::f32 ? id : -1;
+    if (id < 0 || p.node(id).dtype != DType::f32 || activation_args(p.node(id).op)[0] == 0)
+      return -1;
+    const Node& n = p.node(id);
+    const Shape& w = n.op == Op::conv2d_backward_weights ? n.shape : p.node(n.inputs[1]).shape;
+    return cpu::conv_runs_direct(w[0], w, n.attrs) ? -1 : id;
   };
   for (int s = 0; s < S; ++s) {
     int id = conv_step(s);

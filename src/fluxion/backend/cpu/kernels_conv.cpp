@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "fluxion/backend/cpu/conv_geometry.h"
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/core/error.h"
 
@@ -25,18 +26,8 @@ using dnnl::memory;
 
 enum class Kind { fwd, bwd_data, bwd_weights };
 
-struct Geom {
-  int64_t N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G;
-  std::array<int64_t, 16> key() const {  // by value: a cache key must not hold references
-    return {N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G};
-  }
-};
-
-Geom geometry(const Shape& x, const Shape& w, const Shape& y, const Attrs& a) {
-  return {x[0],        x[1],        x[2],        x[3],       w[0],       w[2],
-          w[3],        y[2],        y[3],        a.steps[0], a.steps[1], a.starts[0],
-          a.starts[1], a.limits[0], a.limits[1], a.groups};
-}
+using Geom = ConvGeom;
+constexpr auto geometry = conv_geometry;
 
 // ---- f64 reference: the definition, loop by loop ----
 
@@ -365,6 +356,15 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     if (K == Kind::fwd) ref_forward(g, a, b, o);
     if (K == Kind::bwd_data) ref_backward_data(g, a, b, o);
     if (K == Kind::bwd_weights) ref_backward_weights(g, a, b, o);
+    return;
+  }
+  if (node.dtype == DType::f32 && conv_runs_direct(g.O, w, node.attrs) && in[0].defined() &&
+      in[1].defined()) {
+    const float *a = in[0].data<float>(), *b = in[1].data<float>();
+    float* o = out.data<float>();
+    if (K == Kind::fwd) direct_conv_forward(g, a, b, o);
+    if (K == Kind::bwd_data) direct_conv_backward_data(g, a, b, o);
+    if (K == Kind::bwd_weights) direct_conv_backward_weights(g, a, b, o);
     return;
   }
   // bf16 runs oneDNN's bf16 primitive where this CPU has one (the operands are then never
