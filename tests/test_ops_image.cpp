@@ -111,21 +111,19 @@ TEST(OpsImage, ConvBf16RoundsTheF32Result) {
   }
 }
 
-// oneDNN picks Winograd F(4x4, 3x3) for problems like this one on AVX-512
-// (convolution_auto; ONEDNN_VERBOSE shows jit_wino_4x3 for the forward and backward-data
-// passes on the Zen 5 of 2026-12-06), which rounds differently from a direct sum: measured
-// max errors 1.2e-6 (forward) and 1.3e-6 (backward-data) of the largest value, against
-// 5.3e-7 and 3.7e-7 direct. All three stay within 1e-5 of the f64 reference loops.
-TEST(OpsImage, ConvWinogradStaysAccurate) {
+// conv2d and its gradients in f32 against the f64 reference loops: the largest error of each
+// output (y, dx, dw) below rel times its largest value. Seeds: x, w, the cotangent.
+void expect_f32_conv_near_f64(const Shape& xs, const Shape& ws, const ConvParams& p, double rel,
+                              std::array<uint64_t, 3> seeds) {
   Feeds f64s, f32s;
-  f64s["x"] = random_tensor({16, 32, 28, 28}, 1);
-  f64s["w"] = random_tensor({32, 32, 3, 3}, 2);
+  f64s["x"] = random_tensor(xs, seeds[0]);
+  f64s["w"] = random_tensor(ws, seeds[1]);
   for (auto& [k, v] : f64s) f32s[k] = v.to(DType::f32);
-  auto run = [](DType d, const Feeds& feeds) {
+  auto run = [&](DType d, const Feeds& feeds) {
     Graph g;
-    Var x = g.input("x", {16, 32, 28, 28}, d), w = g.input("w", {32, 32, 3, 3}, d);
-    Var y = conv2d(x, w, conv({1, 1}, {1, 1}));
-    Var cot = g.constant(random_tensor({16, 32, 28, 28}, 3, d));
+    Var x = g.input("x", xs, d), w = g.input("w", ws, d);
+    Var y = conv2d(x, w, p);
+    Var cot = g.constant(random_tensor(y.shape(), seeds[2], d));
     std::vector<Var> gs = grad(sum(y * cot), {x, w});
     return Interpreter(g, {y, gs[0], gs[1]}).run(feeds);
   };
@@ -137,8 +135,17 @@ TEST(OpsImage, ConvWinogradStaysAccurate) {
       worst = std::max(worst, std::fabs(a[j] - b[j]));
       scale = std::max(scale, std::fabs(b[j]));
     }
-    EXPECT_LT(worst, 1e-5 * scale) << "output " << i;
+    EXPECT_LT(worst, rel * scale) << shape_str(xs) << " * " << shape_str(ws) << " output " << i;
   }
+}
+
+// oneDNN picks Winograd F(4x4, 3x3) for problems like this one on AVX-512
+// (convolution_auto; ONEDNN_VERBOSE shows jit_wino_4x3 for the forward and backward-data
+// passes on the Zen 5 of 2026-12-06), which rounds differently from a direct sum: measured
+// max errors 1.2e-6 (forward) and 1.3e-6 (backward-data) of the largest value, against
+// 5.3e-7 and 3.7e-7 direct. All three stay within 1e-5 of the f64 reference loops.
+TEST(OpsImage, ConvWinogradStaysAccurate) {
+  expect_f32_conv_near_f64({16, 32, 28, 28}, {32, 32, 3, 3}, conv({1, 1}, {1, 1}), 1e-5, {1, 2, 3});
 }
 
 // f32 convolutions with at most 4 output channels and stride 1 run fluxion's direct loops
@@ -157,31 +164,7 @@ TEST(OpsImage, ConvWithFewOutputsMatchesTheReferenceLoops) {
       {{2, 3, 9, 40}, {4, 3, 1, 1}, conv({1, 1}, {0, 0})},
       {{2, 3, 11, 12}, {1, 3, 3, 3}, conv({2, 2}, {1, 1})},  // strided: oneDNN's
   };
-  for (const Case& c : cases) {
-    Feeds f64s, f32s;
-    f64s["x"] = random_tensor(c.x, 4);
-    f64s["w"] = random_tensor(c.w, 5);
-    for (auto& [k, v] : f64s) f32s[k] = v.to(DType::f32);
-    auto run = [&](DType d, const Feeds& feeds) {
-      Graph g;
-      Var x = g.input("x", c.x, d), w = g.input("w", c.w, d);
-      Var y = conv2d(x, w, c.p);
-      Var cot = g.constant(random_tensor(y.shape(), 6, d));
-      std::vector<Var> gs = grad(sum(y * cot), {x, w});
-      return Interpreter(g, {y, gs[0], gs[1]}).run(feeds);
-    };
-    std::vector<Tensor> want = run(DType::f64, f64s), got = run(DType::f32, f32s);
-    for (size_t i = 0; i < got.size(); ++i) {
-      std::vector<double> a = got[i].to_vector(), b = want[i].to_vector();
-      double worst = 0, scale = 0;
-      for (size_t j = 0; j < a.size(); ++j) {
-        worst = std::max(worst, std::fabs(a[j] - b[j]));
-        scale = std::max(scale, std::fabs(b[j]));
-      }
-      EXPECT_LT(worst, 1e-5 * scale)
-          << shape_str(c.x) << " * " << shape_str(c.w) << " output " << i;
-    }
-  }
+  for (const Case& c : cases) expect_f32_conv_near_f64(c.x, c.w, c.p, 1e-5, {4, 5, 6});
 }
 
 TEST(OpsImage, DropoutIsSeededAndUnbiased) {
