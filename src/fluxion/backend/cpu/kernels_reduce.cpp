@@ -51,6 +51,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void sum_rows4_by8(
   for (; o < rows; ++o) out[o] = (float)sum_row4(x + o * r, r);
 }
 
+// One step of a sum or a max (NaN wins the max, as in PyTorch).
+template <bool IsMax, typename Acc, typename T>
+inline void fold(Acc& acc, T v) {
+  if constexpr (IsMax)
+    acc = (v > acc || v != v) ? (Acc)v : acc;
+  else
+    acc += v;
+}
+
 template <typename T, typename Acc, bool IsMax>
 Tensor reduce_axis(const Tensor& x, int axis) {
   const Shape& s = x.shape();
@@ -80,10 +89,7 @@ Tensor reduce_axis(const Tensor& x, int axis) {
                        const T* row = xp + o * r;
                        Acc acc = IsMax ? (Acc)row[0] : Acc(0);
                        for (int64_t j = IsMax ? 1 : 0; j < r; ++j) {
-                         if constexpr (IsMax)
-                           acc = (row[j] > acc || row[j] != row[j]) ? (Acc)row[j] : acc;
-                         else
-                           acc += row[j];
+                         fold<IsMax>(acc, row[j]);
                        }
                        op[o] = (T)acc;
                      }
@@ -100,10 +106,7 @@ Tensor reduce_axis(const Tensor& x, int axis) {
                        for (int64_t j = 1; j < r; ++j) {
                          const T* row = base + j * inner;
                          for (int64_t k = 0; k < inner; ++k) {
-                           if constexpr (IsMax)
-                             acc[k] = (row[k] > acc[k] || row[k] != row[k]) ? (Acc)row[k] : acc[k];
-                           else
-                             acc[k] += row[k];
+                           fold<IsMax>(acc[k], row[k]);
                          }
                        }
                        for (int64_t k = 0; k < inner; ++k) op[o * inner + k] = (T)acc[k];
@@ -125,10 +128,7 @@ Tensor reduce_axis(const Tensor& x, int axis) {
         for (int64_t j = 1; j < r; ++j) {
           const T* row = base + j * inner;
           for (int64_t k = 0; k < len; ++k) {
-            if constexpr (IsMax)
-              acc[k] = (row[k] > acc[k] || row[k] != row[k]) ? (Acc)row[k] : acc[k];
-            else
-              acc[k] += row[k];
+            fold<IsMax>(acc[k], row[k]);
           }
         }
         for (int64_t k = 0; k < len; ++k) op[pos + k] = (T)acc[k];
