@@ -26,13 +26,10 @@ using dnnl::memory;
 
 enum class Kind { fwd, bwd_data, bwd_weights };
 
-using Geom = ConvGeom;
-constexpr auto geometry = conv_geometry;
-
 // ---- f64 reference: the definition, loop by loop ----
 
 template <typename T>
-void ref_forward(const Geom& g, const T* x, const T* w, T* y) {
+void ref_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
   int64_t Cg = g.C / g.G, Og = g.O / g.G;
   parallel_range(g.N * g.O, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t no = lo; no < hi; ++no) {
@@ -61,7 +58,7 @@ void ref_forward(const Geom& g, const T* x, const T* w, T* y) {
 }
 
 template <typename T>
-void ref_backward_data(const Geom& g, const T* gy, const T* w, T* dx) {
+void ref_backward_data(const ConvGeom& g, const T* gy, const T* w, T* dx) {
   int64_t Cg = g.C / g.G, Og = g.O / g.G;
   parallel_range(g.N * g.C, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t nc = lo; nc < hi; ++nc) {
@@ -88,7 +85,7 @@ void ref_backward_data(const Geom& g, const T* gy, const T* w, T* dx) {
 }
 
 template <typename T>
-void ref_backward_weights(const Geom& g, const T* x, const T* gy, T* dw) {
+void ref_backward_weights(const ConvGeom& g, const T* x, const T* gy, T* dw) {
   int64_t Cg = g.C / g.G, Og = g.O / g.G;
   parallel_range(g.O, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t o = lo; o < hi; ++o) {
@@ -138,18 +135,18 @@ ConvCache& cache() {
 
 using DT = memory::data_type;
 
-memory::desc plain_src(const Geom& g, DT t) {
+memory::desc plain_src(const ConvGeom& g, DT t) {
   return {{g.N, g.C, g.H, g.W}, t, memory::format_tag::nchw};
 }
-memory::desc plain_dst(const Geom& g, DT t) {
+memory::desc plain_dst(const ConvGeom& g, DT t) {
   return {{g.N, g.O, g.OH, g.OW}, t, memory::format_tag::nchw};
 }
-memory::desc plain_weights(const Geom& g, DT t) {
+memory::desc plain_weights(const ConvGeom& g, DT t) {
   if (g.G == 1) return {{g.O, g.C, g.KH, g.KW}, t, memory::format_tag::oihw};
   return {{g.G, g.O / g.G, g.C / g.G, g.KH, g.KW}, t, memory::format_tag::goihw};
 }
 
-Prim build(Kind kind, const Geom& g, DT t, const dnnl::engine& eng) {
+Prim build(Kind kind, const ConvGeom& g, DT t, const dnnl::engine& eng) {
   // Layouts: oneDNN picks its blocked ones (nChw8c on AVX2) for all three, and the
   // arguments are reordered from/to plain NCHW/OIHW around the call. Its plain-layout
   // kernels are GEMM-based: on an idle machine the U-Net step took ~720 ms with them for
@@ -202,7 +199,7 @@ Prim build(Kind kind, const Geom& g, DT t, const dnnl::engine& eng) {
 }
 
 // The cached primitive, or nullptr for a bf16 problem oneDNN cannot run natively here.
-const Prim* find_prim(Kind kind, const Geom& g, DT t) {
+const Prim* find_prim(Kind kind, const ConvGeom& g, DT t) {
   ConvCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   auto key = std::make_tuple((int)kind, (int)t, g.key());
@@ -297,7 +294,7 @@ Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, vo
   return {user, memory(want, eng, scratch(slot, want.get_size()))};
 }
 
-void onednn_conv(const Prim& p, Kind kind, const Geom& g, DT t, const void* a, const void* b,
+void onednn_conv(const Prim& p, Kind kind, const ConvGeom& g, DT t, const void* a, const void* b,
                  void* out, std::array<ConvOperandCopy*, 2> shared, const Shape& sa,
                  const Shape& sb) {
   const dnnl::engine& eng = cache().engine;
@@ -341,7 +338,7 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
   const Shape& x = K == Kind::bwd_data ? node.shape : in_shape[0];
   const Shape& w = K == Kind::bwd_weights ? node.shape : in_shape[1];
   const Shape& y = K == Kind::fwd ? node.shape : in_shape[K == Kind::bwd_data ? 0 : 1];
-  Geom g = geometry(x, w, y, node.attrs);
+  ConvGeom g = conv_geometry(x, w, y, node.attrs);
   if (out.numel() == 0) return;
   if (numel(in_shape[0]) == 0 || numel(in_shape[1]) == 0) {
     std::memset(out.raw(), 0, out.nbytes());

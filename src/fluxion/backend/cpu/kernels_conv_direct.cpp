@@ -83,9 +83,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void add_scaled_tap
 
 // sum_i a[i] * b[i]: four vectors of 16 float partial sums (so the adds overlap), added up
 // in double.
-__attribute__((target_clones("avx512f", "avx2", "default"))) double dot(const float* __restrict a,
-                                                                        const float* __restrict b,
-                                                                        int64_t n) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) double dot_in_lanes(
+    const float* __restrict a, const float* __restrict b, int64_t n) {
   float l0[16] = {}, l1[16] = {}, l2[16] = {}, l3[16] = {};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
@@ -193,7 +192,7 @@ void direct_conv_backward_weights(const ConvGeom& g, const float* x, const float
         for (int64_t kh = 0; kh < g.KH; ++kh)
           for (int64_t kw = 0; kw < g.KW; ++kw)
             total[kh * g.KW + kw] +=
-                dot(padded.data() + kh * g.dh * Wp + kw * g.dw, wide.data(), span);
+                dot_in_lanes(padded.data() + kh * g.dh * Wp + kw * g.dw, wide.data(), span);
       }
       for (int64_t t = 0; t < g.KH * g.KW; ++t) dw[oc * g.KH * g.KW + t] = (float)total[t];
     }
