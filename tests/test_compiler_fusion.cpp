@@ -97,6 +97,28 @@ TEST(CompilerFusion, RowSumJoinsItsProducer) {
   EXPECT_NE(f.dump(p).find("row_sums=1"), std::string::npos);
 }
 
+// GroupNorm's normalisation, as sampling runs it: the kernel after the variance's row sums
+// recomputes x - mean from x and the small per-row mean instead of reading the difference,
+// so the variance kernel writes its sums alone (a per-row operand is not a full-size read).
+TEST(CompilerFusion, NormRecomputesTheCentredValueFromItsSmallMean) {
+  Graph g;
+  Var x = g.input("x", {8, 4, 512});
+  Var mean = sum(x, {2}, true) / 512.0;
+  Var d = x - mean;
+  Var var = sum(d * d, {2}, true) / 512.0;
+  Var y = d * rsqrt(var + 1e-5);
+  Program p;
+  FusionPlan f = plan_of(g, {y}, &p);
+  int row_kernels = 0;
+  for (const FusedKernel& k : f.kernels) {
+    if (!k.row_sums) continue;
+    ++row_kernels;
+    ASSERT_EQ(k.outputs.size(), 1u) << "x - mean stays in registers\n" << f.dump(p);
+    EXPECT_EQ(p.node(k.outputs[0]).shape, (Shape{8, 4, 1})) << f.dump(p);
+  }
+  EXPECT_EQ(row_kernels, 1) << f.dump(p);
+}
+
 // A conv bias gradient, sum over [N, H, W] of an elementwise [N, C, H, W] value: reduction
 // splitting turns its first pass into a row sum that the producing kernel accumulates, so
 // only the [N, C, H, 1] row sums go to the standalone sum over [N, H].

@@ -460,8 +460,11 @@ void rematerialize(const Program& p, FusionPlan& plan) {
         chain.push_back(u);
       };
       visit(v, 0);
-      // Worth it only if it reads at most one value the kernel did not read already.
-      if (!ok || fresh.size() > 1) {
+      // Worth it only if it reads at most one full-size value the kernel did not read
+      // already: a small broadcast operand (a norm's per-group mean) costs next to nothing.
+      int64_t fresh_full = 0;
+      for (int u : fresh) fresh_full += numel(p.node(u).shape) * 64 > numel(fk.domain);
+      if (!ok || fresh_full > 1) {
         kept_inputs.push_back(v);
         continue;
       }
