@@ -54,10 +54,14 @@ void copy_typed(const StridedCopy& given, const T* src, T* dst) {
     dst[c.dst_off] = src[c.src_off];
     return;
   }
-  if (c.shape.size() == 1) {  // one row: a tile of one
-    c.shape.insert(c.shape.begin(), 1);
-    c.src_strides.insert(c.src_strides.begin(), 0);
-    c.dst_strides.insert(c.dst_strides.begin(), 0);
+  // Two-axis tiles only for short rows (upsampling's 2, a feature map's 28): long rows are
+  // tiles of one row, so that the rows of a big copy (a concat's 64 x 50176) still split
+  // over the threads.
+  if (c.shape.size() == 1 || c.shape.back() > 64) {
+    const auto at = c.shape.end() - 1;
+    c.src_strides.insert(c.src_strides.begin() + (at - c.shape.begin()), 0);
+    c.dst_strides.insert(c.dst_strides.begin() + (at - c.shape.begin()), 0);
+    c.shape.insert(at, 1);
   }
   // Tiles of the last two axes; the axes before them are walked by an odometer.
   const int r = (int)c.shape.size(), outer_rank = r - 2;
