@@ -41,7 +41,7 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& sc
       return -1;
     const Node& n = p.node(id);
     const Shape& w = n.op == Op::conv2d_backward_weights ? n.shape : p.node(n.inputs[1]).shape;
-    return cpu::conv_runs_direct(w[0], w, n.attrs) ? -1 : id;
+    return cpu::conv_runs_direct(w, n.attrs) ? -1 : id;
   };
   for (int s = 0; s < S; ++s) {
     int id = conv_step(s);

@@ -30,8 +30,9 @@ inline ConvGeom conv_geometry(const Shape& x, const Shape& w, const Shape& y, co
 // before 2026-12-07, which tests/test_methods_parity.cpp compares against).
 constexpr int64_t kDirectConvMaxOutputs = 4;
 bool direct_conv_loops_enabled();
-inline bool conv_runs_direct(int64_t outputs, const Shape& w, const Attrs& a) {
-  return a.groups == 1 && outputs <= kDirectConvMaxOutputs && direct_conv_loops_enabled() &&
+// w: the weights' shape [O, C/G, KH, KW].
+inline bool conv_runs_direct(const Shape& w, const Attrs& a) {
+  return a.groups == 1 && w[0] <= kDirectConvMaxOutputs && direct_conv_loops_enabled() &&
          a.steps[0] == 1 && a.steps[1] == 1 && a.starts[0] <= (w[2] - 1) * a.limits[0] &&
          a.starts[1] <= (w[3] - 1) * a.limits[1];
 }

@@ -355,7 +355,7 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     if (K == Kind::bwd_weights) ref_backward_weights(g, a, b, o);
     return;
   }
-  if (node.dtype == DType::f32 && conv_runs_direct(g.O, w, node.attrs) && in[0].defined() &&
+  if (node.dtype == DType::f32 && conv_runs_direct(w, node.attrs) && in[0].defined() &&
       in[1].defined()) {
     const float *a = in[0].data<float>(), *b = in[1].data<float>();
     float* o = out.data<float>();
