@@ -36,6 +36,10 @@
 #include "fluxion/exec/interpreter.h"
 #include "fluxion/exec/run_profile.h"
 
+namespace fx::cpu {
+class ConvOperandCopy;
+}
+
 namespace fx::compiler {
 
 struct CompileOptions {
@@ -74,9 +78,10 @@ struct CompileStats {
   size_t planned_bytes = 0;  // the memory plan's buffers
   size_t naive_bytes = 0;    // the same values without reuse
   int shared_conv_operands = 0, shared_conv_reads = 0;  // layout assignment (layout.h)
-  int donated = 0;    // outputs that may be written in place into their inputs' buffers
-  int epilogues = 0;  // matmuls computing their elementwise tail in the call (fusion.h)
-  Cost cost;          // FLOPs and bytes moved per run of the fused schedule (cost_model.h)
+  int blocked_writes = 0;  // conv inputs stored blocked by their fused kernels (layout.h)
+  int donated = 0;         // outputs that may be written in place into their inputs' buffers
+  int epilogues = 0;       // matmuls computing their elementwise tail in the call (fusion.h)
+  Cost cost;               // FLOPs and bytes moved per run of the fused schedule (cost_model.h)
   std::string summary() const;
 };
 
@@ -100,7 +105,9 @@ class Executable {
   friend std::unique_ptr<Executable> compile(const Graph&, const std::vector<Var>&,
                                              const CompileOptions&);
   using KernelFn = void (*)(int64_t, int64_t, void* const*);
-  void run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place);
+  // Returns the bytes of blocked copies it allocated outside the memory plan.
+  size_t run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place,
+                   std::vector<cpu::ConvOperandCopy>& copies);
   Tensor output_buffer(int id);
 
   Program prog_;

@@ -154,6 +154,8 @@ std::string CompileStats::summary() const {
   if (shared_conv_operands > 0)
     s += fmt::format("; {} conv activations shared in blocked layout by {} reads",
                      shared_conv_operands, shared_conv_reads);
+  if (blocked_writes > 0)
+    s += fmt::format("; {} conv inputs written blocked by their kernels", blocked_writes);
   s += fmt::format("; {} per run", cost_str(cost));
   s += fmt::format("; memory plan {} (without reuse {}); compile() {:.0f} ms", mb(planned_bytes),
                    mb(naive_bytes), total_ms);
@@ -208,21 +210,24 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
       st.library_calls++;
   st.cost = plan_cost(p, plan);
   st.epilogues = (int)plan.epilogues.size();
-  if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
+
+  int N = p.size(), S = (int)plan.schedule.size();
+  // Layout assignment before code generation (kernels may store blocked outputs) and
+  // liveness (a convolution's read of a shared blocked copy is no read of the plain tensor).
+  const bool assign = options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT");
+  const bool blocked_writes = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_WRITES");
+  ex->layouts_ = assign ? assign_conv_layouts(p, plan, blocked_writes) : no_shared_layouts(S, N);
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
   std::vector<char> generated(plan.kernels.size());
   for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
-
-  int N = p.size(), S = (int)plan.schedule.size();
-  // Layout assignment first: liveness counts a convolution's read of a shared blocked copy
-  // as no read of the plain tensor.
-  if (options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT"))
-    ex->layouts_ = assign_conv_layouts(p, plan.schedule);
-  else
-    ex->layouts_ = no_shared_layouts(S, N);
+  // The reference kernels (the fallback when compilation failed) write plain tensors only.
+  if (ex->layouts_.blocked_writes > 0 && !st.codegen_ok)
+    ex->layouts_ = assign_conv_layouts(p, plan, false);
+  if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
   st.shared_conv_operands = ex->layouts_.values;
   st.shared_conv_reads = ex->layouts_.reads;
+  st.blocked_writes = ex->layouts_.blocked_writes;
   Liveness liveness = compute_liveness(p, plan, ex->layouts_);
   const std::vector<int>& step_of = liveness.step_of;
   ex->alias_ = liveness.alias;
@@ -286,13 +291,27 @@ void call_kernel(int64_t lo, int64_t hi, void* ctx) {
 }
 }  // namespace
 
-void Executable::run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place) {
+size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place,
+                             std::vector<cpu::ConvOperandCopy>& copies) {
   const FusedKernel& fk = plan_.kernels[k];
   Backend& be = cpu_backend();
+  size_t owned = 0;  // bytes of blocked copies outside the memory plan
   if (fns_[k]) {
     std::vector<void*> bufs;
     for (int in : fk.inputs) bufs.push_back(values[in].raw());
-    for (int o : fk.outputs) {
+    for (size_t i = 0; i < fk.outputs.size(); ++i) {
+      int o = fk.outputs[i];
+      if (int block = fk.block_of(i)) {  // a convolution's input, stored in its layout
+        cpu::ConvOperandCopy& c = copies[o];
+        int N = prog_.size();
+        if (mem_.planned(N + o)) {
+          c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + o];
+          c.capacity = mem_.bytes_of[N + o];
+        }
+        bufs.push_back(c.prepare_blocked(prog_.node(o).shape, block));
+        owned += c.owned_bytes();
+        continue;
+      }
       values[o] = in_place[o] ? values[donate_into_[o]] : output_buffer(o);
       bufs.push_back(values[o].raw());
     }
@@ -303,7 +322,7 @@ void Executable::run_fused(int k, std::vector<Tensor>& values, const std::vector
       for (int o : fk.outputs)  // empty domain: column sums of no rows are zeros
         if (values[o].nbytes()) std::memset(values[o].raw(), 0, values[o].nbytes());
     }
-    return;
+    return owned;
   }
   // Reference kernels, member by member (the codegen fallback).
   std::map<int, Tensor> temp;
@@ -318,6 +337,7 @@ void Executable::run_fused(int k, std::vector<Tensor>& values, const std::vector
     temp[m] = be.execute(n, args);
   }
   for (int o : fk.outputs) values[o] = temp[o];
+  return owned;
 }
 
 std::vector<Tensor> Executable::run(const Feeds& feeds) {
@@ -347,7 +367,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
     const Step& st = plan_.schedule[s];
     auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     if (st.kernel >= 0) {
-      run_fused(st.kernel, values, in_place);
+      live += run_fused(st.kernel, values, in_place, copies);
       for (int o : plan_.kernels[st.kernel].outputs)
         if (!in_place[o]) count(o);  // a donated output lives in the caller's buffer
     } else {

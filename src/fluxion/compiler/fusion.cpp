@@ -547,8 +547,13 @@ std::string FusionPlan::dump(const Program& p) const {
              ? "\n"
              : fmt::format(" {}={}\n", k.row_sums ? "row_sums" : "column_sums", k.reduces.size());
     for (int m : k.members) {
-      bool out = std::find(k.outputs.begin(), k.outputs.end(), m) != k.outputs.end();
-      s += fmt::format("    {}{}\n", node_str(*p.graph, m), out ? "  -> memory" : "");
+      auto out = std::find(k.outputs.begin(), k.outputs.end(), m);
+      std::string where;
+      if (out != k.outputs.end()) {
+        int block = k.block_of(out - k.outputs.begin());
+        where = block ? fmt::format("  -> memory (nChw{}c)", block) : "  -> memory";
+      }
+      s += fmt::format("    {}{}\n", node_str(*p.graph, m), where);
     }
   }
   return s;

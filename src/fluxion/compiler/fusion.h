@@ -21,6 +21,10 @@ struct FusedKernel {
   std::vector<int> outputs;  // members that are materialised (used later or outputs)
   std::vector<int> reduces;  // members that are column (or row) sums of another member
   bool row_sums = false;     // reduces sum over the last axis of the domain, not over axis 0
+  // Per output (empty: all 0): B when the layout assignment has it stored in a
+  // convolution's blocked layout nChw<B>c instead of NCHW (layout.h), 0 when plain.
+  std::vector<int> blocked;
+  int block_of(size_t output) const { return output < blocked.size() ? blocked[output] : 0; }
 };
 
 // Epilogue fusion: the elementwise tail a matmul computes inside its oneDNN call, as

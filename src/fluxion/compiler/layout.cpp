@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "fluxion/backend/cpu/conv_geometry.h"
+#include "fluxion/backend/cpu/kernels.h"
 
 namespace fx::compiler {
 
@@ -24,18 +27,71 @@ std::array<char, 2> activation_args(Op op) {
   }
 }
 
+// Marks the outputs of elementwise fused kernels that only convolutions read, as their
+// first reader wants them blocked (layout.h). reads: per value, its conv activation reads.
+void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& layouts,
+                         const std::vector<int>& reads,
+                         const std::vector<std::pair<int, int>>& first_conv_read,
+                         const std::function<int(int)>& conv_step) {
+  int N = p.size(), S = (int)plan.schedule.size();
+  std::vector<int> other_reads(N, 0);  // reads of the plain tensor
+  for (int s = 0; s < S; ++s) {
+    const Step& st = plan.schedule[s];
+    if (st.kernel >= 0) {
+      for (int in : plan.kernels[st.kernel].inputs) other_reads[in]++;
+      continue;
+    }
+    const Node& n = p.node(st.node);
+    auto act = conv_step(s) >= 0 ? activation_args(n.op) : std::array<char, 2>{0, 0};
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (k >= 2 || !act[k]) other_reads[n.inputs[k]]++;
+    if (st.epilogue >= 0)
+      for (int a : plan.epilogues[st.epilogue].addends) other_reads[a]++;
+  }
+  for (int o : p.outputs) other_reads[o]++;
+  for (int s = 0; s < S; ++s) {
+    int ki = plan.schedule[s].kernel;
+    if (ki < 0) continue;
+    FusedKernel& fk = plan.kernels[ki];
+    if (!fk.reduces.empty() || fk.domain.size() != 4) continue;
+    for (size_t i = 0; i < fk.outputs.size(); ++i) {
+      int v = fk.outputs[i];
+      const Node& n = p.node(v);
+      if (n.dtype != DType::f32 || reads[v] == 0 || other_reads[v] > 0 || n.shape != fk.domain)
+        continue;
+      auto [s1, k1] = first_conv_read[v];
+      const Node& conv = p.node(plan.schedule[s1].node);
+      int block = cpu::conv_activation_block(conv, p.node(conv.inputs[0]).shape,
+                                             p.node(conv.inputs[1]).shape, k1);
+      // One block size per kernel: its units are blocks of channels.
+      for (size_t j = 0; j < i; ++j)
+        if (fk.block_of(j) != 0 && fk.block_of(j) != block) block = 0;
+      if (block == 0) continue;
+      fk.blocked.resize(fk.outputs.size(), 0);
+      fk.blocked[i] = block;
+      layouts.written_blocked[v] = 1;
+      layouts.first_read[v] = s;
+      layouts.blocked_writes++;
+    }
+  }
+}
+
 }  // namespace
 
-ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& schedule) {
+ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool blocked_writes) {
+  const std::vector<Step>& schedule = fusion.schedule;
   int N = p.size(), S = (int)schedule.size();
   ConvLayoutPlan plan;
   plan.shared_arg.assign(S, {0, 0});
   plan.first_read.assign(N, -1);
   plan.last_read.assign(N, -1);
+  plan.written_blocked.assign(N, 0);
+  for (FusedKernel& k : fusion.kernels) k.blocked.clear();
   std::vector<int> reads(N, 0);
+  std::vector<std::pair<int, int>> first_conv_read(N, {-1, -1});
   // oneDNN's path is f32; f64 runs the reference loops, bf16/f16 widen to f32 per call, and
   // f32 problems with few output channels run direct loops on the plain tensors.
-  auto conv_step = [&](int s) {
+  std::function<int(int)> conv_step = [&](int s) {
     int id = schedule[s].node;
     if (id < 0 || p.node(id).dtype != DType::f32 || activation_args(p.node(id).op)[0] == 0)
       return -1;
@@ -48,8 +104,12 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& sc
     if (id < 0) continue;
     auto act = activation_args(p.node(id).op);
     for (int k = 0; k < 2; ++k)
-      if (act[k]) reads[p.node(id).inputs[k]]++;
+      if (act[k]) {
+        int v = p.node(id).inputs[k];
+        if (reads[v]++ == 0) first_conv_read[v] = {s, k};
+      }
   }
+  if (blocked_writes) mark_blocked_writes(p, fusion, plan, reads, first_conv_read, conv_step);
   for (int s = 0; s < S; ++s) {
     int id = conv_step(s);
     if (id < 0) continue;
@@ -57,7 +117,7 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& sc
     for (int k = 0; k < 2; ++k) {
       if (!act[k]) continue;  // conv2d has one activation: inputs[1] is its weight
       int v = p.node(id).inputs[k];
-      if (reads[v] < 2) continue;
+      if (reads[v] < 2 && !plan.written_blocked[v]) continue;
       plan.shared_arg[s][k] = 1;
       if (plan.first_read[v] < 0) {
         plan.first_read[v] = s;
@@ -73,12 +133,13 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, const std::vector<Step>& sc
 std::string ConvLayoutPlan::dump(const Program& p) const {
   std::string s = fmt::format(
       "conv layout assignment: {} activations in one shared blocked copy each, read by {} "
-      "convolutions\n",
-      values, reads);
+      "convolutions; {} written blocked by their kernels\n",
+      values, reads, blocked_writes);
   for (int v = 0; v < (int)first_read.size(); ++v)
     if (first_read[v] >= 0)
-      s += fmt::format("%{} {}: copied at step {}, last read at step {}\n", v,
-                       shape_str(p.node(v).shape), first_read[v], last_read[v]);
+      s += fmt::format(
+          "%{} {}: {} at step {}, last read at step {}\n", v, shape_str(p.node(v).shape),
+          written_blocked[v] ? "written blocked" : "copied", first_read[v], last_read[v]);
   return s;
 }
 

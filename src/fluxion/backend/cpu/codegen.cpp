@@ -1,5 +1,6 @@
 #include "fluxion/backend/cpu/codegen.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fluxion/core/error.h"
@@ -86,6 +87,35 @@ static inline uint16_t fx_bf16_bits(float f) {
 
 )";
 
+// dst[j * B + c] = src[c * ld + j] for c, j < B (B 16 or 8): the tile of a blocked write.
+// log2(B) perfect shuffles, each interleaving rows i and i + B/2 element by element, which
+// rotates the bits of an element's position (row, column) by one: after log2(B), row and
+// column have swapped. Two-source shuffles of whole vectors, where a scalar transpose
+// costs a load and a store per element.
+std::string transpose_helper(int B) {
+  std::string lo, hi;
+  for (int m = 0; m < B / 2; ++m) {
+    lo += fmt::format(", {}, {}", m, m + B);
+    hi += fmt::format(", {}, {}", m + B / 2, m + B / 2 + B);
+  }
+  int stages = B == 16 ? 4 : 3;
+  return fmt::format(
+      "typedef float fx_v{0} __attribute__((vector_size({1})));\n"
+      "static inline void fx_transpose{0}(const float* src, int64_t ld, float* dst) {{\n"
+      "  fx_v{0} r[{0}], t[{0}];\n"
+      "  for (int c = 0; c < {0}; ++c) __builtin_memcpy(&r[c], src + c * ld, {1});\n"
+      "  for (int stage = 0; stage < {2}; ++stage) {{\n"
+      "    for (int i = 0; i < {3}; ++i) {{\n"
+      "      t[2 * i] = __builtin_shufflevector(r[i], r[i + {3}]{4});\n"
+      "      t[2 * i + 1] = __builtin_shufflevector(r[i], r[i + {3}]{5});\n"
+      "    }}\n"
+      "    for (int i = 0; i < {0}; ++i) r[i] = t[i];\n"
+      "  }}\n"
+      "  for (int j = 0; j < {0}; ++j) __builtin_memcpy(dst + j * {0}, &r[j], {1});\n"
+      "}}\n",
+      B, B * 4, stages, B / 2, lo, hi);
+}
+
 // Parenthesised, so a negative literal never meets a minus sign ("--0x1p+0f").
 std::string literal(const Tensor& t) { return "(" + literal_text(t) + ")"; }
 
@@ -123,6 +153,8 @@ struct Emitter {
   const FusedKernel& k;
   std::string out;
   std::vector<std::string> name;  // value id -> expression inside the loop
+  std::vector<int> tiled;         // outputs stored into a tile first (blocked_elementwise)
+  int64_t tile = 0;               // positions per tile row
 
   std::string value(int id) const {
     if (inlined_constant(p, id)) return literal(p.node(id).attrs.literal);
@@ -217,7 +249,10 @@ struct Emitter {
     }
     for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
     for (int o : k.outputs)
-      if (p.node(o).op != Op::reduce_sum)
+      if (std::find(tiled.begin(), tiled.end(), o) != tiled.end())
+        out += fmt::format("{0}float* __restrict w{1} = b{1} + cb * {2} + (pos - ({3}));\n", i2, o,
+                           tile, first);
+      else if (p.node(o).op != Op::reduce_sum)
         out +=
             fmt::format("{0}{1}* __restrict w{2} = y{2} + pos;\n", i2, ctype(p.node(o).dtype), o);
     for (int red : k.reduces)
@@ -241,6 +276,44 @@ struct Emitter {
     signature(sym);
     flat_loop("  ", "lo", "hi", "");
     out += "}\n\n";
+  }
+
+  // Elementwise, with outputs stored in a convolution's blocked layout nChw<B>c (the layout
+  // assignment's blocked writes): units [lo, hi) are B channels of one image, i.e. B rows
+  // of the NCHW domain, which is also one run of H*W*B floats of the blocked output. Each
+  // unit runs the flat loop row by row over pieces of kTile positions, the blocked outputs
+  // into an L1 tile [B][kTile], then stores the tile transposed, the B channels of a
+  // position side by side. Plain outputs are stored as usual. The values are the flat
+  // loop's, so the bits are those of the plain kernel.
+  void blocked_elementwise(const std::string& sym, int64_t B) {
+    const int64_t HW = k.domain[2] * k.domain[3];
+    const int64_t kTile = std::min<int64_t>(HW, 1024);
+    tile = kTile;
+    for (size_t i = 0; i < k.outputs.size(); ++i)
+      if (k.block_of(i)) tiled.push_back(k.outputs[i]);
+    signature(sym);
+    for (int o : tiled) out += fmt::format("  float b{}[{}];\n", o, B * kTile);
+    out += "  for (int64_t u = lo; u < hi; ++u) {\n";
+    out += fmt::format("    for (int64_t h0 = 0; h0 < {0}; h0 += {1}) {{\n", HW, kTile);
+    out += fmt::format("      const int64_t hl = {0} - h0 < {1} ? {0} - h0 : {1};\n", HW, kTile);
+    out += fmt::format("      for (int64_t cb = 0; cb < {}; ++cb) {{\n", B);
+    out += fmt::format("        const int64_t p0 = (u * {} + cb) * {} + h0;\n", B, HW);
+    flat_loop("        ", "p0", "p0 + hl", "");
+    out += "      }\n";
+    for (int o : tiled) {
+      out += fmt::format("      {{\n      float* __restrict z{} = y{} + (u * {} + h0) * {};\n", o,
+                         o, HW, B);
+      out += "      int64_t j = 0;\n";
+      out += fmt::format(
+          "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}(b{1} + j, {2}, z{1} + j * {0});\n",
+          B, o, kTile);
+      out += "      for (; j < hl; ++j)\n";
+      out += fmt::format(
+          "        for (int64_t c = 0; c < {0}; ++c) z{1}[j * {0} + c] = b{1}[c * {2} + j];\n      "
+          "}}\n",
+          B, o, kTile);
+    }
+    out += "    }\n  }\n}\n\n";
   }
 
   // Adds scratch values t<red>[from - base, to - base), row positions [from, to), into the
@@ -409,10 +482,11 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
       "static inline fx_d4 fx_widen4(const double* p) {\n"
       "  fx_d4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n\n";
   src += kBf16Helpers;
+  src += "\n" + transpose_helper(16) + transpose_helper(8) + "\n";
   info->clear();
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const FusedKernel& k = plan.kernels[i];
-    Emitter e{p, k, "", {}};
+    Emitter e{p, k, "", {}, {}, 0};
     KernelInfo ki;
     ki.symbol = fmt::format("fx_k{}", i);
     std::string comment = fmt::format("// kernel {}: domain {}, {} members, reads", i,
@@ -421,7 +495,13 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
     comment += ", writes";
     for (int o : k.outputs) comment += fmt::format(" %{}", o);
     e.out = comment + "\n";
-    if (k.reduces.empty()) {
+    int block = 0;
+    for (size_t o = 0; o < k.outputs.size(); ++o) block = std::max(block, k.block_of(o));
+    if (block > 0) {
+      e.blocked_elementwise(ki.symbol, block);
+      ki.range = k.domain[0] * k.domain[1] / block;
+      ki.grain = std::max<int64_t>(1, 16384 / (block * k.domain[2] * k.domain[3]));
+    } else if (k.reduces.empty()) {
       e.elementwise(ki.symbol);
       ki.range = numel(k.domain);
       ki.grain = 16384;  // as the reference kernels

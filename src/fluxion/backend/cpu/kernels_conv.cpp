@@ -245,6 +245,31 @@ size_t conv_copy_bytes(const Shape& s) {
 }
 
 namespace {
+memory::desc blocked_desc(const Shape& s, int block) {
+  return {{s[0], s[1], s[2], s[3]},
+          DT::f32,
+          block == 16 ? memory::format_tag::nChw16c : memory::format_tag::nChw8c};
+}
+}  // namespace
+
+void* ConvOperandCopy::prepare_blocked(const Shape& activation, int block) {
+  FX_CHECK(activation.size() == 4 && (block == 8 || block == 16) && activation[1] % block == 0,
+           "prepare_blocked: {} in blocks of {} channels (compiler bug)", shape_str(activation),
+           block);
+  auto impl = std::make_shared<Impl>();
+  impl->desc = blocked_desc(activation, block);
+  impl->shape = activation;
+  if (buffer && capacity >= impl->desc.get_size()) {
+    impl->data = static_cast<float*>(buffer);
+  } else {
+    impl->owned.resize(impl->desc.get_size() / sizeof(float));
+    impl->data = impl->owned.data();
+  }
+  impl_ = impl;
+  return impl->data;
+}
+
+namespace {
 
 // Wraps a plain buffer; when the primitive wants another layout, returns a reordered copy
 // (inputs) or a scratch buffer to be reordered back after execution (outputs). A shared
@@ -398,7 +423,32 @@ Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
   return out;
 }
 
+// The layout the primitive wants for activation input k (see onednn_conv's arguments).
+template <Kind K>
+int activation_block(const Node& node, const Shape& in0, const Shape& in1, int k) {
+  const Shape& x = K == Kind::bwd_data ? node.shape : in0;
+  const Shape& w = K == Kind::bwd_weights ? node.shape : in1;
+  const Shape& y = K == Kind::fwd ? node.shape : (K == Kind::bwd_data ? in0 : in1);
+  if (node.dtype != DType::f32 || conv_runs_direct(w, node.attrs)) return 0;
+  ConvGeom g = conv_geometry(x, w, y, node.attrs);
+  if (g.N * g.C * g.H * g.W == 0 || g.O * g.OH * g.OW == 0) return 0;
+  const Prim* prim = find_prim(K, g, DT::f32);
+  const bool src = K == Kind::fwd || (K == Kind::bwd_weights && k == 0);
+  const memory::desc& want = src ? prim->src : prim->dst;
+  const Shape& act = src ? x : y;
+  for (int block : {16, 8})
+    if (act[1] % block == 0 && want == blocked_desc(act, block)) return block;
+  return 0;
+}
+
 }  // namespace
+
+int conv_activation_block(const Node& conv, const Shape& in0, const Shape& in1, int k) {
+  if (conv.op == Op::conv2d) return k == 0 ? activation_block<Kind::fwd>(conv, in0, in1, 0) : 0;
+  if (conv.op == Op::conv2d_backward_data)
+    return k == 0 ? activation_block<Kind::bwd_data>(conv, in0, in1, 0) : 0;
+  return activation_block<Kind::bwd_weights>(conv, in0, in1, k);
+}
 
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
                std::array<ConvOperandCopy*, 2> shared) {

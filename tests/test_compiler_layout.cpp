@@ -1,0 +1,124 @@
+// Layout assignment's blocked writes (compiler/layout.h): a fused kernel whose output only
+// convolutions read stores it in the layout oneDNN wants (nChw16c on AVX-512, nChw8c on
+// AVX2), and the convolutions read that copy. Only the layout changes, so the compiled
+// results keep the interpreter's bits.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "fluxion/api/fx.h"
+#include "fluxion/autodiff/grad.h"
+#include "fluxion/compiler/compiler.h"
+#include "op_test_util.h"
+
+using namespace fx;
+
+namespace {
+
+// oneDNN blocks f32 activations on AVX2 and AVX-512; on older CPUs nothing is written
+// blocked, and only the bits are checked.
+bool onednn_blocks() { return __builtin_cpu_supports("avx2"); }
+
+struct BlockedCase {
+  Graph g;
+  Feeds feeds;
+  std::vector<Var> outs;
+};
+
+// silu(x·a + b) -> 3x3 conv -> silu(· + c) -> 3x3 conv, and the gradients of a weighted sum
+// with respect to x, both weights and a: the forward convolutions read their inputs from
+// the kernels' blocked copies, and so do the weight gradients and backward-data (their
+// output gradients come from fused kernels too).
+void build_conv_chain(BlockedCase& c, Shape x_shape, int64_t out_channels, bool also_permute_h) {
+  const int64_t C = x_shape[1];
+  Graph& g = c.g;
+  Var x = g.input("x", x_shape, DType::f32);
+  Var a = g.input("a", {1, C, 1, 1}, DType::f32);
+  Var b = g.input("b", {1, C, 1, 1}, DType::f32);
+  Var w1 = g.input("w1", {C, C, 3, 3}, DType::f32);
+  Var bias = g.input("c", {1, C, 1, 1}, DType::f32);
+  Var w2 = g.input("w2", {out_channels, C, 3, 3}, DType::f32);
+  uint64_t seed = 11;
+  for (const Var& v : {x, a, b, w1, bias, w2})
+    c.feeds[v.node().attrs.name] = optest::random_tensor(v.shape(), seed++, DType::f32);
+  Var h = silu(x * a + b);
+  Var y1 = conv2d(h, w1, {.padding = {1, 1}});
+  Var y2 = conv2d(silu(y1 + bias), w2, {.padding = {1, 1}});
+  Var cot = g.constant(optest::random_tensor(y2.shape(), seed++, DType::f32));
+  Var loss = sum(y2 * cot);
+  c.outs = {y2};
+  // A library copy reading h needs the plain tensor (a fused reader would recompute h).
+  if (also_permute_h) c.outs.push_back(permute(h, {0, 2, 3, 1}));
+  for (const Var& d : grad(loss, {x, w1, w2, a})) c.outs.push_back(d);
+}
+
+// The block in which the compiled program's fused kernel stores the input of the forward
+// convolution with weights `weight` (0: plain; -1: not a kernel's output).
+int block_of_conv_input(const compiler::Executable& ex, const std::string& weight) {
+  const compiler::Program& p = ex.program();
+  for (int id = 0; id < p.size(); ++id) {
+    const Node& n = p.node(id);
+    if (n.op != Op::conv2d || p.node(n.inputs[1]).attrs.name != weight) continue;
+    for (const compiler::FusedKernel& k : ex.fusion().kernels)
+      for (size_t i = 0; i < k.outputs.size(); ++i)
+        if (k.outputs[i] == n.inputs[0]) return k.block_of(i);
+  }
+  return -1;
+}
+
+void expect_compiled_bits(BlockedCase& c, int* blocked_writes, int* h_block = nullptr) {
+  std::vector<Tensor> want = Interpreter(c.g, c.outs).run(c.feeds);
+  auto ex = compiler::compile(c.g, c.outs);
+  ASSERT_TRUE(ex->stats().codegen_ok) << ex->stats().summary();
+  *blocked_writes = ex->stats().blocked_writes;
+  if (h_block) *h_block = block_of_conv_input(*ex, "w1");
+  for (int run = 0; run < 2; ++run) {  // twice: the planned copies are reused
+    std::vector<Tensor> got = ex->run(c.feeds);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].shape(), want[i].shape());
+      EXPECT_EQ(std::memcmp(got[i].raw(), want[i].raw(), want[i].nbytes()), 0)
+          << "output " << i << " differs, run " << run;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(CompilerLayout, ConvInputsWrittenBlockedKeepTheInterpretersBits) {
+  // 20x20 = 400 positions: two tile pieces (256 + 144); 5x7: one short piece, odd batch.
+  for (Shape x_shape : {Shape{2, 32, 20, 20}, Shape{3, 16, 5, 7}}) {
+    BlockedCase c;
+    build_conv_chain(c, x_shape, 16, false);
+    int blocked = 0;
+    expect_compiled_bits(c, &blocked);
+    // silu(x·a + b), silu(y1 + c) and the output gradient of backward-data / the second
+    // weight gradient: fused kernels feeding only convolutions.
+    if (onednn_blocks()) {
+      EXPECT_GE(blocked, 2) << shape_str(x_shape);
+    }
+  }
+}
+
+TEST(CompilerLayout, AnInputOtherOpsReadStaysPlain) {
+  if (!onednn_blocks()) GTEST_SKIP() << "oneDNN keeps plain layouts on this CPU";
+  int writes = 0, h_alone = -1, h_summed = -1;
+  BlockedCase a, b;
+  build_conv_chain(a, {2, 32, 6, 6}, 16, false);
+  build_conv_chain(b, {2, 32, 6, 6}, 16, true);
+  expect_compiled_bits(a, &writes, &h_alone);
+  expect_compiled_bits(b, &writes, &h_summed);
+  EXPECT_GT(h_alone, 0);   // silu(x·a + b) stored blocked for the convolution ...
+  EXPECT_EQ(h_summed, 0);  // ... but plain once a permutation reads it too
+}
+
+TEST(CompilerLayout, SwitchedOffWithAnEnvironmentVariable) {
+  setenv("FLUXION_NO_BLOCKED_WRITES", "1", 1);
+  BlockedCase c;
+  build_conv_chain(c, {2, 32, 6, 6}, 16, false);
+  int blocked = -1;
+  expect_compiled_bits(c, &blocked);
+  unsetenv("FLUXION_NO_BLOCKED_WRITES");
+  EXPECT_EQ(blocked, 0);
+}
