@@ -30,22 +30,23 @@ struct BlockedCase {
 // with respect to x, both weights and a: the forward convolutions read their inputs from
 // the kernels' blocked copies, and so do the weight gradients and backward-data (their
 // output gradients come from fused kernels too).
-void build_conv_chain(BlockedCase& c, Shape x_shape, int64_t out_channels, bool also_permute_h) {
+void build_conv_chain(BlockedCase& c, Shape x_shape, int64_t out_channels, bool also_permute_h,
+                      DType dt = DType::f32) {
   const int64_t C = x_shape[1];
   Graph& g = c.g;
-  Var x = g.input("x", x_shape, DType::f32);
-  Var a = g.input("a", {1, C, 1, 1}, DType::f32);
-  Var b = g.input("b", {1, C, 1, 1}, DType::f32);
-  Var w1 = g.input("w1", {C, C, 3, 3}, DType::f32);
-  Var bias = g.input("c", {1, C, 1, 1}, DType::f32);
-  Var w2 = g.input("w2", {out_channels, C, 3, 3}, DType::f32);
+  Var x = g.input("x", x_shape, dt);
+  Var a = g.input("a", {1, C, 1, 1}, dt);
+  Var b = g.input("b", {1, C, 1, 1}, dt);
+  Var w1 = g.input("w1", {C, C, 3, 3}, dt);
+  Var bias = g.input("c", {1, C, 1, 1}, dt);
+  Var w2 = g.input("w2", {out_channels, C, 3, 3}, dt);
   uint64_t seed = 11;
   for (const Var& v : {x, a, b, w1, bias, w2})
-    c.feeds[v.node().attrs.name] = optest::random_tensor(v.shape(), seed++, DType::f32);
+    c.feeds[v.node().attrs.name] = optest::random_tensor(v.shape(), seed++, dt);
   Var h = silu(x * a + b);
   Var y1 = conv2d(h, w1, {.padding = {1, 1}});
   Var y2 = conv2d(silu(y1 + bias), w2, {.padding = {1, 1}});
-  Var cot = g.constant(optest::random_tensor(y2.shape(), seed++, DType::f32));
+  Var cot = g.constant(optest::random_tensor(y2.shape(), seed++, dt));
   Var loss = sum(y2 * cot);
   c.outs = {y2};
   // A library copy reading h needs the plain tensor (a fused reader would recompute h).
@@ -121,4 +122,18 @@ TEST(CompilerLayout, SwitchedOffWithAnEnvironmentVariable) {
   expect_compiled_bits(c, &blocked);
   unsetenv("FLUXION_NO_BLOCKED_WRITES");
   EXPECT_EQ(blocked, 0);
+}
+
+TEST(CompilerLayout, Bf16ConvInputsWrittenBlockedKeepTheInterpretersBits) {
+  // bf16 convolutions share blocked copies, and take blocked writes, where oneDNN has bf16
+  // kernels (AVX512_BF16); elsewhere they widen to f32 per call and everything stays plain.
+  for (Shape x_shape : {Shape{2, 32, 20, 20}, Shape{3, 16, 5, 7}}) {
+    BlockedCase c;
+    build_conv_chain(c, x_shape, 16, false, DType::bf16);
+    int blocked = 0;
+    expect_compiled_bits(c, &blocked);
+    if (__builtin_cpu_supports("avx512bf16")) {
+      EXPECT_GE(blocked, 2) << shape_str(x_shape);
+    }
+  }
 }

@@ -129,8 +129,8 @@ std::vector<Lifetime> planned_lifetimes(const Program& p, const FusionPlan& plan
   }
   for (int v = 0; v < N; ++v)
     if (layouts.first_read[v] >= 0)
-      lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape), layouts.first_read[v],
-                           layouts.last_read[v]});
+      lifetimes.push_back({N + v, cpu::conv_copy_bytes(p.node(v).shape, p.node(v).dtype),
+                           layouts.first_read[v], layouts.last_read[v]});
   return lifetimes;
 }
 
@@ -308,7 +308,7 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
           c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + o];
           c.capacity = mem_.bytes_of[N + o];
         }
-        bufs.push_back(c.prepare_blocked(prog_.node(o).shape, block));
+        bufs.push_back(c.prepare_blocked(prog_.node(o).shape, block, prog_.node(o).dtype));
         owned += c.owned_bytes();
         continue;
       }

@@ -4,7 +4,6 @@
 
 #include <functional>
 
-#include "fluxion/backend/cpu/conv_geometry.h"
 #include "fluxion/backend/cpu/kernels.h"
 
 namespace fx::compiler {
@@ -57,7 +56,8 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
     for (size_t i = 0; i < fk.outputs.size(); ++i) {
       int v = fk.outputs[i];
       const Node& n = p.node(v);
-      if (n.dtype != DType::f32 || reads[v] == 0 || other_reads[v] > 0 || n.shape != fk.domain)
+      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || reads[v] == 0 ||
+          other_reads[v] > 0 || n.shape != fk.domain)
         continue;
       auto [s1, k1] = first_conv_read[v];
       const Node& conv = p.node(plan.schedule[s1].node);
@@ -89,16 +89,17 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
   for (FusedKernel& k : fusion.kernels) k.blocked.clear();
   std::vector<int> reads(N, 0);
   std::vector<std::pair<int, int>> first_conv_read(N, {-1, -1});
-  // oneDNN's path is f32; f64 runs the reference loops, bf16/f16 widen to f32 per call, and
-  // f32 problems with few output channels run direct loops on the plain tensors.
-  std::function<int(int)> conv_step = [&](int s) {
+  // oneDNN's path is f32, and bf16 where the CPU has bf16 kernels; f64 runs the reference
+  // loops, f16 widens to f32 per call, and f32 problems with few output channels run direct
+  // loops on the plain tensors.
+  std::vector<char> onednn(S, 0);
+  for (int s = 0; s < S; ++s) {
     int id = schedule[s].node;
-    if (id < 0 || p.node(id).dtype != DType::f32 || activation_args(p.node(id).op)[0] == 0)
-      return -1;
+    if (id < 0 || activation_args(p.node(id).op)[0] == 0) continue;
     const Node& n = p.node(id);
-    const Shape& w = n.op == Op::conv2d_backward_weights ? n.shape : p.node(n.inputs[1]).shape;
-    return cpu::conv_runs_direct(w, n.attrs) ? -1 : id;
-  };
+    onednn[s] = cpu::conv_runs_onednn(n, p.node(n.inputs[0]).shape, p.node(n.inputs[1]).shape);
+  }
+  std::function<int(int)> conv_step = [&](int s) { return onednn[s] ? schedule[s].node : -1; };
   for (int s = 0; s < S; ++s) {
     int id = conv_step(s);
     if (id < 0) continue;

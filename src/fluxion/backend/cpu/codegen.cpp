@@ -92,7 +92,7 @@ static inline uint16_t fx_bf16_bits(float f) {
 // rotates the bits of an element's position (row, column) by one: after log2(B), row and
 // column have swapped. Two-source shuffles of whole vectors, where a scalar transpose
 // costs a load and a store per element.
-std::string transpose_helper(int B) {
+std::string transpose_helper(int B, const char* T, int bytes, const char* suffix) {
   std::string lo, hi;
   for (int m = 0; m < B / 2; ++m) {
     lo += fmt::format(", {}, {}", m, m + B);
@@ -100,9 +100,9 @@ std::string transpose_helper(int B) {
   }
   int stages = B == 16 ? 4 : 3;
   return fmt::format(
-      "typedef float fx_v{0} __attribute__((vector_size({1})));\n"
-      "static inline void fx_transpose{0}(const float* src, int64_t ld, float* dst) {{\n"
-      "  fx_v{0} r[{0}], t[{0}];\n"
+      "typedef {6} fx_v{0}{7} __attribute__((vector_size({1})));\n"
+      "static inline void fx_transpose{0}{7}(const {6}* src, int64_t ld, {6}* dst) {{\n"
+      "  fx_v{0}{7} r[{0}], t[{0}];\n"
       "  for (int c = 0; c < {0}; ++c) __builtin_memcpy(&r[c], src + c * ld, {1});\n"
       "  for (int stage = 0; stage < {2}; ++stage) {{\n"
       "    for (int i = 0; i < {3}; ++i) {{\n"
@@ -113,7 +113,7 @@ std::string transpose_helper(int B) {
       "  }}\n"
       "  for (int j = 0; j < {0}; ++j) __builtin_memcpy(dst + j * {0}, &r[j], {1});\n"
       "}}\n",
-      B, B * 4, stages, B / 2, lo, hi);
+      B, B * bytes, stages, B / 2, lo, hi, T, suffix);
 }
 
 // Parenthesised, so a negative literal never meets a minus sign ("--0x1p+0f").
@@ -250,8 +250,8 @@ struct Emitter {
     for (int mbr : k.members) name[mbr] = fmt::format("v{}", mbr);
     for (int o : k.outputs)
       if (std::find(tiled.begin(), tiled.end(), o) != tiled.end())
-        out += fmt::format("{0}float* __restrict w{1} = b{1} + cb * {2} + (pos - ({3}));\n", i2, o,
-                           tile, first);
+        out += fmt::format("{0}{4}* __restrict w{1} = b{1} + cb * {2} + (pos - ({3}));\n", i2, o,
+                           tile, first, ctype(p.node(o).dtype));
       else if (p.node(o).op != Op::reduce_sum)
         out +=
             fmt::format("{0}{1}* __restrict w{2} = y{2} + pos;\n", i2, ctype(p.node(o).dtype), o);
@@ -292,7 +292,7 @@ struct Emitter {
     for (size_t i = 0; i < k.outputs.size(); ++i)
       if (k.block_of(i)) tiled.push_back(k.outputs[i]);
     signature(sym);
-    for (int o : tiled) out += fmt::format("  float b{}[{}];\n", o, B * kTile);
+    for (int o : tiled) out += fmt::format("  {} b{}[{}];\n", ctype(p.node(o).dtype), o, B * kTile);
     out += "  for (int64_t u = lo; u < hi; ++u) {\n";
     out += fmt::format("    for (int64_t h0 = 0; h0 < {0}; h0 += {1}) {{\n", HW, kTile);
     out += fmt::format("      const int64_t hl = {0} - h0 < {1} ? {0} - h0 : {1};\n", HW, kTile);
@@ -301,12 +301,14 @@ struct Emitter {
     flat_loop("        ", "p0", "p0 + hl", "");
     out += "      }\n";
     for (int o : tiled) {
-      out += fmt::format("      {{\n      float* __restrict z{} = y{} + (u * {} + h0) * {};\n", o,
+      const char* T = ctype(p.node(o).dtype);
+      out += fmt::format("      {{\n      {} * __restrict z{} = y{} + (u * {} + h0) * {};\n", T, o,
                          o, HW, B);
       out += "      int64_t j = 0;\n";
       out += fmt::format(
-          "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}(b{1} + j, {2}, z{1} + j * {0});\n",
-          B, o, kTile);
+          "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}{3}(b{1} + j, {2}, z{1} + j * "
+          "{0});\n",
+          B, o, kTile, std::string(T) == "float" ? "" : "_u16");
       out += "      for (; j < hl; ++j)\n";
       out += fmt::format(
           "        for (int64_t c = 0; c < {0}; ++c) z{1}[j * {0} + c] = b{1}[c * {2} + j];\n      "
@@ -482,7 +484,10 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
       "static inline fx_d4 fx_widen4(const double* p) {\n"
       "  fx_d4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n\n";
   src += kBf16Helpers;
-  src += "\n" + transpose_helper(16) + transpose_helper(8) + "\n";
+  // Float tiles, and bf16 ones as their 16 bits.
+  src += "\n" + transpose_helper(16, "float", 4, "") + transpose_helper(8, "float", 4, "") +
+         transpose_helper(16, "uint16_t", 2, "_u16") + transpose_helper(8, "uint16_t", 2, "_u16") +
+         "\n";
   info->clear();
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const FusedKernel& k = plan.kernels[i];

@@ -41,26 +41,30 @@ class ConvOperandCopy {
   const Shape& shape() const;
   void reset() { impl_.reset(); }
   // For a producer that writes the copy itself (a fused kernel storing a convolution's input
-  // in nChw<block>c, f32): the buffer to write, `buffer` when large enough; the copy counts
-  // as filled from here on.
-  void* prepare_blocked(const Shape& activation, int block);
+  // in nChw<block>c, f32 or bf16): the buffer to write, `buffer` when large enough; the copy
+  // counts as filled from here on.
+  void* prepare_blocked(const Shape& activation, int block, DType dtype);
   // Where to make the copy (the executor's planned buffer); used when large enough.
   void* buffer = nullptr;
   size_t capacity = 0;
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-// Bytes a shared copy of an f32 activation of this shape may need: channels padded to a
-// multiple of 16 (oneDNN's widest blocking).
-size_t conv_copy_bytes(const Shape& activation);
-// The channel block B when this f32 convolution, run by oneDNN, wants its activation input
-// k (0 or 1; see conv_into) in the plain blocked layout nChw<B>c (B 16 on AVX-512, 8 on
-// AVX2) with no channel padding; 0 otherwise. in0 and in1 are its inputs' shapes.
+// Bytes a shared copy of an activation of this shape and dtype may need: channels padded to
+// a multiple of 16 (oneDNN's widest blocking).
+size_t conv_copy_bytes(const Shape& activation, DType dtype);
+// Whether oneDNN runs this convolution in its own dtype (f32 off the direct loops, bf16
+// where the CPU has a bf16 kernel), so its activations may be shared blocked copies.
+// in0 and in1 are its inputs' shapes.
+bool conv_runs_onednn(const Node& conv, const Shape& in0, const Shape& in1);
+// The channel block B when such a convolution wants its activation input k (0 or 1; see
+// conv_into) in the plain blocked layout nChw<B>c (B 16 on AVX-512, 8 on AVX2) with no
+// channel padding; 0 otherwise.
 int conv_activation_block(const Node& conv, const Shape& in0, const Shape& in1, int k);
 
 // conv2d, conv2d_backward_data or conv2d_backward_weights (by node.op) into a caller's buffer.
-// shared[k], when given (f32 only), is input k's converted copy, filled here if empty; once
-// it is filled, in[k] may be an undefined tensor.
+// shared[k], when given (conv_runs_onednn only), is input k's converted copy, filled here if
+// empty; once it is filled, in[k] may be an undefined tensor.
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
                std::array<ConvOperandCopy*, 2> shared = {});
 

@@ -239,25 +239,26 @@ size_t ConvOperandCopy::owned_bytes() const {
 }
 const Shape& ConvOperandCopy::shape() const { return impl_->shape; }
 
-size_t conv_copy_bytes(const Shape& s) {
+size_t conv_copy_bytes(const Shape& s, DType dtype) {
   if (s.size() != 4) return 0;
-  return (size_t)(s[0] * ((s[1] + 15) / 16 * 16) * s[2] * s[3]) * sizeof(float);
+  return (size_t)(s[0] * ((s[1] + 15) / 16 * 16) * s[2] * s[3]) * dtype_size(dtype);
 }
 
 namespace {
-memory::desc blocked_desc(const Shape& s, int block) {
+memory::desc blocked_desc(const Shape& s, int block, DT t) {
   return {{s[0], s[1], s[2], s[3]},
-          DT::f32,
+          t,
           block == 16 ? memory::format_tag::nChw16c : memory::format_tag::nChw8c};
 }
 }  // namespace
 
-void* ConvOperandCopy::prepare_blocked(const Shape& activation, int block) {
-  FX_CHECK(activation.size() == 4 && (block == 8 || block == 16) && activation[1] % block == 0,
-           "prepare_blocked: {} in blocks of {} channels (compiler bug)", shape_str(activation),
-           block);
+void* ConvOperandCopy::prepare_blocked(const Shape& activation, int block, DType dtype) {
+  FX_CHECK(activation.size() == 4 && (block == 8 || block == 16) && activation[1] % block == 0 &&
+               (dtype == DType::f32 || dtype == DType::bf16),
+           "prepare_blocked: {}{} in blocks of {} channels (compiler bug)", dtype_name(dtype),
+           shape_str(activation), block);
   auto impl = std::make_shared<Impl>();
-  impl->desc = blocked_desc(activation, block);
+  impl->desc = blocked_desc(activation, block, dtype == DType::f32 ? DT::f32 : DT::bf16);
   impl->shape = activation;
   if (buffer && capacity >= impl->desc.get_size()) {
     impl->data = static_cast<float*>(buffer);
@@ -268,6 +269,37 @@ void* ConvOperandCopy::prepare_blocked(const Shape& activation, int block) {
   impl_ = impl;
   return impl->data;
 }
+
+namespace {
+// The primitive oneDNN runs this convolution with, in its own dtype (f32 off the direct
+// loops, bf16 where the CPU has it); nullptr when it runs elsewhere.
+template <Kind K>
+const Prim* own_prim(const Node& node, const Shape& in0, const Shape& in1, ConvGeom& g) {
+  const Shape& x = K == Kind::bwd_data ? node.shape : in0;
+  const Shape& w = K == Kind::bwd_weights ? node.shape : in1;
+  const Shape& y = K == Kind::fwd ? node.shape : (K == Kind::bwd_data ? in0 : in1);
+  if (node.dtype == DType::f32 && conv_runs_direct(w, node.attrs)) return nullptr;
+  if (node.dtype != DType::f32 && node.dtype != DType::bf16) return nullptr;
+  g = conv_geometry(x, w, y, node.attrs);
+  if (g.N * g.C * g.H * g.W == 0 || g.O * g.OH * g.OW == 0 || numel(w) == 0) return nullptr;
+  return find_prim(K, g, node.dtype == DType::f32 ? DT::f32 : DT::bf16);
+}
+
+// The layout the primitive wants for activation input k (see onednn_conv's arguments).
+template <Kind K>
+int activation_block(const Node& node, const Shape& in0, const Shape& in1, int k) {
+  ConvGeom g{};
+  const Prim* prim = own_prim<K>(node, in0, in1, g);
+  if (!prim) return 0;
+  const bool src = K == Kind::fwd || (K == Kind::bwd_weights && k == 0);
+  const memory::desc& want = src ? prim->src : prim->dst;
+  const Shape& act =
+      src ? (K == Kind::bwd_data ? node.shape : in0) : (K == Kind::bwd_data ? in0 : in1);
+  for (int block : {16, 8})
+    if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
+  return 0;
+}
+}  // namespace
 
 namespace {
 
@@ -369,10 +401,13 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     std::memset(out.raw(), 0, out.nbytes());
     return;
   }
-  if (node.dtype != DType::f32)
-    FX_CHECK(in[0].defined() && in[1].defined(), "{}: shared operands are f32 only",
+  auto given = [&] {  // the paths below that take no shared copies
+    FX_CHECK(in[0].defined() && in[1].defined(),
+             "{}: a shared operand reached a convolution oneDNN does not run (compiler bug)",
              op_name(node.op));
+  };
   if (node.dtype == DType::f64) {
+    given();
     const double *a = in[0].data<double>(), *b = in[1].data<double>();
     double* o = out.data<double>();
     if (K == Kind::fwd) ref_forward(g, a, b, o);
@@ -389,12 +424,12 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     if (K == Kind::bwd_weights) direct_conv_backward_weights(g, a, b, o);
     return;
   }
-  // bf16 runs oneDNN's bf16 primitive where this CPU has one (the operands are then never
-  // shared copies: layout assignment shares f32 ones only).
+  // bf16 runs oneDNN's bf16 primitive where this CPU has one.
   const Prim* native = node.dtype == DType::f32    ? find_prim(K, g, DT::f32)
                        : node.dtype == DType::bf16 ? find_prim(K, g, DT::bf16)
                                                    : nullptr;
   if (!native) {  // low precision without a native kernel: compute in f32, round once
+    given();
     Node wide = node;
     wide.dtype = DType::f32;
     Tensor ins[2] = {in[0].to(DType::f32), in[1].to(DType::f32)};
@@ -423,25 +458,15 @@ Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
   return out;
 }
 
-// The layout the primitive wants for activation input k (see onednn_conv's arguments).
-template <Kind K>
-int activation_block(const Node& node, const Shape& in0, const Shape& in1, int k) {
-  const Shape& x = K == Kind::bwd_data ? node.shape : in0;
-  const Shape& w = K == Kind::bwd_weights ? node.shape : in1;
-  const Shape& y = K == Kind::fwd ? node.shape : (K == Kind::bwd_data ? in0 : in1);
-  if (node.dtype != DType::f32 || conv_runs_direct(w, node.attrs)) return 0;
-  ConvGeom g = conv_geometry(x, w, y, node.attrs);
-  if (g.N * g.C * g.H * g.W == 0 || g.O * g.OH * g.OW == 0) return 0;
-  const Prim* prim = find_prim(K, g, DT::f32);
-  const bool src = K == Kind::fwd || (K == Kind::bwd_weights && k == 0);
-  const memory::desc& want = src ? prim->src : prim->dst;
-  const Shape& act = src ? x : y;
-  for (int block : {16, 8})
-    if (act[1] % block == 0 && want == blocked_desc(act, block)) return block;
-  return 0;
-}
-
 }  // namespace
+
+bool conv_runs_onednn(const Node& conv, const Shape& in0, const Shape& in1) {
+  ConvGeom g{};
+  if (conv.op == Op::conv2d) return own_prim<Kind::fwd>(conv, in0, in1, g) != nullptr;
+  if (conv.op == Op::conv2d_backward_data)
+    return own_prim<Kind::bwd_data>(conv, in0, in1, g) != nullptr;
+  return own_prim<Kind::bwd_weights>(conv, in0, in1, g) != nullptr;
+}
 
 int conv_activation_block(const Node& conv, const Shape& in0, const Shape& in1, int k) {
   if (conv.op == Op::conv2d) return k == 0 ? activation_block<Kind::fwd>(conv, in0, in1, 0) : 0;
