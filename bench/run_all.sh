@@ -407,9 +407,9 @@ section_roofline() {
 # Switchable compiler changes against the default in alternating rounds (the same binary, so
 # the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1).
 section_ablation() {
-  local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024
+  local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024 ddim=10
   build_train_step
-  [ -n "$QUICK" ] && mlp=30 unet=4 lru=3 lru_len=256
+  [ -n "$QUICK" ] && mlp=30 unet=4 lru=3 lru_len=256 ddim=2
   rm -rf "$dir" && mkdir -p "$dir"
   for r in $(seq 1 "$ROUNDS"); do
     log "ablation: round $r/$ROUNDS"
@@ -423,6 +423,18 @@ section_ablation() {
       # shellcheck disable=SC2086
       measured "ablation/$w/off/r$r" fluxion_step "$dir/${w}_epilogue_off_r$r.json" \
         --workload $w --compile --steps $steps $extra
+    done
+    # Blocked writes (on by default): the U-Net step and DDIM sampling, where convolutions
+    # read what fused kernels write.
+    for w in unet ddim; do
+      local args="--workload unet --steps $unet --warmup 2"
+      [ $w = ddim ] && args="--workload ddim --ddim-steps $ddim --steps 4 --warmup 1"
+      # shellcheck disable=SC2086
+      measured "ablation/$w/blocked_on/r$r" fluxion_step "$dir/${w}_blocked_on_r$r.json" \
+        --compile $args
+      # shellcheck disable=SC2086
+      measured "ablation/$w/blocked_off/r$r" fluxion_step_env FLUXION_NO_BLOCKED_WRITES=1 \
+        "$dir/${w}_blocked_off_r$r.json" --compile $args
     done
   done
   "$PY" "$REPO/bench/results.py" section ablation "$RUN_DIR" >"$RUN_DIR/sections/ablation.md"
