@@ -68,9 +68,10 @@ int block_of_conv_input(const compiler::Executable& ex, const std::string& weigh
   return -1;
 }
 
-void expect_compiled_bits(BlockedCase& c, int* blocked_writes, int* h_block = nullptr) {
+void expect_compiled_bits(BlockedCase& c, int* blocked_writes, int* h_block = nullptr,
+                          compiler::CompileOptions options = {}) {
   std::vector<Tensor> want = Interpreter(c.g, c.outs).run(c.feeds);
-  auto ex = compiler::compile(c.g, c.outs);
+  auto ex = compiler::compile(c.g, c.outs, options);
   ASSERT_TRUE(ex->stats().codegen_ok) << ex->stats().summary();
   *blocked_writes = ex->stats().blocked_writes;
   if (h_block) *h_block = block_of_conv_input(*ex, "w1");
@@ -99,6 +100,19 @@ TEST(CompilerLayout, ConvInputsWrittenBlockedKeepTheInterpretersBits) {
     if (onednn_blocks()) {
       EXPECT_GE(blocked, 2) << shape_str(x_shape);
     }
+  }
+}
+
+TEST(CompilerLayout, BlockedWritesWithoutAMemoryPlanOwnTheirCopies) {
+  // No arena: each blocked copy allocates its own buffer for the run.
+  BlockedCase c;
+  build_conv_chain(c, {2, 32, 6, 6}, 16, false);
+  compiler::CompileOptions options;
+  options.plan_memory = false;
+  int blocked = 0;
+  expect_compiled_bits(c, &blocked, nullptr, options);
+  if (onednn_blocks()) {
+    EXPECT_GE(blocked, 2);
   }
 }
 
