@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <functional>
-
 #include "fluxion/backend/cpu/kernels.h"
 
 namespace fx::compiler {
@@ -27,11 +25,12 @@ std::array<char, 2> activation_args(Op op) {
 }
 
 // Marks the outputs of elementwise fused kernels that only convolutions read, as their
-// first reader wants them blocked (layout.h). reads: per value, its conv activation reads.
+// first reader wants them blocked (layout.h). reads: per value, its conv activation reads;
+// onednn: per step, a convolution oneDNN runs (whose activations may be copies).
 void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& layouts,
                          const std::vector<int>& reads,
                          const std::vector<std::pair<int, int>>& first_conv_read,
-                         const std::function<int(int)>& conv_step) {
+                         const std::vector<char>& onednn) {
   int N = p.size(), S = (int)plan.schedule.size();
   std::vector<int> other_reads(N, 0);  // reads of the plain tensor
   for (int s = 0; s < S; ++s) {
@@ -41,7 +40,7 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
       continue;
     }
     const Node& n = p.node(st.node);
-    auto act = conv_step(s) >= 0 ? activation_args(n.op) : std::array<char, 2>{0, 0};
+    auto act = onednn[s] ? activation_args(n.op) : std::array<char, 2>{0, 0};
     for (size_t k = 0; k < n.inputs.size(); ++k)
       if (k >= 2 || !act[k]) other_reads[n.inputs[k]]++;
     if (st.epilogue >= 0)
@@ -99,10 +98,9 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
     const Node& n = p.node(id);
     onednn[s] = cpu::conv_runs_onednn(n, p.node(n.inputs[0]).shape, p.node(n.inputs[1]).shape);
   }
-  std::function<int(int)> conv_step = [&](int s) { return onednn[s] ? schedule[s].node : -1; };
   for (int s = 0; s < S; ++s) {
-    int id = conv_step(s);
-    if (id < 0) continue;
+    if (!onednn[s]) continue;
+    int id = schedule[s].node;
     auto act = activation_args(p.node(id).op);
     for (int k = 0; k < 2; ++k)
       if (act[k]) {
@@ -110,10 +108,10 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
         if (reads[v]++ == 0) first_conv_read[v] = {s, k};
       }
   }
-  if (blocked_writes) mark_blocked_writes(p, fusion, plan, reads, first_conv_read, conv_step);
+  if (blocked_writes) mark_blocked_writes(p, fusion, plan, reads, first_conv_read, onednn);
   for (int s = 0; s < S; ++s) {
-    int id = conv_step(s);
-    if (id < 0) continue;
+    if (!onednn[s]) continue;
+    int id = schedule[s].node;
     auto act = activation_args(p.node(id).op);
     for (int k = 0; k < 2; ++k) {
       if (!act[k]) continue;  // conv2d has one activation: inputs[1] is its weight

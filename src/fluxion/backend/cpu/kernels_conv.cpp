@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "fluxion/backend/cpu/conv_geometry.h"
@@ -25,6 +26,26 @@ namespace {
 using dnnl::memory;
 
 enum class Kind { fwd, bwd_data, bwd_weights };
+
+// A convolution's input x, weights w and output y from its node and its two inputs: the
+// forward reads (x, w), backward-data (y, w) and backward-weights (x, y).
+struct ConvShapes {
+  const Shape &x, &w, &y;
+};
+template <Kind K>
+ConvShapes conv_shapes(const Node& node, const Shape& in0, const Shape& in1) {
+  if (K == Kind::fwd) return {in0, in1, node.shape};
+  if (K == Kind::bwd_data) return {node.shape, in1, in0};
+  return {in0, node.shape, in1};
+}
+
+// fn(std::integral_constant<Kind, K>) for the Kind of a convolution op.
+template <typename F>
+decltype(auto) with_kind(Op op, F&& fn) {
+  if (op == Op::conv2d) return fn(std::integral_constant<Kind, Kind::fwd>{});
+  if (op == Op::conv2d_backward_data) return fn(std::integral_constant<Kind, Kind::bwd_data>{});
+  return fn(std::integral_constant<Kind, Kind::bwd_weights>{});
+}
 
 // ---- f64 reference: the definition, loop by loop ----
 
@@ -274,27 +295,25 @@ namespace {
 // The primitive oneDNN runs this convolution with, in its own dtype (f32 off the direct
 // loops, bf16 where the CPU has it); nullptr when it runs elsewhere.
 template <Kind K>
-const Prim* own_prim(const Node& node, const Shape& in0, const Shape& in1, ConvGeom& g) {
-  const Shape& x = K == Kind::bwd_data ? node.shape : in0;
-  const Shape& w = K == Kind::bwd_weights ? node.shape : in1;
-  const Shape& y = K == Kind::fwd ? node.shape : (K == Kind::bwd_data ? in0 : in1);
-  if (node.dtype == DType::f32 && conv_runs_direct(w, node.attrs)) return nullptr;
+const Prim* own_prim(const Node& node, const Shape& in0, const Shape& in1) {
+  ConvShapes c = conv_shapes<K>(node, in0, in1);
+  if (node.dtype == DType::f32 && conv_runs_direct(c.w, node.attrs)) return nullptr;
   if (node.dtype != DType::f32 && node.dtype != DType::bf16) return nullptr;
-  g = conv_geometry(x, w, y, node.attrs);
-  if (g.N * g.C * g.H * g.W == 0 || g.O * g.OH * g.OW == 0 || numel(w) == 0) return nullptr;
-  return find_prim(K, g, node.dtype == DType::f32 ? DT::f32 : DT::bf16);
+  if (numel(c.x) == 0 || numel(c.w) == 0 || numel(c.y) == 0) return nullptr;
+  return find_prim(K, conv_geometry(c.x, c.w, c.y, node.attrs),
+                   node.dtype == DType::f32 ? DT::f32 : DT::bf16);
 }
 
 // The layout the primitive wants for activation input k (see onednn_conv's arguments).
 template <Kind K>
 int activation_block(const Node& node, const Shape& in0, const Shape& in1, int k) {
-  ConvGeom g{};
-  const Prim* prim = own_prim<K>(node, in0, in1, g);
+  if (K != Kind::bwd_weights && k != 0) return 0;  // conv2d's and backward-data's weights
+  const Prim* prim = own_prim<K>(node, in0, in1);
   if (!prim) return 0;
   const bool src = K == Kind::fwd || (K == Kind::bwd_weights && k == 0);
   const memory::desc& want = src ? prim->src : prim->dst;
-  const Shape& act =
-      src ? (K == Kind::bwd_data ? node.shape : in0) : (K == Kind::bwd_data ? in0 : in1);
+  ConvShapes c = conv_shapes<K>(node, in0, in1);
+  const Shape& act = src ? c.x : c.y;
   for (int block : {16, 8})
     if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
   return 0;
@@ -392,10 +411,9 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
              "{}: input {} is neither given nor shared (compiler bug)", op_name(node.op), k);
     in_shape[k] = from_copy ? shared[k]->shape() : in[k].shape();
   }
-  const Shape& x = K == Kind::bwd_data ? node.shape : in_shape[0];
-  const Shape& w = K == Kind::bwd_weights ? node.shape : in_shape[1];
-  const Shape& y = K == Kind::fwd ? node.shape : in_shape[K == Kind::bwd_data ? 0 : 1];
-  ConvGeom g = conv_geometry(x, w, y, node.attrs);
+  const ConvShapes c = conv_shapes<K>(node, in_shape[0], in_shape[1]);
+  const Shape& w = c.w;
+  ConvGeom g = conv_geometry(c.x, c.w, c.y, node.attrs);
   if (out.numel() == 0) return;
   if (numel(in_shape[0]) == 0 || numel(in_shape[1]) == 0) {
     std::memset(out.raw(), 0, out.nbytes());
@@ -461,28 +479,18 @@ Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
 }  // namespace
 
 bool conv_runs_onednn(const Node& conv, const Shape& in0, const Shape& in1) {
-  ConvGeom g{};
-  if (conv.op == Op::conv2d) return own_prim<Kind::fwd>(conv, in0, in1, g) != nullptr;
-  if (conv.op == Op::conv2d_backward_data)
-    return own_prim<Kind::bwd_data>(conv, in0, in1, g) != nullptr;
-  return own_prim<Kind::bwd_weights>(conv, in0, in1, g) != nullptr;
+  return with_kind(conv.op,
+                   [&](auto K) { return own_prim<decltype(K)::value>(conv, in0, in1) != nullptr; });
 }
 
 int conv_activation_block(const Node& conv, const Shape& in0, const Shape& in1, int k) {
-  if (conv.op == Op::conv2d) return k == 0 ? activation_block<Kind::fwd>(conv, in0, in1, 0) : 0;
-  if (conv.op == Op::conv2d_backward_data)
-    return k == 0 ? activation_block<Kind::bwd_data>(conv, in0, in1, 0) : 0;
-  return activation_block<Kind::bwd_weights>(conv, in0, in1, k);
+  return with_kind(conv.op,
+                   [&](auto K) { return activation_block<decltype(K)::value>(conv, in0, in1, k); });
 }
 
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
                std::array<ConvOperandCopy*, 2> shared) {
-  if (node.op == Op::conv2d)
-    conv_into<Kind::fwd>(node, in, out, shared);
-  else if (node.op == Op::conv2d_backward_data)
-    conv_into<Kind::bwd_data>(node, in, out, shared);
-  else
-    conv_into<Kind::bwd_weights>(node, in, out, shared);
+  with_kind(node.op, [&](auto K) { conv_into<decltype(K)::value>(node, in, out, shared); });
 }
 
 void register_conv(KernelTable& t) {
