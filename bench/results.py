@@ -418,11 +418,14 @@ def section_ablation(run_dir):
              'the change helps). Matmul epilogue fusion is off by default, on with '
              '`FLUXION_EPILOGUE_FUSION=1`; blocked writes (fused kernels storing convolution '
              'inputs in oneDNN\'s layout) are on by default, off with '
-             '`FLUXION_NO_BLOCKED_WRITES=1`. LRU at length 1,024.', '',
+             '`FLUXION_NO_BLOCKED_WRITES=1`; blocked reads (convolution results left in '
+             'oneDNN\'s layout for the fused kernels that read them) are on by default, off '
+             'with `FLUXION_NO_BLOCKED_READS=1`. LRU at length 1,024.', '',
              '| change | workload | on (ms) | off (ms) | off / on | rounds (off / on) |',
              '|---|---|---:|---:|---:|---|']
     for change, key, workloads in (('matmul epilogues', 'epilogue', ('mlp', 'unet', 'lru')),
-                                   ('blocked writes', 'blocked', ('unet', 'ddim'))):
+                                   ('blocked writes', 'blocked', ('unet', 'ddim')),
+                                   ('blocked reads', 'reads', ('unet', 'ddim'))):
         for w in workloads:
             on, off = [], []
             pattern = os.path.join(run_dir, 'ablation', f'{w}_{key}_on_r*.json')

@@ -405,7 +405,8 @@ section_roofline() {
 }
 
 # Switchable compiler changes against the default in alternating rounds (the same binary, so
-# the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1).
+# the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1), blocked
+# writes and blocked reads (on by default).
 section_ablation() {
   local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024 ddim=10
   build_train_step
@@ -435,6 +436,13 @@ section_ablation() {
       # shellcheck disable=SC2086
       measured "ablation/$w/blocked_off/r$r" fluxion_step_env FLUXION_NO_BLOCKED_WRITES=1 \
         "$dir/${w}_blocked_off_r$r.json" --compile $args
+      # Blocked reads (on by default): convolution results left blocked for their kernels.
+      # shellcheck disable=SC2086
+      measured "ablation/$w/reads_on/r$r" fluxion_step "$dir/${w}_reads_on_r$r.json" \
+        --compile $args
+      # shellcheck disable=SC2086
+      measured "ablation/$w/reads_off/r$r" fluxion_step_env FLUXION_NO_BLOCKED_READS=1 \
+        "$dir/${w}_reads_off_r$r.json" --compile $args
     done
   done
   "$PY" "$REPO/bench/results.py" section ablation "$RUN_DIR" >"$RUN_DIR/sections/ablation.md"

@@ -1,7 +1,8 @@
-// Layout assignment's blocked writes (compiler/layout.h): a fused kernel whose output only
-// convolutions read stores it in the layout oneDNN wants (nChw16c on AVX-512, nChw8c on
-// AVX2), and the convolutions read that copy. Only the layout changes, so the compiled
-// results keep the interpreter's bits.
+// Layout assignment's blocked writes and reads (compiler/layout.h): a fused kernel whose
+// output only convolutions read stores it in the layout oneDNN wants (nChw16c on AVX-512,
+// nChw8c on AVX2), and the convolutions read that copy; a convolution whose result only
+// elementwise kernels read leaves it in that layout, and the kernels read it so. Only the
+// layout changes, so the compiled results keep the interpreter's bits.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -31,7 +32,7 @@ struct BlockedCase {
 // the kernels' blocked copies, and so do the weight gradients and backward-data (their
 // output gradients come from fused kernels too).
 void build_conv_chain(BlockedCase& c, Shape x_shape, int64_t out_channels, bool also_permute_h,
-                      DType dt = DType::f32) {
+                      DType dt = DType::f32, bool also_permute_y1 = false) {
   const int64_t C = x_shape[1];
   Graph& g = c.g;
   Var x = g.input("x", x_shape, dt);
@@ -51,6 +52,7 @@ void build_conv_chain(BlockedCase& c, Shape x_shape, int64_t out_channels, bool 
   c.outs = {y2};
   // A library copy reading h needs the plain tensor (a fused reader would recompute h).
   if (also_permute_h) c.outs.push_back(permute(h, {0, 2, 3, 1}));
+  if (also_permute_y1) c.outs.push_back(permute(y1, {0, 2, 3, 1}));
   for (const Var& d : grad(loss, {x, w1, w2, a})) c.outs.push_back(d);
 }
 
@@ -69,11 +71,12 @@ int block_of_conv_input(const compiler::Executable& ex, const std::string& weigh
 }
 
 void expect_compiled_bits(BlockedCase& c, int* blocked_writes, int* h_block = nullptr,
-                          compiler::CompileOptions options = {}) {
+                          compiler::CompileOptions options = {}, int* blocked_reads = nullptr) {
   std::vector<Tensor> want = Interpreter(c.g, c.outs).run(c.feeds);
   auto ex = compiler::compile(c.g, c.outs, options);
   ASSERT_TRUE(ex->stats().codegen_ok) << ex->stats().summary();
   *blocked_writes = ex->stats().blocked_writes;
+  if (blocked_reads) *blocked_reads = ex->stats().blocked_reads;
   if (h_block) *h_block = block_of_conv_input(*ex, "w1");
   for (int run = 0; run < 2; ++run) {  // twice: the planned copies are reused
     std::vector<Tensor> got = ex->run(c.feeds);
@@ -150,4 +153,54 @@ TEST(CompilerLayout, Bf16ConvInputsWrittenBlockedKeepTheInterpretersBits) {
       EXPECT_GE(blocked, 2) << shape_str(x_shape);
     }
   }
+}
+
+TEST(CompilerLayout, ConvResultsReadBlockedKeepTheInterpretersBits) {
+  // y1 = conv(h) is read only by the kernel computing silu(y1 + c), and backward-data's
+  // result only by the SiLU gradient's kernel: both stay blocked. 40x40 = 1,600 positions
+  // is two tile pieces (1,024 + 576); 5x7 a short piece and an odd batch.
+  for (DType dt : {DType::f32, DType::bf16})
+    for (Shape x_shape : {Shape{2, 32, 20, 20}, Shape{3, 16, 5, 7}, Shape{1, 16, 40, 40}}) {
+      BlockedCase c;
+      build_conv_chain(c, x_shape, 16, false, dt);
+      int writes = 0, reads = 0;
+      expect_compiled_bits(c, &writes, nullptr, {}, &reads);
+      bool blocks = dt == DType::f32 ? onednn_blocks() : __builtin_cpu_supports("avx512bf16");
+      if (blocks) {
+        EXPECT_GE(reads, 2) << dtype_name(dt) << shape_str(x_shape);
+      }
+    }
+}
+
+TEST(CompilerLayout, AResultALibraryOpReadsStaysPlain) {
+  if (!onednn_blocks()) GTEST_SKIP() << "oneDNN keeps plain layouts on this CPU";
+  int writes = 0, alone = 0, permuted = 0;
+  BlockedCase a, b;
+  build_conv_chain(a, {2, 32, 6, 6}, 16, false);
+  build_conv_chain(b, {2, 32, 6, 6}, 16, false, DType::f32, true);
+  expect_compiled_bits(a, &writes, nullptr, {}, &alone);
+  expect_compiled_bits(b, &writes, nullptr, {}, &permuted);
+  EXPECT_EQ(permuted, alone - 1);  // y1 is plain once a permutation reads it too
+}
+
+TEST(CompilerLayout, BlockedReadsWithoutAMemoryPlan) {
+  BlockedCase c;
+  build_conv_chain(c, {2, 32, 6, 6}, 16, false);
+  compiler::CompileOptions options;
+  options.plan_memory = false;
+  int writes = 0, reads = 0;
+  expect_compiled_bits(c, &writes, nullptr, options, &reads);
+  if (onednn_blocks()) {
+    EXPECT_GE(reads, 2);
+  }
+}
+
+TEST(CompilerLayout, BlockedReadsSwitchedOffWithAnEnvironmentVariable) {
+  setenv("FLUXION_NO_BLOCKED_READS", "1", 1);
+  BlockedCase c;
+  build_conv_chain(c, {2, 32, 6, 6}, 16, false);
+  int writes = 0, reads = -1;
+  expect_compiled_bits(c, &writes, nullptr, {}, &reads);
+  unsetenv("FLUXION_NO_BLOCKED_READS");
+  EXPECT_EQ(reads, 0);
 }

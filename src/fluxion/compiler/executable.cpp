@@ -156,6 +156,8 @@ std::string CompileStats::summary() const {
                      shared_conv_operands, shared_conv_reads);
   if (blocked_writes > 0)
     s += fmt::format("; {} conv inputs written blocked by their kernels", blocked_writes);
+  if (blocked_reads > 0)
+    s += fmt::format("; {} conv results read blocked by their kernels", blocked_reads);
   s += fmt::format("; {} per run", cost_str(cost));
   s += fmt::format("; memory plan {} (without reuse {}); compile() {:.0f} ms", mb(planned_bytes),
                    mb(naive_bytes), total_ms);
@@ -216,18 +218,21 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   // liveness (a convolution's read of a shared blocked copy is no read of the plain tensor).
   const bool assign = options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT");
   const bool blocked_writes = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_WRITES");
-  ex->layouts_ = assign ? assign_conv_layouts(p, plan, blocked_writes) : no_shared_layouts(S, N);
+  const bool blocked_reads = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_READS");
+  ex->layouts_ = assign ? assign_conv_layouts(p, plan, blocked_writes, blocked_reads)
+                        : no_shared_layouts(S, N);
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
   std::vector<char> generated(plan.kernels.size());
   for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
   // The reference kernels (the fallback when compilation failed) write plain tensors only.
-  if (ex->layouts_.blocked_writes > 0 && !st.codegen_ok)
+  if ((ex->layouts_.blocked_writes > 0 || ex->layouts_.blocked_reads > 0) && !st.codegen_ok)
     ex->layouts_ = assign_conv_layouts(p, plan, false);
   if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
   st.shared_conv_operands = ex->layouts_.values;
   st.shared_conv_reads = ex->layouts_.reads;
   st.blocked_writes = ex->layouts_.blocked_writes;
+  st.blocked_reads = ex->layouts_.blocked_reads;
   Liveness liveness = compute_liveness(p, plan, ex->layouts_);
   const std::vector<int>& step_of = liveness.step_of;
   ex->alias_ = liveness.alias;
@@ -406,7 +411,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
           std::array<bool, 2> was_filled{shared[0] && shared[0]->filled(),
                                          shared[1] && shared[1]->filled()};
           values[id] = output_buffer(id);
-          cpu::conv_into(n, args, values[id], shared);
+          cpu::conv_into(n, args, values[id], shared, layouts_.result_block[s]);
           if (!mem_.planned(id)) count(id);
           for (int k = 0; k < 2; ++k)  // copies outside the memory plan count as live
             if (shared[k] && !was_filled[k] && (k == 0 || shared[1] != shared[0]))

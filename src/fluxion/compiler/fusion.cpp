@@ -544,8 +544,11 @@ std::string FusionPlan::dump(const Program& p) const {
     s += fmt::format("fused_kernel_{} domain={} members={} reads={} writes={}", st.kernel,
                      shape_str(k.domain), k.members.size(), k.inputs.size(), k.outputs.size());
     s += k.reduces.empty()
-             ? "\n"
-             : fmt::format(" {}={}\n", k.row_sums ? "row_sums" : "column_sums", k.reduces.size());
+             ? ""
+             : fmt::format(" {}={}", k.row_sums ? "row_sums" : "column_sums", k.reduces.size());
+    for (size_t i = 0; i < k.inputs.size(); ++i)
+      if (int block = k.input_block(i)) s += fmt::format(" %{} (nChw{}c)", k.inputs[i], block);
+    s += "\n";
     for (int m : k.members) {
       auto out = std::find(k.outputs.begin(), k.outputs.end(), m);
       std::string where;

@@ -7,6 +7,7 @@
 // XLA's invariant holds: one fused kernel is one loop, and values used only inside it
 // never reach memory.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,20 @@ struct FusedKernel {
   // convolution's blocked layout nChw<B>c instead of NCHW (layout.h), 0 when plain.
   std::vector<int> blocked;
   int block_of(size_t output) const { return output < blocked.size() ? blocked[output] : 0; }
+  // Per input, likewise: B when the input is a convolution's result left in its blocked
+  // layout (the layout assignment's blocked reads), 0 when plain.
+  std::vector<int> blocked_inputs;
+  int input_block(size_t input) const {
+    return input < blocked_inputs.size() ? blocked_inputs[input] : 0;
+  }
+  // The channel block the kernel runs in units of (all its blocked operands share it); 0:
+  // a plain kernel.
+  int block() const {
+    int b = 0;
+    for (int v : blocked) b = std::max(b, v);
+    for (int v : blocked_inputs) b = std::max(b, v);
+    return b;
+  }
 };
 
 // Epilogue fusion: the elementwise tail a matmul computes inside its oneDNN call, as

@@ -75,9 +75,63 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
   }
 }
 
+// Marks the results of convolutions that only elementwise fused kernels read, over the
+// result's own shape, to stay in the layout the primitive writes (layout.h). Runs after
+// mark_blocked_writes: a kernel's blocked operands share one block size.
+void mark_blocked_reads(const Program& p, FusionPlan& plan, ConvLayoutPlan& layouts,
+                        const std::vector<int>& reads, const std::vector<char>& onednn) {
+  int N = p.size(), S = (int)plan.schedule.size();
+  std::vector<int> library_reads(N, 0);  // reads by anything but a fused kernel
+  for (int s = 0; s < S; ++s) {
+    const Step& st = plan.schedule[s];
+    if (st.kernel >= 0) continue;
+    for (int in : p.node(st.node).inputs) library_reads[in]++;
+    if (st.epilogue >= 0)
+      for (int a : plan.epilogues[st.epilogue].addends) library_reads[a]++;
+  }
+  for (int o : p.outputs) library_reads[o]++;
+  // The block a kernel can read value v in, or 0: an elementwise kernel over v's shape.
+  auto readable = [&](const FusedKernel& fk, int v, int block) {
+    const Node& n = p.node(v);
+    if (!fk.reduces.empty() || fk.domain.size() != 4 || n.shape != fk.domain ||
+        fk.domain[1] % block != 0)
+      return false;
+    int b = fk.block();
+    return b == 0 || b == block;
+  };
+  for (int s = 0; s < S; ++s) {
+    if (!onednn[s]) continue;
+    int v = plan.schedule[s].node;
+    const Node& conv = p.node(v);
+    if (conv.op == Op::conv2d_backward_weights || library_reads[v] > 0 || reads[v] > 0 ||
+        (conv.dtype != DType::f32 && conv.dtype != DType::bf16))
+      continue;
+    int block =
+        cpu::conv_result_block(conv, p.node(conv.inputs[0]).shape, p.node(conv.inputs[1]).shape);
+    if (block == 0) continue;
+    bool all = true, any = false;
+    for (const FusedKernel& fk : plan.kernels)
+      for (int in : fk.inputs)
+        if (in == v) {
+          any = true;
+          all = all && readable(fk, v, block);
+        }
+    if (!all || !any) continue;
+    for (FusedKernel& fk : plan.kernels)
+      for (size_t i = 0; i < fk.inputs.size(); ++i)
+        if (fk.inputs[i] == v) {
+          fk.blocked_inputs.resize(fk.inputs.size(), 0);
+          fk.blocked_inputs[i] = block;
+        }
+    layouts.result_block[s] = block;
+    layouts.blocked_reads++;
+  }
+}
+
 }  // namespace
 
-ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool blocked_writes) {
+ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool blocked_writes,
+                                   bool blocked_reads) {
   const std::vector<Step>& schedule = fusion.schedule;
   int N = p.size(), S = (int)schedule.size();
   ConvLayoutPlan plan;
@@ -85,7 +139,11 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
   plan.first_read.assign(N, -1);
   plan.last_read.assign(N, -1);
   plan.written_blocked.assign(N, 0);
-  for (FusedKernel& k : fusion.kernels) k.blocked.clear();
+  plan.result_block.assign(S, 0);
+  for (FusedKernel& k : fusion.kernels) {
+    k.blocked.clear();
+    k.blocked_inputs.clear();
+  }
   std::vector<int> reads(N, 0);
   std::vector<std::pair<int, int>> first_conv_read(N, {-1, -1});
   // oneDNN's path is f32, and bf16 where the CPU has bf16 kernels; f64 runs the reference
@@ -109,6 +167,7 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
       }
   }
   if (blocked_writes) mark_blocked_writes(p, fusion, plan, reads, first_conv_read, onednn);
+  if (blocked_reads) mark_blocked_reads(p, fusion, plan, reads, onednn);
   for (int s = 0; s < S; ++s) {
     if (!onednn[s]) continue;
     int id = schedule[s].node;
@@ -132,8 +191,9 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
 std::string ConvLayoutPlan::dump(const Program& p) const {
   std::string s = fmt::format(
       "conv layout assignment: {} activations in one shared blocked copy each, read by {} "
-      "convolutions; {} written blocked by their kernels\n",
-      values, reads, blocked_writes);
+      "convolutions; {} written blocked by their kernels; {} convolution results read "
+      "blocked\n",
+      values, reads, blocked_writes, blocked_reads);
   for (int v = 0; v < (int)first_read.size(); ++v)
     if (first_read[v] >= 0)
       s += fmt::format(

@@ -10,8 +10,13 @@
 // With blocked writes, an activation that only convolutions read and that a fused
 // elementwise kernel produces is not made plain at all: the kernel stores it in the blocked
 // layout the first reading convolution wants (FusedKernel::blocked; nChw16c on AVX-512), so
-// its reorder and one pass over memory disappear. Norms and the other elementwise kernels
-// still read and write plain NCHW.
+// its reorder and one pass over memory disappear.
+//
+// With blocked reads, the other way round: a convolution's result that only elementwise
+// fused kernels read (the bias add, the residual add) stays in the layout the primitive
+// writes it in (ConvLayoutPlan::result_block, FusedKernel::blocked_inputs), and those
+// kernels read it through an L1 tile, so the reorder back to NCHW disappears. Norms'
+// statistics and library ops still read plain NCHW.
 #pragma once
 #include <array>
 #include <string>
@@ -28,13 +33,17 @@ struct ConvLayoutPlan {
                                                 // read (-1: not shared); first_read is the
                                                 // writing kernel's step for a blocked write
   std::vector<char> written_blocked;            // per value: its fused kernel writes the copy
-  int values = 0, reads = 0;                    // shared values, and the conv reads they serve
-  int blocked_writes = 0;                       // values written blocked by their kernels
+  std::vector<int> result_block;  // per step: B when the conv leaves its result in nChw<B>c
+  int values = 0, reads = 0;      // shared values, and the conv reads they serve
+  int blocked_writes = 0;         // values written blocked by their kernels
+  int blocked_reads = 0;          // conv results read blocked by their kernels
   std::string dump(const Program& p) const;
 };
 
-// blocked_writes: also marks the fused kernels' outputs to store blocked (plan.kernels'
-// `blocked`); without it, clears any such marks.
-ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& plan, bool blocked_writes);
+// blocked_writes / blocked_reads: also marks the fused kernels' outputs to store blocked
+// (plan.kernels' `blocked`) / their inputs that are convolution results to read blocked
+// (`blocked_inputs`); without them, clears any such marks. Both need generated kernels.
+ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& plan, bool blocked_writes,
+                                   bool blocked_reads = false);
 
 }  // namespace fx::compiler

@@ -54,6 +54,7 @@ ConvLayoutPlan no_shared_layouts(int steps, int values) {
   l.shared_arg.assign(steps, {0, 0});
   l.first_read.assign(values, -1);
   l.last_read.assign(values, -1);
+  l.result_block.assign(steps, 0);
   return l;
 }
 

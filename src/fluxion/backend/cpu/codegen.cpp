@@ -87,7 +87,8 @@ static inline uint16_t fx_bf16_bits(float f) {
 
 )";
 
-// dst[j * B + c] = src[c * ld + j] for c, j < B (B 16 or 8): the tile of a blocked write.
+// dst[j * ldd + c] = src[c * lds + j] for c, j < B (B 16 or 8): the tile of a blocked write
+// (lds the tile's row, ldd = B), or of a blocked read (lds = B, ldd the tile's row).
 // log2(B) perfect shuffles, each interleaving rows i and i + B/2 element by element, which
 // rotates the bits of an element's position (row, column) by one: after log2(B), row and
 // column have swapped. Two-source shuffles of whole vectors, where a scalar transpose
@@ -101,9 +102,10 @@ std::string transpose_helper(int B, const char* T, int bytes, const char* suffix
   int stages = B == 16 ? 4 : 3;
   return fmt::format(
       "typedef {6} fx_v{0}{7} __attribute__((vector_size({1})));\n"
-      "static inline void fx_transpose{0}{7}(const {6}* src, int64_t ld, {6}* dst) {{\n"
+      "static inline void fx_transpose{0}{7}(const {6}* src, int64_t lds, {6}* dst, int64_t "
+      "ldd) {{\n"
       "  fx_v{0}{7} r[{0}], t[{0}];\n"
-      "  for (int c = 0; c < {0}; ++c) __builtin_memcpy(&r[c], src + c * ld, {1});\n"
+      "  for (int c = 0; c < {0}; ++c) __builtin_memcpy(&r[c], src + c * lds, {1});\n"
       "  for (int stage = 0; stage < {2}; ++stage) {{\n"
       "    for (int i = 0; i < {3}; ++i) {{\n"
       "      t[2 * i] = __builtin_shufflevector(r[i], r[i + {3}]{4});\n"
@@ -111,7 +113,7 @@ std::string transpose_helper(int B, const char* T, int bytes, const char* suffix
       "    }}\n"
       "    for (int i = 0; i < {0}; ++i) r[i] = t[i];\n"
       "  }}\n"
-      "  for (int j = 0; j < {0}; ++j) __builtin_memcpy(dst + j * {0}, &r[j], {1});\n"
+      "  for (int j = 0; j < {0}; ++j) __builtin_memcpy(dst + j * ldd, &r[j], {1});\n"
       "}}\n",
       B, B * bytes, stages, B / 2, lo, hi, T, suffix);
 }
@@ -155,6 +157,7 @@ struct Emitter {
   std::vector<std::string> name;  // value id -> expression inside the loop
   std::vector<int> tiled;         // outputs stored into a tile first (blocked_elementwise)
   int64_t tile = 0;               // positions per tile row
+  std::vector<int> tiled_inputs;  // blocked inputs read from a tile (blocked_elementwise)
 
   std::string value(int id) const {
     if (inlined_constant(p, id)) return literal(p.node(id).attrs.literal);
@@ -236,7 +239,12 @@ struct Emitter {
       for (int i = 0; i < m - 1; ++i)
         if (ms[q][i] != 0) off += fmt::format(" + i{} * {}", i, ms[q][i]);
       DType d = p.node(in).dtype;
-      if (ms[q][m - 1] == 0) {
+      if (std::find(tiled_inputs.begin(), tiled_inputs.end(), in) != tiled_inputs.end()) {
+        // A blocked input, as its tile holds this channel row (its shape is the domain's).
+        out += fmt::format("{0}const {1}* __restrict r{2} = ti{2} + cb * {3} + (pos - ({4}));\n",
+                           i2, ctype(d), in, tile, first);
+        name[in] = loaded(d, fmt::format("r{}[j]", in));
+      } else if (ms[q][m - 1] == 0) {
         out += fmt::format("{}const {} s{} = {};\n", i2, vtype(d), in,
                            loaded(d, fmt::format("x{}[{}]", in, off)));
         name[in] = fmt::format("s{}", in);
@@ -285,17 +293,42 @@ struct Emitter {
   // into an L1 tile [B][kTile], then stores the tile transposed, the B channels of a
   // position side by side. Plain outputs are stored as usual. The values are the flat
   // loop's, so the bits are those of the plain kernel.
+  //
+  // Blocked inputs (a convolution's result left in its layout) go the other way: each
+  // piece of the unit, [kTile][B] in memory, is transposed into a tile [B][kTile] first,
+  // which the flat loop reads as the channel rows.
   void blocked_elementwise(const std::string& sym, int64_t B) {
     const int64_t HW = k.domain[2] * k.domain[3];
     const int64_t kTile = std::min<int64_t>(HW, 1024);
     tile = kTile;
     for (size_t i = 0; i < k.outputs.size(); ++i)
       if (k.block_of(i)) tiled.push_back(k.outputs[i]);
+    for (size_t i = 0; i < k.inputs.size(); ++i)
+      if (k.input_block(i)) tiled_inputs.push_back(k.inputs[i]);
     signature(sym);
     for (int o : tiled) out += fmt::format("  {} b{}[{}];\n", ctype(p.node(o).dtype), o, B * kTile);
+    for (int in : tiled_inputs)
+      out += fmt::format("  {} ti{}[{}];\n", ctype(p.node(in).dtype), in, B * kTile);
     out += "  for (int64_t u = lo; u < hi; ++u) {\n";
     out += fmt::format("    for (int64_t h0 = 0; h0 < {0}; h0 += {1}) {{\n", HW, kTile);
     out += fmt::format("      const int64_t hl = {0} - h0 < {1} ? {0} - h0 : {1};\n", HW, kTile);
+    for (int in : tiled_inputs) {
+      const char* T = ctype(p.node(in).dtype);
+      out += fmt::format("      {{\n      const {} * __restrict z{} = x{} + (u * {} + h0) * {};\n",
+                         T, in, in, HW, B);
+      out += "      int64_t j = 0;\n";
+      out += fmt::format(
+          "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}{3}(z{1} + j * {0}, {0}, ti{1} + "
+          "j, "
+          "{2});\n",
+          B, in, kTile, std::string(T) == "float" ? "" : "_u16");
+      out += "      for (; j < hl; ++j)\n";
+      out += fmt::format(
+          "        for (int64_t c = 0; c < {0}; ++c) ti{1}[c * {2} + j] = z{1}[j * {0} + c];\n     "
+          " "
+          "}}\n",
+          B, in, kTile);
+    }
     out += fmt::format("      for (int64_t cb = 0; cb < {}; ++cb) {{\n", B);
     out += fmt::format("        const int64_t p0 = (u * {} + cb) * {} + h0;\n", B, HW);
     flat_loop("        ", "p0", "p0 + hl", "");
@@ -307,7 +340,7 @@ struct Emitter {
       out += "      int64_t j = 0;\n";
       out += fmt::format(
           "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}{3}(b{1} + j, {2}, z{1} + j * "
-          "{0});\n",
+          "{0}, {0});\n",
           B, o, kTile, std::string(T) == "float" ? "" : "_u16");
       out += "      for (; j < hl; ++j)\n";
       out += fmt::format(
@@ -500,9 +533,7 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
     comment += ", writes";
     for (int o : k.outputs) comment += fmt::format(" %{}", o);
     e.out = comment + "\n";
-    int block = 0;
-    for (size_t o = 0; o < k.outputs.size(); ++o) block = std::max(block, k.block_of(o));
-    if (block > 0) {
+    if (int block = k.block(); block > 0) {
       e.blocked_elementwise(ki.symbol, block);
       ki.range = k.domain[0] * k.domain[1] / block;
       ki.grain = std::max<int64_t>(1, 16384 / (block * k.domain[2] * k.domain[3]));

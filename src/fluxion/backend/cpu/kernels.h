@@ -62,11 +62,17 @@ bool conv_runs_onednn(const Node& conv, const Shape& in0, const Shape& in1);
 // channel padding; 0 otherwise.
 int conv_activation_block(const Node& conv, const Shape& in0, const Shape& in1, int k);
 
+// The channel block B when such a convolution (forward or backward-data) writes its result
+// in nChw<B>c with no channel padding; 0 otherwise.
+int conv_result_block(const Node& conv, const Shape& in0, const Shape& in1);
+
 // conv2d, conv2d_backward_data or conv2d_backward_weights (by node.op) into a caller's buffer.
 // shared[k], when given (conv_runs_onednn only), is input k's converted copy, filled here if
-// empty; once it is filled, in[k] may be an undefined tensor.
+// empty; once it is filled, in[k] may be an undefined tensor. out_block: the result stays
+// in the primitive's nChw<B>c (conv_result_block's B; the layout assignment's blocked reads),
+// 0: plain NCHW.
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
-               std::array<ConvOperandCopy*, 2> shared = {});
+               std::array<ConvOperandCopy*, 2> shared = {}, int out_block = 0);
 
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.

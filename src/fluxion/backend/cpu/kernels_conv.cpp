@@ -318,6 +318,20 @@ int activation_block(const Node& node, const Shape& in0, const Shape& in1, int k
     if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
   return 0;
 }
+
+// The layout the primitive writes its result in, when it is nChw<B>c (forward and
+// backward-data; a weight gradient is no activation).
+template <Kind K>
+int result_block(const Node& node, const Shape& in0, const Shape& in1) {
+  if (K == Kind::bwd_weights) return 0;
+  const Prim* prim = own_prim<K>(node, in0, in1);
+  if (!prim) return 0;
+  const memory::desc& want = K == Kind::fwd ? prim->dst : prim->src;
+  const Shape& act = node.shape;
+  for (int block : {16, 8})
+    if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
+  return 0;
+}
 }  // namespace
 
 namespace {
@@ -363,8 +377,14 @@ Arg input_arg(int slot, const memory::desc& want, const memory::desc& plain, con
   dnnl::reorder(user, used).execute(s, user, used);
   return {user, used};
 }
+// blocked: the caller's buffer takes the result in the layout the primitive writes (the
+// layout assignment's blocked reads), so nothing is reordered back.
 Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, void* data,
-               const dnnl::engine& eng) {
+               const dnnl::engine& eng, bool blocked = false) {
+  if (blocked) {
+    memory as_wanted(want, eng, data);
+    return {as_wanted, as_wanted};
+  }
   memory user(plain, eng, data);
   if (want == plain) return {user, user};
   return {user, memory(want, eng, scratch(slot, want.get_size()))};
@@ -372,19 +392,19 @@ Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, vo
 
 void onednn_conv(const Prim& p, Kind kind, const ConvGeom& g, DT t, const void* a, const void* b,
                  void* out, std::array<ConvOperandCopy*, 2> shared, const Shape& sa,
-                 const Shape& sb) {
+                 const Shape& sb, bool blocked_out) {
   const dnnl::engine& eng = cache().engine;
   dnnl::stream s(eng);
   if (kind == Kind::fwd) {
     Arg x = input_arg(0, p.src, plain_src(g, t), a, s, eng, shared[0], sa);
     Arg w = input_arg(1, p.weights, plain_weights(g, t), b, s, eng, shared[1], sb);
-    Arg y = output_arg(2, p.dst, plain_dst(g, t), out, eng);
+    Arg y = output_arg(2, p.dst, plain_dst(g, t), out, eng, blocked_out);
     p.prim.execute(s, {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DST, y.used}});
     if (y.used != y.user) dnnl::reorder(y.used, y.user).execute(s, y.used, y.user);
   } else if (kind == Kind::bwd_data) {
     Arg gy = input_arg(0, p.dst, plain_dst(g, t), a, s, eng, shared[0], sa);
     Arg w = input_arg(1, p.weights, plain_weights(g, t), b, s, eng, shared[1], sb);
-    Arg dx = output_arg(2, p.src, plain_src(g, t), out, eng);
+    Arg dx = output_arg(2, p.src, plain_src(g, t), out, eng, blocked_out);
     p.prim.execute(
         s,
         {{DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DIFF_SRC, dx.used}});
@@ -403,7 +423,7 @@ void onednn_conv(const Prim& p, Kind kind, const ConvGeom& g, DT t, const void* 
 
 template <Kind K>
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
-               std::array<ConvOperandCopy*, 2> shared) {
+               std::array<ConvOperandCopy*, 2> shared, int out_block) {
   Shape in_shape[2];
   for (int k = 0; k < 2; ++k) {
     bool from_copy = !in[k].defined() && shared[k] && shared[k]->filled();
@@ -419,9 +439,10 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     std::memset(out.raw(), 0, out.nbytes());
     return;
   }
-  auto given = [&] {  // the paths below that take no shared copies
-    FX_CHECK(in[0].defined() && in[1].defined(),
-             "{}: a shared operand reached a convolution oneDNN does not run (compiler bug)",
+  auto given = [&] {  // the paths below that take no shared copies and write plain
+    FX_CHECK(in[0].defined() && in[1].defined() && out_block == 0,
+             "{}: a shared operand or a blocked result reached a convolution oneDNN does not "
+             "run (compiler bug)",
              op_name(node.op));
   };
   if (node.dtype == DType::f64) {
@@ -435,6 +456,7 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
   }
   if (node.dtype == DType::f32 && conv_runs_direct(w, node.attrs) && in[0].defined() &&
       in[1].defined()) {
+    given();
     const float *a = in[0].data<float>(), *b = in[1].data<float>();
     float* o = out.data<float>();
     if (K == Kind::fwd) direct_conv_forward(g, a, b, o);
@@ -452,14 +474,14 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
     wide.dtype = DType::f32;
     Tensor ins[2] = {in[0].to(DType::f32), in[1].to(DType::f32)};
     Tensor wide_out(node.shape, DType::f32);
-    conv_into<K>(wide, ins, wide_out, {});
+    conv_into<K>(wide, ins, wide_out, {}, 0);
     convert(wide_out.raw(), DType::f32, out.raw(), node.dtype, out.numel());
     return;
   }
   auto data = [&](int k) -> const void* { return in[k].defined() ? in[k].raw() : nullptr; };
   try {
     onednn_conv(*native, K, g, node.dtype == DType::f32 ? DT::f32 : DT::bf16, data(0), data(1),
-                out.raw(), shared, in_shape[0], in_shape[1]);
+                out.raw(), shared, in_shape[0], in_shape[1], out_block != 0);
   } catch (const dnnl::error& e) {
     fail(
         "{}: oneDNN failed on {} x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
@@ -472,7 +494,7 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
 template <Kind K>
 Tensor conv_kernel(const Node& node, std::span<const Tensor> in) {
   Tensor out(node.shape, node.dtype);
-  conv_into<K>(node, in, out, {});
+  conv_into<K>(node, in, out, {}, 0);
   return out;
 }
 
@@ -488,9 +510,23 @@ int conv_activation_block(const Node& conv, const Shape& in0, const Shape& in1, 
                    [&](auto K) { return activation_block<decltype(K)::value>(conv, in0, in1, k); });
 }
 
+int conv_result_block(const Node& conv, const Shape& in0, const Shape& in1) {
+  return with_kind(conv.op,
+                   [&](auto K) { return result_block<decltype(K)::value>(conv, in0, in1); });
+}
+
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
-               std::array<ConvOperandCopy*, 2> shared) {
-  with_kind(node.op, [&](auto K) { conv_into<decltype(K)::value>(node, in, out, shared); });
+               std::array<ConvOperandCopy*, 2> shared, int out_block) {
+  if (out_block != 0) {
+    const Shape& a = in[0].defined() ? in[0].shape() : shared[0]->shape();
+    const Shape& b = in[1].defined() ? in[1].shape() : shared[1]->shape();
+    FX_CHECK(conv_result_block(node, a, b) == out_block,
+             "{}: asked for its result in blocks of {} channels, which its primitive does not "
+             "write (compiler bug)",
+             op_name(node.op), out_block);
+  }
+  with_kind(node.op,
+            [&](auto K) { conv_into<decltype(K)::value>(node, in, out, shared, out_block); });
 }
 
 void register_conv(KernelTable& t) {
