@@ -318,15 +318,13 @@ struct Emitter {
                          T, in, in, HW, B);
       out += "      int64_t j = 0;\n";
       out += fmt::format(
-          "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}{3}(z{1} + j * {0}, {0}, ti{1} + "
-          "j, "
-          "{2});\n",
+          "      for (; j + {0} <= hl; j += {0})\n"
+          "        fx_transpose{0}{3}(z{1} + j * {0}, {0}, ti{1} + j, {2});\n",
           B, in, kTile, std::string(T) == "float" ? "" : "_u16");
       out += "      for (; j < hl; ++j)\n";
       out += fmt::format(
-          "        for (int64_t c = 0; c < {0}; ++c) ti{1}[c * {2} + j] = z{1}[j * {0} + c];\n     "
-          " "
-          "}}\n",
+          "        for (int64_t c = 0; c < {0}; ++c) ti{1}[c * {2} + j] = z{1}[j * {0} + c];\n"
+          "      }}\n",
           B, in, kTile);
     }
     out += fmt::format("      for (int64_t cb = 0; cb < {}; ++cb) {{\n", B);
