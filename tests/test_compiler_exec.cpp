@@ -505,14 +505,14 @@ TEST(CompilerExec, DumpWritesEachPassTheKernelsAndThePlans) {
   fs::path d = dir / fmt::format("{:016x}", ex->stats().graph_hash);
   for (const char* f :
        {"00-input.txt", "01-after-dce.txt", "03-after-algebraic_simplification.txt",
-        "09-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt", "summary.txt"})
+        "10-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt", "summary.txt"})
     EXPECT_TRUE(fs::exists(d / f)) << f;
   std::ifstream k(d / "kernels.cpp");
   std::string src((std::istreambuf_iterator<char>(k)), std::istreambuf_iterator<char>());
   EXPECT_NE(src.find("extern \"C\" void fx_k0(int64_t lo, int64_t hi, void* const* buf)"),
             std::string::npos);
   EXPECT_NE(src.find("fast_sigmoid"), std::string::npos);
-  std::ifstream in(d / "00-input.txt"), out(d / "09-after-dce_final.txt");
+  std::ifstream in(d / "00-input.txt"), out(d / "10-after-dce_final.txt");
   std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::string after((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
   EXPECT_NE(before.find("value=1 "), std::string::npos);  // the * 1.0 ...

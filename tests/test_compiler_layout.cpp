@@ -204,3 +204,31 @@ TEST(CompilerLayout, BlockedReadsSwitchedOffWithAnEnvironmentVariable) {
   unsetenv("FLUXION_NO_BLOCKED_READS");
   EXPECT_EQ(reads, 0);
 }
+
+TEST(CompilerLayout, GroupNormSiluFeedsAConvolutionInOneBlockedKernel) {
+  // GroupNorm normalises over [N, G, C/G, H*W] and the SiLU after it joins that kernel
+  // once the reshape back to NCHW sinks below it; the kernel then writes the reshape's
+  // blocked copy itself (units of B channels of the NCHW view, not of the domain).
+  for (DType dt : {DType::f32, DType::bf16})
+    for (Shape x_shape : {Shape{2, 32, 20, 20}, Shape{3, 32, 5, 7}}) {
+      BlockedCase c;
+      Graph& g = c.g;
+      const int64_t C = x_shape[1];
+      Var x = g.input("x", x_shape, dt);
+      Var gamma = g.input("gamma", {C}, dt), beta = g.input("beta", {C}, dt);
+      Var w = g.input("w", {16, C, 3, 3}, dt);
+      uint64_t seed = 21;
+      for (const Var& v : {x, gamma, beta, w})
+        c.feeds[v.node().attrs.name] = optest::random_tensor(v.shape(), seed++, dt);
+      Var y = conv2d(silu(group_norm(x, 8, gamma, beta, 1e-5)), w, {.padding = {1, 1}});
+      Var cot = g.constant(optest::random_tensor(y.shape(), seed++, dt));
+      c.outs = {y};
+      for (const Var& d : grad(sum(y * cot), {x, gamma, w})) c.outs.push_back(d);
+      int writes = 0;
+      expect_compiled_bits(c, &writes);
+      bool blocks = dt == DType::f32 ? onednn_blocks() : __builtin_cpu_supports("avx512bf16");
+      if (blocks) {
+        EXPECT_GE(writes, 1) << dtype_name(dt) << shape_str(x_shape);
+      }
+    }
+}

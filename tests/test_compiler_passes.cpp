@@ -185,6 +185,39 @@ TEST(CompilerSimplify, ElementwiseOperandsReadBroadcastsAtTheirOwnShape) {
   expect_same(p, q, {{"x", randn({4, 3}, 10)}, {"b", randn({3}, 11)}});
 }
 
+TEST(CompilerSinkReshapes, RegionsEndingInLibraryOpsComputeInTheSourceShape) {
+  Graph g;
+  Var x = g.input("x", {2, 3, 4});
+  Var y = g.input("y", {2, 3, 4});
+  Var z = g.input("z", {6, 4});
+  Var a = reshape(x, {6, 4}), b = reshape(y, {6, 4});
+  Var silu_a = a * sigmoid(a);                            // both operands from x: sinks
+  Var into_dot = dot(a + b * 2.0, g.input("m", {4, 5}));  // reshapes and a scalar: sinks
+  Var mixed = a + z;                                      // a plain operand: stays
+  Var feeds_mixed = sigmoid(b) - z;                       // sigmoid's user stays: so does it
+  Var other = reshape(g.input("w", {4, 6}), {6, 4}) + a;  // two source shapes: stays
+  Var summed = sum(exp(a), {1});                          // a sum would have fused: stays
+  Program p(g, {silu_a, into_dot, mixed, feeds_mixed, other, summed});
+  Program q = dead_code_elimination(sink_reshapes(p));
+  const Node& out0 = q.node(q.outputs[0]);
+  EXPECT_EQ(out0.op, Op::reshape);
+  EXPECT_EQ(q.node(out0.inputs[0]).shape, (Shape{2, 3, 4}));
+  const Node& dot_a = q.node(q.node(q.outputs[1]).inputs[0]);
+  EXPECT_EQ(dot_a.op, Op::reshape);  // the dot reads the sunk sum through a reshape
+  EXPECT_EQ(q.node(dot_a.inputs[0]).shape, (Shape{2, 3, 4}));
+  EXPECT_EQ(q.node(q.outputs[2]).op, Op::add);
+  EXPECT_EQ(q.node(q.node(q.outputs[3]).inputs[0]).op, Op::sigmoid);
+  EXPECT_EQ(q.node(q.node(q.outputs[3]).inputs[0]).shape, (Shape{6, 4}));
+  EXPECT_EQ(q.node(q.outputs[4]).op, Op::add);
+  EXPECT_EQ(q.node(q.node(q.outputs[5]).inputs[0]).shape, (Shape{6, 4}));
+  expect_same(p, q,
+              {{"x", randn({2, 3, 4}, 12)},
+               {"y", randn({2, 3, 4}, 13)},
+               {"z", randn({6, 4}, 14)},
+               {"m", randn({4, 5}, 16)},
+               {"w", randn({4, 6}, 15)}});
+}
+
 TEST(CompilerSplitReductions, LastAxisFirstAndBitExact) {
   Graph g;
   Var x = g.input("x", {3, 4, 5, 6});

@@ -307,13 +307,14 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
     for (size_t i = 0; i < fk.outputs.size(); ++i) {
       int o = fk.outputs[i];
       if (int block = fk.block_of(i)) {  // a convolution's input, stored in its layout
-        cpu::ConvOperandCopy& c = copies[o];
+        int v = fk.blocked_view[i];      // o, or its reshape that the convolutions read
+        cpu::ConvOperandCopy& c = copies[v];
         int N = prog_.size();
-        if (mem_.planned(N + o)) {
-          c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + o];
-          c.capacity = mem_.bytes_of[N + o];
+        if (mem_.planned(N + v)) {
+          c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + v];
+          c.capacity = mem_.bytes_of[N + v];
         }
-        bufs.push_back(c.prepare_blocked(prog_.node(o).shape, block, prog_.node(o).dtype));
+        bufs.push_back(c.prepare_blocked(prog_.node(v).shape, block, prog_.node(v).dtype));
         owned += c.owned_bytes();
         continue;
       }
@@ -378,7 +379,9 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
     } else {
       int id = st.node;
       const Node& n = prog_.node(id);
-      if (n.op == Op::input) {
+      if (layouts_.skipped[s]) {
+        // A reshape whose value exists only as the blocked copy its kernel wrote.
+      } else if (n.op == Op::input) {
         auto it = feeds.find(n.attrs.name);
         FX_CHECK(it != feeds.end(), "missing input '{}' ({}{})", n.attrs.name, dtype_name(n.dtype),
                  shape_str(n.shape));

@@ -26,6 +26,12 @@ struct FusedKernel {
   // convolution's blocked layout nChw<B>c instead of NCHW (layout.h), 0 when plain.
   std::vector<int> blocked;
   int block_of(size_t output) const { return output < blocked.size() ? blocked[output] : 0; }
+  // Per blocked output: the value whose copy it is, the output itself or its reshape to
+  // NCHW (the convolutions' view).
+  std::vector<int> blocked_view;
+  // Positions per channel (H*W) of that NCHW view, which may differ from the domain's
+  // ([N, G, C/G, H*W]); 0: no blocked operand, or the domain is the view.
+  int64_t block_positions = 0;
   // Per input, likewise: B when the input is a convolution's result left in its blocked
   // layout (the layout assignment's blocked reads), 0 when plain.
   std::vector<int> blocked_inputs;

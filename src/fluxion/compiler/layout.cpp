@@ -47,30 +47,50 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
       for (int a : plan.epilogues[st.epilogue].addends) other_reads[a]++;
   }
   for (int o : p.outputs) other_reads[o]++;
+  // An output read only by one reshape to NCHW that only convolutions read (GroupNorm's
+  // kernel over [N, G, C/G, H*W]): the kernel writes the reshape's copy, the reshape step
+  // is skipped.
+  std::vector<int> only_reshape(N, -1), reshape_step(N, -1), library_readers(N, 0);
+  for (int s = 0; s < S; ++s) {
+    int id = plan.schedule[s].node;
+    if (id < 0) continue;
+    for (int in : p.node(id).inputs) library_readers[in]++;
+    if (p.node(id).op == Op::reshape) {
+      only_reshape[p.node(id).inputs[0]] = id;
+      reshape_step[id] = s;
+    }
+  }
   for (int s = 0; s < S; ++s) {
     int ki = plan.schedule[s].kernel;
     if (ki < 0) continue;
     FusedKernel& fk = plan.kernels[ki];
     if (!fk.reduces.empty() || fk.domain.size() != 4) continue;
     for (size_t i = 0; i < fk.outputs.size(); ++i) {
-      int v = fk.outputs[i];
+      int o = fk.outputs[i], v = o;  // v: the value the convolutions read, o or its reshape
+      if (int r = only_reshape[o]; r >= 0 && library_readers[o] == 1 && other_reads[o] == 1 &&
+                                   reads[o] == 0 && p.node(r).shape.size() == 4)
+        v = r;
       const Node& n = p.node(v);
-      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || reads[v] == 0 ||
-          other_reads[v] > 0 || n.shape != fk.domain)
+      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || reads[v] == 0 || other_reads[v] > 0)
         continue;
       auto [s1, k1] = first_conv_read[v];
       const Node& conv = p.node(plan.schedule[s1].node);
       int block = cpu::conv_activation_block(conv, p.node(conv.inputs[0]).shape,
                                              p.node(conv.inputs[1]).shape, k1);
-      // One block size per kernel: its units are blocks of channels.
-      for (size_t j = 0; j < i; ++j)
-        if (fk.block_of(j) != 0 && fk.block_of(j) != block) block = 0;
+      // One block size and one NCHW view per kernel: its units are blocks of its channels.
+      const int64_t hw = n.shape[2] * n.shape[3];
+      if (fk.block() != 0 && fk.block() != block) block = 0;
+      if (fk.block_positions != 0 && fk.block_positions != hw) block = 0;
       if (block == 0) continue;
       fk.blocked.resize(fk.outputs.size(), 0);
+      fk.blocked_view.resize(fk.outputs.size(), -1);
       fk.blocked[i] = block;
+      fk.blocked_view[i] = v;
+      fk.block_positions = hw;
       layouts.written_blocked[v] = 1;
       layouts.first_read[v] = s;
       layouts.blocked_writes++;
+      if (v != o) layouts.skipped[reshape_step[v]] = 1;
     }
   }
 }
@@ -94,7 +114,8 @@ void mark_blocked_reads(const Program& p, FusionPlan& plan, ConvLayoutPlan& layo
   auto readable = [&](const FusedKernel& fk, int v, int block) {
     const Node& n = p.node(v);
     if (!fk.reduces.empty() || fk.domain.size() != 4 || n.shape != fk.domain ||
-        fk.domain[1] % block != 0)
+        fk.domain[1] % block != 0 ||
+        (fk.block_positions != 0 && fk.block_positions != fk.domain[2] * fk.domain[3]))
       return false;
     int b = fk.block();
     return b == 0 || b == block;
@@ -140,9 +161,12 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
   plan.last_read.assign(N, -1);
   plan.written_blocked.assign(N, 0);
   plan.result_block.assign(S, 0);
+  plan.skipped.assign(S, 0);
   for (FusedKernel& k : fusion.kernels) {
     k.blocked.clear();
+    k.blocked_view.clear();
     k.blocked_inputs.clear();
+    k.block_positions = 0;
   }
   std::vector<int> reads(N, 0);
   std::vector<std::pair<int, int>> first_conv_read(N, {-1, -1});

@@ -10,7 +10,9 @@
 // With blocked writes, an activation that only convolutions read and that a fused
 // elementwise kernel produces is not made plain at all: the kernel stores it in the blocked
 // layout the first reading convolution wants (FusedKernel::blocked; nChw16c on AVX-512), so
-// its reorder and one pass over memory disappear.
+// its reorder and one pass over memory disappear. The kernel's output may also reach the
+// convolutions through a reshape to NCHW (GroupNorm + SiLU, computed over [N, G, C/G, H*W]):
+// then the kernel writes the reshape's copy and the reshape step is skipped.
 //
 // With blocked reads, the other way round: a convolution's result that only elementwise
 // fused kernels read (the bias add, the residual add) stays in the layout the primitive
@@ -34,6 +36,7 @@ struct ConvLayoutPlan {
                                                 // writing kernel's step for a blocked write
   std::vector<char> written_blocked;            // per value: its fused kernel writes the copy
   std::vector<int> result_block;  // per step: B when the conv leaves its result in nChw<B>c
+  std::vector<char> skipped;      // per step: a reshape whose result only a copy holds
   int values = 0, reads = 0;      // shared values, and the conv reads they serve
   int blocked_writes = 0;         // values written blocked by their kernels
   int blocked_reads = 0;          // conv results read blocked by their kernels

@@ -18,6 +18,7 @@ Liveness compute_liveness(const Program& p, const FusionPlan& plan, const ConvLa
       L.step_of[stp.node] = s;
       L.alias[stp.node] = op_def(p.node(stp.node).op).aliases_input;
       const std::vector<int>& ins = p.node(stp.node).inputs;
+      if (layouts.skipped[s]) continue;  // reads nothing: its value is a blocked copy
       for (size_t k = 0; k < ins.size(); ++k) {
         bool later_shared_read =
             k < 2 && layouts.shared_arg[s][k] && layouts.first_read[ins[k]] != s;
@@ -55,6 +56,7 @@ ConvLayoutPlan no_shared_layouts(int steps, int values) {
   l.first_read.assign(values, -1);
   l.last_read.assign(values, -1);
   l.result_block.assign(steps, 0);
+  l.skipped.assign(steps, 0);
   return l;
 }
 

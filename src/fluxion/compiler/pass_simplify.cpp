@@ -196,6 +196,7 @@ std::vector<PassInfo> default_pipeline(const RematOptions& remat) {
       {"algebraic_simplification", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
+      {"sink_reshapes", [](const Program& p) { return sink_reshapes(p); }},
       {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"remat",
        [remat](const Program& p) {

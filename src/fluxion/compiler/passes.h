@@ -31,6 +31,14 @@ Program constant_folding(const Program& p, int64_t max_elements = 4096);
 // adjacent zero pads along one axis -> concat(a, b), padded by the rest (a slice's gradient).
 Program algebraic_simplification(const Program& p);
 
+// op(reshape(a), reshape(b), scalar...) -> reshape(op(a, b, scalar...)), for regions of
+// elementwise ops whose operands are reshapes from one shape and whose values leave only
+// through library ops (a convolution, a matmul) or as outputs: the same values, computed in
+// the shape they came from, so the region fuses with the kernel that produced them
+// (GroupNorm's [N, G, C/G, H*W] normalisation and the SiLU after it, api/image.cpp). Regions
+// that feed other elementwise ops or sums stay, so no kernel boundary appears.
+Program sink_reshapes(const Program& p);
+
 // reduce_sum over several axes including the last -> a keepdims sum over the last axis,
 // then a sum over the rest: bit-exact with the reference kernel, which reduces the highest
 // axis first; lets fusion fold the big first pass into its producer as a row sum.

@@ -297,8 +297,10 @@ struct Emitter {
   // Blocked inputs (a convolution's result left in its layout) go the other way: each
   // piece of the unit, [kTile][B] in memory, is transposed into a tile [B][kTile] first,
   // which the flat loop reads as the channel rows.
-  void blocked_elementwise(const std::string& sym, int64_t B) {
-    const int64_t HW = k.domain[2] * k.domain[3];
+  //
+  // The units are channels of the NCHW view, which need not be the domain: over GroupNorm's
+  // [N, G, C/G, H*W] the flat loop takes the same runs of positions.
+  void blocked_elementwise(const std::string& sym, int64_t B, int64_t HW) {
     const int64_t kTile = std::min<int64_t>(HW, 1024);
     tile = kTile;
     for (size_t i = 0; i < k.outputs.size(); ++i)
@@ -532,9 +534,10 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
     for (int o : k.outputs) comment += fmt::format(" %{}", o);
     e.out = comment + "\n";
     if (int block = k.block(); block > 0) {
-      e.blocked_elementwise(ki.symbol, block);
-      ki.range = k.domain[0] * k.domain[1] / block;
-      ki.grain = std::max<int64_t>(1, 16384 / (block * k.domain[2] * k.domain[3]));
+      const int64_t hw = k.block_positions > 0 ? k.block_positions : k.domain[2] * k.domain[3];
+      e.blocked_elementwise(ki.symbol, block, hw);
+      ki.range = numel(k.domain) / (block * hw);
+      ki.grain = std::max<int64_t>(1, 16384 / (block * hw));
     } else if (k.reduces.empty()) {
       e.elementwise(ki.symbol);
       ki.range = numel(k.domain);
