@@ -420,11 +420,14 @@ def section_ablation(run_dir):
              'inputs in oneDNN\'s layout) are on by default, off with '
              '`FLUXION_NO_BLOCKED_WRITES=1`; blocked reads (convolution results left in '
              'oneDNN\'s layout for the fused kernels that read them) are on by default, off '
-             'with `FLUXION_NO_BLOCKED_READS=1`. LRU at length 1,024.', '',
+             'with `FLUXION_NO_BLOCKED_READS=1`; reshape sinking (GroupNorm\'s SiLU in the '
+             'normalising kernel) is on by default, off with `FLUXION_NO_RESHAPE_SINK=1`. LRU '
+             'at length 1,024.', '',
              '| change | workload | on (ms) | off (ms) | off / on | rounds (off / on) |',
              '|---|---|---:|---:|---:|---|']
     for change, key, workloads in (('matmul epilogues', 'epilogue', ('mlp', 'unet', 'lru')),
                                    ('blocked writes', 'blocked', ('unet', 'ddim')),
+                                   ('reshape sinking', 'sink', ('unet', 'ddim')),
                                    ('blocked reads', 'reads', ('unet', 'ddim'))):
         for w in workloads:
             on, off = [], []

@@ -406,7 +406,7 @@ section_roofline() {
 
 # Switchable compiler changes against the default in alternating rounds (the same binary, so
 # the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1), blocked
-# writes and blocked reads (on by default).
+# writes, reshape sinking and blocked reads (on by default).
 section_ablation() {
   local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024 ddim=10
   build_train_step
@@ -436,6 +436,13 @@ section_ablation() {
       # shellcheck disable=SC2086
       measured "ablation/$w/blocked_off/r$r" fluxion_step_env FLUXION_NO_BLOCKED_WRITES=1 \
         "$dir/${w}_blocked_off_r$r.json" --compile $args
+      # Reshape sinking (on by default): GroupNorm's SiLU in the normalising kernel.
+      # shellcheck disable=SC2086
+      measured "ablation/$w/sink_on/r$r" fluxion_step "$dir/${w}_sink_on_r$r.json" \
+        --compile $args
+      # shellcheck disable=SC2086
+      measured "ablation/$w/sink_off/r$r" fluxion_step_env FLUXION_NO_RESHAPE_SINK=1 \
+        "$dir/${w}_sink_off_r$r.json" --compile $args
       # Blocked reads (on by default): convolution results left blocked for their kernels.
       # shellcheck disable=SC2086
       measured "ablation/$w/reads_on/r$r" fluxion_step "$dir/${w}_reads_on_r$r.json" \

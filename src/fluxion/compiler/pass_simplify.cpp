@@ -196,7 +196,12 @@ std::vector<PassInfo> default_pipeline(const RematOptions& remat) {
       {"algebraic_simplification", [](const Program& p) { return algebraic_simplification(p); }},
       {"cse", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"algebraic_simplification_2", [](const Program& p) { return algebraic_simplification(p); }},
-      {"sink_reshapes", [](const Program& p) { return sink_reshapes(p); }},
+      {"sink_reshapes",
+       [](const Program& p) {
+         // FLUXION_NO_RESHAPE_SINK=1: leave reshapes where they are (for comparisons).
+         return util::env_flag("FLUXION_NO_RESHAPE_SINK") ? dead_code_elimination(p)
+                                                          : sink_reshapes(p);
+       }},
       {"cse_2", [](const Program& p) { return common_subexpression_elimination(p); }},
       {"remat",
        [remat](const Program& p) {
