@@ -286,6 +286,30 @@ struct Emitter {
     out += "}\n\n";
   }
 
+  // One piece [h0, h0 + hl) of unit u between its blocked memory (the kernel's argument
+  // `memory`, [H*W][B] per unit) and a tile [B][kTile]: into the tile (a blocked read) or out
+  // of it (a blocked write), B positions at a time with the register transpose, the rest
+  // element by element.
+  void transpose_piece(bool to_tile, DType dt, const std::string& memory, const std::string& tile,
+                       int64_t B, int64_t kTile, int64_t HW) {
+    const char* T = ctype(dt);
+    const char* sfx = std::string(T) == "float" ? "" : "_u16";
+    out += fmt::format("      {{\n      {}{} * __restrict z = {} + (u * {} + h0) * {};\n",
+                       to_tile ? "const " : "", T, memory, HW, B);
+    out += "      int64_t j = 0;\n";
+    out += fmt::format("      for (; j + {0} <= hl; j += {0})\n", B);
+    if (to_tile)
+      out += fmt::format("        fx_transpose{0}{1}(z + j * {0}, {0}, {2} + j, {3});\n", B, sfx,
+                         tile, kTile);
+    else
+      out += fmt::format("        fx_transpose{0}{1}({2} + j, {3}, z + j * {0}, {0});\n", B, sfx,
+                         tile, kTile);
+    out += fmt::format("      for (; j < hl; ++j)\n        for (int64_t c = 0; c < {}; ++c) ", B);
+    out += to_tile ? fmt::format("{}[c * {} + j] = z[j * {} + c];\n", tile, kTile, B)
+                   : fmt::format("z[j * {} + c] = {}[c * {} + j];\n", B, tile, kTile);
+    out += "      }\n";
+  }
+
   // Elementwise, with outputs stored in a convolution's blocked layout nChw<B>c (the layout
   // assignment's blocked writes): units [lo, hi) are B channels of one image, i.e. B rows
   // of the NCHW domain, which is also one run of H*W*B floats of the blocked output. Each
@@ -314,40 +338,16 @@ struct Emitter {
     out += "  for (int64_t u = lo; u < hi; ++u) {\n";
     out += fmt::format("    for (int64_t h0 = 0; h0 < {0}; h0 += {1}) {{\n", HW, kTile);
     out += fmt::format("      const int64_t hl = {0} - h0 < {1} ? {0} - h0 : {1};\n", HW, kTile);
-    for (int in : tiled_inputs) {
-      const char* T = ctype(p.node(in).dtype);
-      out += fmt::format("      {{\n      const {} * __restrict z{} = x{} + (u * {} + h0) * {};\n",
-                         T, in, in, HW, B);
-      out += "      int64_t j = 0;\n";
-      out += fmt::format(
-          "      for (; j + {0} <= hl; j += {0})\n"
-          "        fx_transpose{0}{3}(z{1} + j * {0}, {0}, ti{1} + j, {2});\n",
-          B, in, kTile, std::string(T) == "float" ? "" : "_u16");
-      out += "      for (; j < hl; ++j)\n";
-      out += fmt::format(
-          "        for (int64_t c = 0; c < {0}; ++c) ti{1}[c * {2} + j] = z{1}[j * {0} + c];\n"
-          "      }}\n",
-          B, in, kTile);
-    }
+    for (int in : tiled_inputs)
+      transpose_piece(true, p.node(in).dtype, fmt::format("x{}", in), fmt::format("ti{}", in), B,
+                      kTile, HW);
     out += fmt::format("      for (int64_t cb = 0; cb < {}; ++cb) {{\n", B);
     out += fmt::format("        const int64_t p0 = (u * {} + cb) * {} + h0;\n", B, HW);
     flat_loop("        ", "p0", "p0 + hl", "");
     out += "      }\n";
-    for (int o : tiled) {
-      const char* T = ctype(p.node(o).dtype);
-      out += fmt::format("      {{\n      {} * __restrict z{} = y{} + (u * {} + h0) * {};\n", T, o,
-                         o, HW, B);
-      out += "      int64_t j = 0;\n";
-      out += fmt::format(
-          "      for (; j + {0} <= hl; j += {0}) fx_transpose{0}{3}(b{1} + j, {2}, z{1} + j * "
-          "{0}, {0});\n",
-          B, o, kTile, std::string(T) == "float" ? "" : "_u16");
-      out += "      for (; j < hl; ++j)\n";
-      out += fmt::format(
-          "        for (int64_t c = 0; c < {0}; ++c) z{1}[j * {0} + c] = b{1}[c * {2} + j];\n      "
-          "}}\n",
-          B, o, kTile);
-    }
+    for (int o : tiled)
+      transpose_piece(false, p.node(o).dtype, fmt::format("y{}", o), fmt::format("b{}", o), B,
+                      kTile, HW);
     out += "    }\n  }\n}\n\n";
   }
 
