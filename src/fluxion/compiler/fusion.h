@@ -29,8 +29,8 @@ struct FusedKernel {
   // Per blocked output: the value whose copy it is, the output itself or its reshape to
   // NCHW (the convolutions' view).
   std::vector<int> blocked_view;
-  // Positions per channel (H*W) of that NCHW view, which may differ from the domain's
-  // ([N, G, C/G, H*W]); 0: no blocked operand, or the domain is the view.
+  // Positions per channel (H*W) of the NCHW view the blocked operands share, which may
+  // differ from the domain's ([N, G, C/G, H*W]); 0: no blocked operand.
   int64_t block_positions = 0;
   // Per input, likewise: B when the input is a convolution's result left in its blocked
   // layout (the layout assignment's blocked reads), 0 when plain.

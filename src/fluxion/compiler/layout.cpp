@@ -24,56 +24,70 @@ std::array<char, 2> activation_args(Op op) {
   }
 }
 
+// Who reads each value, counted once over the schedule for both blocked passes.
+struct Readers {
+  std::vector<int> conv;  // activation reads by convolutions oneDNN runs (copies may serve them)
+  std::vector<std::pair<int, int>> first_conv;  // (step, input) of the first of those
+  std::vector<int> library;  // inputs of library steps, those convolutions' reads included
+  std::vector<int> other;    // epilogue addends and program outputs
+  std::vector<std::vector<std::pair<int, int>>> kernels;  // (kernel, input index) reading it
+  std::vector<int> reshape, reshape_step;                 // a reshape of the value, and its step
+
+  Readers(const Program& p, const FusionPlan& plan, const std::vector<char>& onednn) {
+    int N = p.size(), S = (int)plan.schedule.size();
+    conv.assign(N, 0);
+    first_conv.assign(N, {-1, -1});
+    library.assign(N, 0);
+    other.assign(N, 0);
+    kernels.assign(N, {});
+    reshape.assign(N, -1);
+    reshape_step.assign(N, -1);
+    for (int s = 0; s < S; ++s) {
+      const Step& st = plan.schedule[s];
+      if (st.kernel >= 0) {
+        const std::vector<int>& ins = plan.kernels[st.kernel].inputs;
+        for (size_t i = 0; i < ins.size(); ++i) kernels[ins[i]].push_back({st.kernel, (int)i});
+        continue;
+      }
+      const Node& n = p.node(st.node);
+      for (int in : n.inputs) library[in]++;
+      if (st.epilogue >= 0)
+        for (int a : plan.epilogues[st.epilogue].addends) other[a]++;
+      if (n.op == Op::reshape) {
+        reshape[n.inputs[0]] = st.node;
+        reshape_step[st.node] = s;
+      }
+      if (!onednn[s]) continue;
+      auto act = activation_args(n.op);
+      for (int k = 0; k < 2; ++k)
+        if (act[k] && conv[n.inputs[k]]++ == 0) first_conv[n.inputs[k]] = {s, k};
+    }
+    for (int o : p.outputs) other[o]++;
+  }
+  // Reads of the plain tensor: all but the oneDNN convolutions' activation reads.
+  int plain(int v) const { return (int)kernels[v].size() + library[v] - conv[v] + other[v]; }
+};
+
 // Marks the outputs of elementwise fused kernels that only convolutions read, as their
-// first reader wants them blocked (layout.h). reads: per value, its conv activation reads;
-// onednn: per step, a convolution oneDNN runs (whose activations may be copies).
+// first reader wants them blocked (layout.h).
 void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& layouts,
-                         const std::vector<int>& reads,
-                         const std::vector<std::pair<int, int>>& first_conv_read,
-                         const std::vector<char>& onednn) {
-  int N = p.size(), S = (int)plan.schedule.size();
-  std::vector<int> other_reads(N, 0);  // reads of the plain tensor
-  for (int s = 0; s < S; ++s) {
-    const Step& st = plan.schedule[s];
-    if (st.kernel >= 0) {
-      for (int in : plan.kernels[st.kernel].inputs) other_reads[in]++;
-      continue;
-    }
-    const Node& n = p.node(st.node);
-    auto act = onednn[s] ? activation_args(n.op) : std::array<char, 2>{0, 0};
-    for (size_t k = 0; k < n.inputs.size(); ++k)
-      if (k >= 2 || !act[k]) other_reads[n.inputs[k]]++;
-    if (st.epilogue >= 0)
-      for (int a : plan.epilogues[st.epilogue].addends) other_reads[a]++;
-  }
-  for (int o : p.outputs) other_reads[o]++;
-  // An output read only by one reshape to NCHW that only convolutions read (GroupNorm's
-  // kernel over [N, G, C/G, H*W]): the kernel writes the reshape's copy, the reshape step
-  // is skipped.
-  std::vector<int> only_reshape(N, -1), reshape_step(N, -1), library_readers(N, 0);
-  for (int s = 0; s < S; ++s) {
-    int id = plan.schedule[s].node;
-    if (id < 0) continue;
-    for (int in : p.node(id).inputs) library_readers[in]++;
-    if (p.node(id).op == Op::reshape) {
-      only_reshape[p.node(id).inputs[0]] = id;
-      reshape_step[id] = s;
-    }
-  }
-  for (int s = 0; s < S; ++s) {
+                         const Readers& r) {
+  for (int s = 0; s < (int)plan.schedule.size(); ++s) {
     int ki = plan.schedule[s].kernel;
     if (ki < 0) continue;
     FusedKernel& fk = plan.kernels[ki];
     if (!fk.reduces.empty() || fk.domain.size() != 4) continue;
     for (size_t i = 0; i < fk.outputs.size(); ++i) {
-      int o = fk.outputs[i], v = o;  // v: the value the convolutions read, o or its reshape
-      if (int r = only_reshape[o]; r >= 0 && library_readers[o] == 1 && other_reads[o] == 1 &&
-                                   reads[o] == 0 && p.node(r).shape.size() == 4)
-        v = r;
+      // v: the value the convolutions read, o or its only reader, a reshape to NCHW
+      // (GroupNorm's kernel over [N, G, C/G, H*W]), whose step is then skipped.
+      int o = fk.outputs[i], v = o;
+      if (int view = r.reshape[o]; view >= 0 && r.library[o] == 1 && r.plain(o) == 1 &&
+                                   r.conv[o] == 0 && p.node(view).shape.size() == 4)
+        v = view;
       const Node& n = p.node(v);
-      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || reads[v] == 0 || other_reads[v] > 0)
+      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || r.conv[v] == 0 || r.plain(v) > 0)
         continue;
-      auto [s1, k1] = first_conv_read[v];
+      auto [s1, k1] = r.first_conv[v];
       const Node& conv = p.node(plan.schedule[s1].node);
       int block = cpu::conv_activation_block(conv, p.node(conv.inputs[0]).shape,
                                              p.node(conv.inputs[1]).shape, k1);
@@ -90,60 +104,43 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
       layouts.written_blocked[v] = 1;
       layouts.first_read[v] = s;
       layouts.blocked_writes++;
-      if (v != o) layouts.skipped[reshape_step[v]] = 1;
+      if (v != o) layouts.skipped[r.reshape_step[v]] = 1;
     }
   }
 }
 
 // Marks the results of convolutions that only elementwise fused kernels read, over the
 // result's own shape, to stay in the layout the primitive writes (layout.h). Runs after
-// mark_blocked_writes: a kernel's blocked operands share one block size.
+// mark_blocked_writes: a kernel's blocked operands share one block size and one H*W.
 void mark_blocked_reads(const Program& p, FusionPlan& plan, ConvLayoutPlan& layouts,
-                        const std::vector<int>& reads, const std::vector<char>& onednn) {
-  int N = p.size(), S = (int)plan.schedule.size();
-  std::vector<int> library_reads(N, 0);  // reads by anything but a fused kernel
-  for (int s = 0; s < S; ++s) {
-    const Step& st = plan.schedule[s];
-    if (st.kernel >= 0) continue;
-    for (int in : p.node(st.node).inputs) library_reads[in]++;
-    if (st.epilogue >= 0)
-      for (int a : plan.epilogues[st.epilogue].addends) library_reads[a]++;
-  }
-  for (int o : p.outputs) library_reads[o]++;
-  // The block a kernel can read value v in, or 0: an elementwise kernel over v's shape.
+                        const Readers& r, const std::vector<char>& onednn) {
+  // Whether a kernel can read value v in blocks of `block`: elementwise over v's shape.
   auto readable = [&](const FusedKernel& fk, int v, int block) {
-    const Node& n = p.node(v);
-    if (!fk.reduces.empty() || fk.domain.size() != 4 || n.shape != fk.domain ||
-        fk.domain[1] % block != 0 ||
-        (fk.block_positions != 0 && fk.block_positions != fk.domain[2] * fk.domain[3]))
+    const Shape& d = fk.domain;
+    if (!fk.reduces.empty() || d.size() != 4 || p.node(v).shape != d || d[1] % block != 0 ||
+        (fk.block_positions != 0 && fk.block_positions != d[2] * d[3]))
       return false;
-    int b = fk.block();
-    return b == 0 || b == block;
+    return fk.block() == 0 || fk.block() == block;
   };
-  for (int s = 0; s < S; ++s) {
+  for (int s = 0; s < (int)plan.schedule.size(); ++s) {
     if (!onednn[s]) continue;
     int v = plan.schedule[s].node;
     const Node& conv = p.node(v);
-    if (conv.op == Op::conv2d_backward_weights || library_reads[v] > 0 || reads[v] > 0 ||
-        (conv.dtype != DType::f32 && conv.dtype != DType::bf16))
+    if (conv.op == Op::conv2d_backward_weights || r.library[v] + r.other[v] > 0 ||
+        r.kernels[v].empty() || (conv.dtype != DType::f32 && conv.dtype != DType::bf16))
       continue;
     int block =
         cpu::conv_result_block(conv, p.node(conv.inputs[0]).shape, p.node(conv.inputs[1]).shape);
     if (block == 0) continue;
-    bool all = true, any = false;
-    for (const FusedKernel& fk : plan.kernels)
-      for (int in : fk.inputs)
-        if (in == v) {
-          any = true;
-          all = all && readable(fk, v, block);
-        }
-    if (!all || !any) continue;
-    for (FusedKernel& fk : plan.kernels)
-      for (size_t i = 0; i < fk.inputs.size(); ++i)
-        if (fk.inputs[i] == v) {
-          fk.blocked_inputs.resize(fk.inputs.size(), 0);
-          fk.blocked_inputs[i] = block;
-        }
+    bool all = true;
+    for (auto [k, i] : r.kernels[v]) all = all && readable(plan.kernels[k], v, block);
+    if (!all) continue;
+    for (auto [k, i] : r.kernels[v]) {
+      FusedKernel& fk = plan.kernels[k];
+      fk.blocked_inputs.resize(fk.inputs.size(), 0);
+      fk.blocked_inputs[i] = block;
+      fk.block_positions = conv.shape[2] * conv.shape[3];
+    }
     layouts.result_block[s] = block;
     layouts.blocked_reads++;
   }
@@ -168,8 +165,6 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
     k.blocked_inputs.clear();
     k.block_positions = 0;
   }
-  std::vector<int> reads(N, 0);
-  std::vector<std::pair<int, int>> first_conv_read(N, {-1, -1});
   // oneDNN's path is f32, and bf16 where the CPU has bf16 kernels; f64 runs the reference
   // loops, f16 widens to f32 per call, and f32 problems with few output channels run direct
   // loops on the plain tensors.
@@ -180,18 +175,9 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
     const Node& n = p.node(id);
     onednn[s] = cpu::conv_runs_onednn(n, p.node(n.inputs[0]).shape, p.node(n.inputs[1]).shape);
   }
-  for (int s = 0; s < S; ++s) {
-    if (!onednn[s]) continue;
-    int id = schedule[s].node;
-    auto act = activation_args(p.node(id).op);
-    for (int k = 0; k < 2; ++k)
-      if (act[k]) {
-        int v = p.node(id).inputs[k];
-        if (reads[v]++ == 0) first_conv_read[v] = {s, k};
-      }
-  }
-  if (blocked_writes) mark_blocked_writes(p, fusion, plan, reads, first_conv_read, onednn);
-  if (blocked_reads) mark_blocked_reads(p, fusion, plan, reads, onednn);
+  const Readers readers(p, fusion, onednn);
+  if (blocked_writes) mark_blocked_writes(p, fusion, plan, readers);
+  if (blocked_reads) mark_blocked_reads(p, fusion, plan, readers, onednn);
   for (int s = 0; s < S; ++s) {
     if (!onednn[s]) continue;
     int id = schedule[s].node;
@@ -199,7 +185,7 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
     for (int k = 0; k < 2; ++k) {
       if (!act[k]) continue;  // conv2d has one activation: inputs[1] is its weight
       int v = p.node(id).inputs[k];
-      if (reads[v] < 2 && !plan.written_blocked[v]) continue;
+      if (readers.conv[v] < 2 && !plan.written_blocked[v]) continue;
       plan.shared_arg[s][k] = 1;
       if (plan.first_read[v] < 0) {
         plan.first_read[v] = s;

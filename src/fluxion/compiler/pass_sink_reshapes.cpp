@@ -16,8 +16,7 @@ bool elementwise(Op op) { return op_def(op).elementwise != ElementwiseKind::none
 
 Program sink_reshapes(const Program& p) {
   const int N = p.size();
-  std::vector<char> live = live_nodes(p), is_output(N, 0);
-  for (int o : p.outputs) is_output[o] = 1;
+  std::vector<char> live = live_nodes(p);
   std::vector<std::vector<int>> users(N);
   for (int i = 0; i < N; ++i)
     if (live[i])

@@ -534,7 +534,7 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
     for (int o : k.outputs) comment += fmt::format(" %{}", o);
     e.out = comment + "\n";
     if (int block = k.block(); block > 0) {
-      const int64_t hw = k.block_positions > 0 ? k.block_positions : k.domain[2] * k.domain[3];
+      const int64_t hw = k.block_positions;
       e.blocked_elementwise(ki.symbol, block, hw);
       ki.range = numel(k.domain) / (block * hw);
       ki.grain = std::max<int64_t>(1, 16384 / (block * hw));

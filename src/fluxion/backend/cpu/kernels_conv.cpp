@@ -271,6 +271,13 @@ memory::desc blocked_desc(const Shape& s, int block, DT t) {
           t,
           block == 16 ? memory::format_tag::nChw16c : memory::format_tag::nChw8c};
 }
+
+// B when `want` is an activation of this shape in nChw<B>c with no channel padding; else 0.
+int block_of(const memory::desc& want, const Shape& act) {
+  for (int block : {16, 8})
+    if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
+  return 0;
+}
 }  // namespace
 
 void* ConvOperandCopy::prepare_blocked(const Shape& activation, int block, DType dtype) {
@@ -314,9 +321,7 @@ int activation_block(const Node& node, const Shape& in0, const Shape& in1, int k
   const memory::desc& want = src ? prim->src : prim->dst;
   ConvShapes c = conv_shapes<K>(node, in0, in1);
   const Shape& act = src ? c.x : c.y;
-  for (int block : {16, 8})
-    if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
-  return 0;
+  return block_of(want, act);
 }
 
 // The layout the primitive writes its result in, when it is nChw<B>c (forward and
@@ -326,11 +331,7 @@ int result_block(const Node& node, const Shape& in0, const Shape& in1) {
   if (K == Kind::bwd_weights) return 0;
   const Prim* prim = own_prim<K>(node, in0, in1);
   if (!prim) return 0;
-  const memory::desc& want = K == Kind::fwd ? prim->dst : prim->src;
-  const Shape& act = node.shape;
-  for (int block : {16, 8})
-    if (act[1] % block == 0 && want == blocked_desc(act, block, want.data_type())) return block;
-  return 0;
+  return block_of(K == Kind::fwd ? prim->dst : prim->src, node.shape);
 }
 }  // namespace
 
@@ -377,11 +378,15 @@ Arg input_arg(int slot, const memory::desc& want, const memory::desc& plain, con
   dnnl::reorder(user, used).execute(s, user, used);
   return {user, used};
 }
-// blocked: the caller's buffer takes the result in the layout the primitive writes (the
-// layout assignment's blocked reads), so nothing is reordered back.
+// block > 0: the caller's buffer takes the result in the nChw<block>c the primitive writes
+// (the layout assignment's blocked reads), so nothing is reordered back.
 Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, void* data,
-               const dnnl::engine& eng, bool blocked = false) {
-  if (blocked) {
+               const dnnl::engine& eng, int block = 0) {
+  if (block > 0) {
+    FX_CHECK(block_of(want, plain.dims()) == block,
+             "conv: asked for its result in blocks of {} channels, which its primitive does not "
+             "write (compiler bug)",
+             block);
     memory as_wanted(want, eng, data);
     return {as_wanted, as_wanted};
   }
@@ -392,19 +397,19 @@ Arg output_arg(int slot, const memory::desc& want, const memory::desc& plain, vo
 
 void onednn_conv(const Prim& p, Kind kind, const ConvGeom& g, DT t, const void* a, const void* b,
                  void* out, std::array<ConvOperandCopy*, 2> shared, const Shape& sa,
-                 const Shape& sb, bool blocked_out) {
+                 const Shape& sb, int out_block) {
   const dnnl::engine& eng = cache().engine;
   dnnl::stream s(eng);
   if (kind == Kind::fwd) {
     Arg x = input_arg(0, p.src, plain_src(g, t), a, s, eng, shared[0], sa);
     Arg w = input_arg(1, p.weights, plain_weights(g, t), b, s, eng, shared[1], sb);
-    Arg y = output_arg(2, p.dst, plain_dst(g, t), out, eng, blocked_out);
+    Arg y = output_arg(2, p.dst, plain_dst(g, t), out, eng, out_block);
     p.prim.execute(s, {{DNNL_ARG_SRC, x.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DST, y.used}});
     if (y.used != y.user) dnnl::reorder(y.used, y.user).execute(s, y.used, y.user);
   } else if (kind == Kind::bwd_data) {
     Arg gy = input_arg(0, p.dst, plain_dst(g, t), a, s, eng, shared[0], sa);
     Arg w = input_arg(1, p.weights, plain_weights(g, t), b, s, eng, shared[1], sb);
-    Arg dx = output_arg(2, p.src, plain_src(g, t), out, eng, blocked_out);
+    Arg dx = output_arg(2, p.src, plain_src(g, t), out, eng, out_block);
     p.prim.execute(
         s,
         {{DNNL_ARG_DIFF_DST, gy.used}, {DNNL_ARG_WEIGHTS, w.used}, {DNNL_ARG_DIFF_SRC, dx.used}});
@@ -481,7 +486,7 @@ void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
   auto data = [&](int k) -> const void* { return in[k].defined() ? in[k].raw() : nullptr; };
   try {
     onednn_conv(*native, K, g, node.dtype == DType::f32 ? DT::f32 : DT::bf16, data(0), data(1),
-                out.raw(), shared, in_shape[0], in_shape[1], out_block != 0);
+                out.raw(), shared, in_shape[0], in_shape[1], out_block);
   } catch (const dnnl::error& e) {
     fail(
         "{}: oneDNN failed on {} x [{}, {}, {}, {}] w [{}, {}, {}, {}] stride {}x{} padding {}x{} "
@@ -517,14 +522,6 @@ int conv_result_block(const Node& conv, const Shape& in0, const Shape& in1) {
 
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
                std::array<ConvOperandCopy*, 2> shared, int out_block) {
-  if (out_block != 0) {
-    const Shape& a = in[0].defined() ? in[0].shape() : shared[0]->shape();
-    const Shape& b = in[1].defined() ? in[1].shape() : shared[1]->shape();
-    FX_CHECK(conv_result_block(node, a, b) == out_block,
-             "{}: asked for its result in blocks of {} channels, which its primitive does not "
-             "write (compiler bug)",
-             op_name(node.op), out_block);
-  }
   with_kind(node.op,
             [&](auto K) { conv_into<decltype(K)::value>(node, in, out, shared, out_block); });
 }
