@@ -422,12 +422,15 @@ def section_ablation(run_dir):
              '`FLUXION_NO_BLOCKED_WRITES=1`; blocked reads (convolution results left in '
              'oneDNN\'s layout for the fused kernels that read them) are on by default, off '
              'with `FLUXION_NO_BLOCKED_READS=1`; reshape sinking (GroupNorm\'s SiLU in the '
-             'normalising kernel) is on by default, off with `FLUXION_NO_RESHAPE_SINK=1`. LRU '
-             'at length 1,024.', '',
+             'normalising kernel) is on by default, off with `FLUXION_NO_RESHAPE_SINK=1`; '
+             'small-K dot expansion (products of 1 to 4 contracted values computed inside the '
+             'fused kernels that read them) is on by default, off with '
+             '`FLUXION_NO_SMALL_DOT_EXPANSION=1`. LRU at length 1,024.', '',
              '| change | workload | on (ms) | off (ms) | off / on (median of rounds) | '
              'rounds (off / on) |',
              '|---|---|---:|---:|---:|---|']
     for change, key, workloads in (('matmul epilogues', 'epilogue', ('mlp', 'unet', 'lru')),
+                                   ('small-K dot expansion', 'small_dots', ('mlp', 'lru')),
                                    ('blocked writes', 'blocked', ('unet', 'ddim')),
                                    ('reshape sinking', 'sink', ('unet', 'ddim')),
                                    ('blocked reads', 'reads', ('unet', 'ddim'))):

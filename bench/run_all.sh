@@ -405,8 +405,8 @@ section_roofline() {
 }
 
 # Switchable compiler changes against the default in alternating rounds (the same binary, so
-# the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1), blocked
-# writes, reshape sinking and blocked reads (on by default).
+# the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1), small-K dot
+# expansion, blocked writes, reshape sinking and blocked reads (on by default).
 section_ablation() {
   local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024 ddim=10
   build_train_step
@@ -424,6 +424,18 @@ section_ablation() {
       # shellcheck disable=SC2086
       measured "ablation/$w/off/r$r" fluxion_step "$dir/${w}_epilogue_off_r$r.json" \
         --workload $w --compile --steps $steps $extra
+    done
+    # Small-K dot expansion (on by default): the MLP's input layer and its output layer's
+    # input gradient, the LRU's encoder, computed inside the kernels that read them.
+    for w in mlp lru; do
+      local steps=$mlp extra=""
+      [ $w = lru ] && steps=$lru extra="--seq-len $lru_len --warmup 1"
+      # shellcheck disable=SC2086
+      measured "ablation/$w/small_dots_on/r$r" fluxion_step "$dir/${w}_small_dots_on_r$r.json" \
+        --workload $w --compile --steps $steps $extra
+      # shellcheck disable=SC2086
+      measured "ablation/$w/small_dots_off/r$r" fluxion_step_env FLUXION_NO_SMALL_DOT_EXPANSION=1 \
+        "$dir/${w}_small_dots_off_r$r.json" --workload $w --compile --steps $steps $extra
     done
     # Blocked writes (on by default): the U-Net step and DDIM sampling, where convolutions
     # read what fused kernels write.

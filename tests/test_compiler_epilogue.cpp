@@ -110,8 +110,13 @@ TEST_F(CompilerEpilogue, BitIdenticalToTheInterpreter) {
   Var small = sigmoid(matmul(xs, ws) + bs);                                  // K = 3
   Var to_bf16 = cast(dot(x, weight(5), false, true) + b, DType::bf16);       // bf16 store
   Var out_direct = dot(x, weight(6), false, true) + b;                       // an output
+  // The compiler expands the K = 3 product into its kernel (expand_small_dots) unless told
+  // not to; the dot kernel's epilogue for it stays covered this way.
+  setenv("FLUXION_NO_SMALL_DOT_EXPANSION", "1", 1);
   int n = epilogues_and_check(g, {h, acc, both, batched, small, to_bf16, out_direct}, feeds);
+  unsetenv("FLUXION_NO_SMALL_DOT_EXPANSION");
   EXPECT_EQ(n, 7);
+  EXPECT_EQ(epilogues_and_check(g, {h, small}, feeds), 1);  // expanded: h's bias alone
 }
 
 // A training step's gradients: the backward pass adds products (the gradient of a value

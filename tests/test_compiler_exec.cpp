@@ -118,6 +118,23 @@ std::vector<Case> cases() {
       {"linear_silu",
        {{32, 6}, {8, 6}, {8}},
        [](V x) { return silu(dot(x[0], x[1], false, true) + x[2]); }},
+      // Products of 1 to 4 contracted values, which the compiler expands into the fused
+      // kernel that reads them (expand_small_dots; f32 only): transposed either side, a
+      // batch of A times a shared B.
+      {"small_k_dots",
+       {{32, 3}, {8, 3}, {8}, {2, 32}, {2, 8}, {3, 32, 1}, {1, 8}, {32, 4}, {4, 8}},
+       [](V x) {
+         Var h = silu(dot(x[0], x[1], false, true) + x[2]);  // K 3, B^T
+         Var t = dot(x[3], x[4], true, false);               // K 2, A^T
+         Var b = sum(dot(x[5], x[6]), {0});                  // K 1, a batch of A
+         return h * t + b + dot(x[7], x[8]);                 // K 4
+       }},
+      // Sums of -0 products: 0 + -0 + -0 is +0 in the dot kernel, so 1 / C is +inf where a
+      // sum without the leading 0 would give -inf.
+      {"small_k_negative_zeros",
+       {{6, 2}, {2, 5}},
+       [](V x) { return div(scalar_like(x[0], 1.0), dot(x[0] * 0.0, x[1])); },
+       false},
       // Library convolutions write into planned buffers (blocked copies in between); the
       // U-Net's chain: conv, GroupNorm, SiLU, strided conv, nearest upsampling, grouped conv.
       {"conv_chain",
@@ -505,14 +522,14 @@ TEST(CompilerExec, DumpWritesEachPassTheKernelsAndThePlans) {
   fs::path d = dir / fmt::format("{:016x}", ex->stats().graph_hash);
   for (const char* f :
        {"00-input.txt", "01-after-dce.txt", "03-after-algebraic_simplification.txt",
-        "10-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt", "summary.txt"})
+        "11-after-dce_final.txt", "fusion.txt", "kernels.cpp", "memory_plan.txt", "summary.txt"})
     EXPECT_TRUE(fs::exists(d / f)) << f;
   std::ifstream k(d / "kernels.cpp");
   std::string src((std::istreambuf_iterator<char>(k)), std::istreambuf_iterator<char>());
   EXPECT_NE(src.find("extern \"C\" void fx_k0(int64_t lo, int64_t hi, void* const* buf)"),
             std::string::npos);
   EXPECT_NE(src.find("fast_sigmoid"), std::string::npos);
-  std::ifstream in(d / "00-input.txt"), out(d / "10-after-dce_final.txt");
+  std::ifstream in(d / "00-input.txt"), out(d / "11-after-dce_final.txt");
   std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::string after((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
   EXPECT_NE(before.find("value=1 "), std::string::npos);  // the * 1.0 ...

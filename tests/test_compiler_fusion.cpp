@@ -41,6 +41,37 @@ TEST(CompilerFusion, LinearBiasSiluIsOneMatmulAndOneKernel) {
   EXPECT_EQ(f.kernels[0].outputs.size(), 1u);  // nothing in between reaches memory
 }
 
+// An MLP's [x, t] input layer (three contracted values): the product is computed by the
+// kernel of the bias add and the SiLU, and never reaches memory. No dot of K 3 is left; the
+// weight gradient (K 64) is one.
+TEST(CompilerFusion, SmallKProductJoinsTheKernelThatReadsIt) {
+  Graph g;
+  Var x = g.input("x", {64, 3});
+  Var w = g.input("w", {32, 3});
+  Var b = g.input("b", {32});
+  Var h = silu(dot(x, w, false, true) + b);
+  Var loss = sum(h * g.input("c", {64, 32}));
+  std::vector<Var> gs = grad(loss, {w, b});
+  Program p;
+  FusionPlan f = plan_of(g, {h, gs[0], gs[1]}, &p);
+  int dots = 0;
+  for (const Step& s : f.schedule)
+    if (s.node >= 0 && p.node(s.node).op == Op::dot) {
+      ++dots;
+      EXPECT_EQ(p.node(s.node).shape, (Shape{32, 3})) << f.dump(p);  // dL/dw = g^T x
+    }
+  EXPECT_EQ(dots, 1) << f.dump(p);
+  int product = -1;  // the bias add's other operand
+  for (int i = 0; i < p.size(); ++i) {
+    const Node& n = p.node(i);
+    if (n.op == Op::add && p.node(n.inputs[1]).attrs.name == "b") product = n.inputs[0];
+  }
+  ASSERT_GE(product, 0) << f.dump(p);
+  EXPECT_EQ(p.node(product).op, Op::add) << f.dump(p);  // ... + a2 b2
+  for (const FusedKernel& k : f.kernels)
+    for (int o : k.outputs) EXPECT_NE(o, product) << "the product reached memory\n" << f.dump(p);
+}
+
 TEST(CompilerFusion, AdamUpdateIsOneKernelWithThreeOutputs) {
   Graph g;
   Var p0 = g.input("p", {10, 10}), gr = g.input("g", {10, 10});

@@ -256,6 +256,46 @@ TEST(CompilerSplitReductions, BatchAndTimeSumsSplitBitExact) {
   expect_same(p, q, {{"x", randn({3, 50, 7}, 31)}, {"y", randn({3, 50, 1}, 32)}});
 }
 
+// f32 products of 1 to 4 contracted values become 0 + a0 b0 + a1 b1 + ...; the rest stay
+// dots: five contracted values, an f64 product, a batch of B.
+TEST(CompilerExpandSmallDots, SmallProductsBecomeElementwiseBitExact) {
+  Graph g;
+  Var x = g.input("x", {16, 3}), w = g.input("w", {7, 3});
+  Var xt = g.input("xt", {2, 16}), v = g.input("v", {2, 7});
+  Var seq = g.input("seq", {4, 16, 2}), e = g.input("e", {2, 5});
+  Var five = g.input("five", {16, 5}), m = g.input("m", {5, 7});
+  Var batched_b = g.input("bb", {4, 2, 5});
+  std::vector<Var> outs = {
+      dot(x, w, false, true),        // K 3, B^T: expanded
+      dot(xt, v, true, false),       // K 2, A^T: expanded
+      dot(seq, e),                   // K 2, a batch of A, shared B: expanded
+      dot(x, w, false, true) + 1.0,  // the same product again (no CSE here)
+      dot(five, m),                  // K 5: stays
+      dot(cast(x, DType::f64), cast(w, DType::f64), false, true),  // f64: stays
+      dot(seq, batched_b),                                         // a batch of B: stays
+  };
+  Program p(g, outs);
+  Program q = dead_code_elimination(expand_small_dots(p));
+  EXPECT_EQ(live_op_count(q, Op::dot), 3);
+  EXPECT_EQ(live_op_count(q, Op::slice), (3 + 3) * 2 + (2 + 2) * 2);  // a column, a row per K
+  EXPECT_EQ(q.node(q.outputs[0]).op, Op::add);
+  EXPECT_EQ(q.node(q.outputs[2]).shape, (Shape{4, 16, 5}));
+  expect_same(p, q,
+              {{"x", randn({16, 3}, 41)},
+               {"w", randn({7, 3}, 42)},
+               {"xt", randn({2, 16}, 43)},
+               {"v", randn({2, 7}, 44)},
+               {"seq", randn({4, 16, 2}, 45)},
+               {"e", randn({2, 5}, 46)},
+               {"five", randn({16, 5}, 47)},
+               {"m", randn({5, 7}, 48)},
+               {"bb", randn({4, 2, 5}, 49)}});
+  ::setenv("FLUXION_NO_SMALL_DOT_EXPANSION", "1", 1);
+  Program kept = dead_code_elimination(expand_small_dots(p));
+  ::unsetenv("FLUXION_NO_SMALL_DOT_EXPANSION");
+  EXPECT_EQ(live_op_count(kept, Op::dot), 7);
+}
+
 TEST(CompilerPipeline, GradientGraphShrinksAndAgrees) {
   Graph g;
   Var x = g.input("x", {8, 5});

@@ -416,6 +416,10 @@ namespace {
 // reads x alone, and the forward kernel no longer writes sigmoid(x) and 1 - sigmoid(x),
 // which also shortens what stays live between the forward and the backward pass. The math
 // is the same, so results stay bit-identical.
+// How far back a recomputed chain reaches: deep enough for an expanded K = 3 product under
+// its bias add (add, add, add, mul from the pre-activation), measured no slower elsewhere.
+constexpr int kMaxRecomputeDepth = 6;
+
 void rematerialize(const Program& p, FusionPlan& plan) {
   int N = p.size(), K = (int)plan.kernels.size();
   std::vector<int> home(N, -1);  // the kernel that computes a member first
@@ -432,11 +436,14 @@ void rematerialize(const Program& p, FusionPlan& plan) {
       std::vector<int> chain, fresh;
       std::vector<char> seen(in_k);
       bool ok = true;
+      // A value as large as the domain, give or take broadcasting (not a bias, a norm's
+      // per-group statistics or a column of a small-K product).
+      auto full_size = [&](int u) { return numel(p.node(u).shape) * 64 > numel(fk.domain); };
       std::function<void(int, int)> visit = [&](int u, int depth) {
         if (!ok || seen[u] || (depth > 0 && reads[u])) return;  // available already
         const Node& n = p.node(u);
         bool remat = home[u] >= 0 && home[u] != k && op_def(n.op).cheap_to_recompute &&
-                     n.shape == fk.domain && n.op != Op::reduce_sum && depth < 4;
+                     n.shape == fk.domain && n.op != Op::reduce_sum && depth < kMaxRecomputeDepth;
         if (!remat) {
           if (depth == 0) ok = false;
           if (!inlined_constant(p, u) && !reads[u] &&
@@ -448,9 +455,11 @@ void rematerialize(const Program& p, FusionPlan& plan) {
         std::vector<char> seen_mark = seen;
         seen[u] = 1;
         for (int in : n.inputs) visit(in, depth + 1);
-        if (depth > 0 && fresh.size() > 1 && fresh_mark == 0) {
+        const bool new_full = std::any_of(fresh.begin() + fresh_mark, fresh.end(), full_size);
+        if (depth > 0 && fresh.size() > 1 && fresh_mark == 0 && new_full) {
           // Recomputing u too would read several new values: read u itself instead (the
           // GELU backward reads x/sqrt(2) and x/2: both from x, not from x's own inputs).
+          // Small ones cost next to nothing (the slices of an expanded small-K product).
           chain.resize(chain_mark);
           fresh.resize(fresh_mark);
           seen = seen_mark;
@@ -462,8 +471,7 @@ void rematerialize(const Program& p, FusionPlan& plan) {
       visit(v, 0);
       // Worth it only if it reads at most one full-size value the kernel did not read
       // already: a small broadcast operand (a norm's per-group mean) costs next to nothing.
-      int64_t fresh_full = 0;
-      for (int u : fresh) fresh_full += numel(p.node(u).shape) * 64 > numel(fk.domain);
+      int64_t fresh_full = std::count_if(fresh.begin(), fresh.end(), full_size);
       if (!ok || fresh_full > 1) {
         kept_inputs.push_back(v);
         continue;

@@ -210,6 +210,7 @@ std::vector<PassInfo> default_pipeline(const RematOptions& remat) {
                                                    : rematerialize_for_memory(p, remat);
        }},
       {"split_reductions", [](const Program& p) { return split_reductions(p); }},
+      {"expand_small_dots", [](const Program& p) { return expand_small_dots(p); }},
       {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
   };
 }

@@ -44,6 +44,12 @@ Program sink_reshapes(const Program& p);
 // axis first; lets fusion fold the big first pass into its producer as a row sum.
 Program split_reductions(const Program& p);
 
+// dot contracting 1 to 4 values (f32, one batch: cpu::small_k_dot) -> 0 + a0 b0 + a1 b1
+// + ... as elementwise ops on slices of its operands, in the dot kernel's order, so the
+// fused kernel reading the product computes it in its loop: bit-exact. Runs after the
+// simplifications, whose 0 + x -> x would keep a -0 that the kernel's sum makes +0.
+Program expand_small_dots(const Program& p);
+
 // Recomputes a big value made by cheap elementwise ops (normalised activations, GELU and
 // SiLU outputs) next to a reader at least min_distance nodes after it (the backward pass),
 // from values live there anyway, instead of keeping it in memory in between. Bit-exact:

@@ -27,6 +27,11 @@ void register_scan(KernelTable&);
 // or bf16 rounded to nearest even): the same roundings as separate adds and a cast.
 void dot_into(const Node& node, std::span<const Tensor> in, Tensor& out,
               std::span<const Tensor> addends = {});
+// K when the dot kernel computes this product (operand shapes a and b) with its loop for a
+// handful of contracted values (f32, one batch, 1 <= K <= 4): every element as
+// 0 + a0 b0 + a1 b1 + ..., in that order (kernels_matmul.cpp); 0 otherwise. The compiler
+// expands such products into elementwise ops of the same order (expand_small_dots).
+int64_t small_k_dot(const Node& node, const Shape& a, const Shape& b);
 void register_conv(KernelTable&);
 // The compiler's layout assignment for convolutions: an activation that several f32
 // convolutions read (the input of a forward convolution and of its weight gradient; the

@@ -114,6 +114,25 @@ void reference_matmul(const MatmulKey& k, const T* a, const T* b, T* c) {
   });
 }
 
+// The problem a dot node poses, from its operands' shapes.
+MatmulKey key_of(const Node& node, const Shape& as, const Shape& bs) {
+  size_t ra = as.size(), rb = bs.size();
+  MatmulKey k{node.dtype,       1, 0, 0, 0, node.attrs.transpose_a, node.attrs.transpose_b,
+              rb == 2 && ra > 2};
+  for (size_t i = 0; i + 2 < ra; ++i) k.batch *= as[i];
+  k.m = k.ta ? as[ra - 1] : as[ra - 2];
+  k.k = k.ta ? as[ra - 2] : as[ra - 1];
+  k.n = k.tb ? bs[rb - 2] : bs[rb - 1];
+  // A batch times a shared B with A not transposed is one big 2-D product.
+  if (k.shared_b && !k.ta) {
+    k.m *= k.batch;
+    k.batch = 1;
+    k.shared_b = false;
+  }
+  if (k.batch == 1) k.shared_b = false;
+  return k;
+}
+
 // C = op(A) op(B) for a handful of contracted values (the encoder of a sequence model
 // with one or two input features, an MLP's [x, t] input layer and its gradient):
 // oneDNN takes ~100x the arithmetic's time on K = 1..4, while one pass per output row
@@ -224,19 +243,7 @@ void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
   const Tensor &A = in[0], &B = in[1];
   const Shape &as = A.shape(), &bs = B.shape();
   size_t ra = as.size(), rb = bs.size();
-  MatmulKey k{node.dtype,       1, 0, 0, 0, node.attrs.transpose_a, node.attrs.transpose_b,
-              rb == 2 && ra > 2};
-  for (size_t i = 0; i + 2 < ra; ++i) k.batch *= as[i];
-  k.m = k.ta ? as[ra - 1] : as[ra - 2];
-  k.k = k.ta ? as[ra - 2] : as[ra - 1];
-  k.n = k.tb ? bs[rb - 2] : bs[rb - 1];
-  // A batch times a shared B with A not transposed is one big 2-D product.
-  if (k.shared_b && !k.ta) {
-    k.m *= k.batch;
-    k.batch = 1;
-    k.shared_b = false;
-  }
-  if (k.batch == 1) k.shared_b = false;
+  MatmulKey k = key_of(node, as, bs);
   if (C.numel() == 0) return;
   const bool epilogue = !addends.empty() || C.dtype() != node.dtype;
   // Where oneDNN does not run (or takes no post-ops): the product, then the same adds.
@@ -302,6 +309,12 @@ void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
 }
 
 }  // namespace
+
+int64_t small_k_dot(const Node& node, const Shape& a, const Shape& b) {
+  if (node.dtype != DType::f32 || a.size() < 2 || b.size() < 2) return 0;
+  MatmulKey k = key_of(node, a, b);
+  return k.batch == 1 && k.k > 0 && k.k <= kSmallK && numel(node.shape) > 0 ? k.k : 0;
+}
 
 void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C,
               std::span<const Tensor> addends) {
