@@ -701,3 +701,26 @@ TEST(CompilerExec, BatchAndTimeColumnSumsKeepTheReferenceBits) {
   check({5, 300, 70}, {5, 1, 70}, 0);  // [A, 1, C]: not readable row by row
   check({5, 300, 1}, {1}, 0);          // one column: the reference sums rows differently
 }
+
+// Fused row sums add their f64 partial sums (4, or 16 from 64 values on) in the reference
+// kernel's order (kernels_reduce.cpp) on values whose sum depends on that order (integers
+// times 2^40 among values near 1: more than f64's 53 bits), for short rows, rows with a
+// tail (17, 65, 2049), and rows longer than the kernel's 2,048-value scratch, f32 and f64.
+TEST(CompilerExec, RowSumsKeepTheReferenceOrderOnWideRanges) {
+  for (DType dt : {DType::f32, DType::f64})
+    for (int64_t C : {5, 17, 63, 64, 65, 100, 2048, 2049, 5000}) {
+      const int64_t R = 37;
+      Tensor xv = uniform({R, C}, 60 + C, dt, -3.0, 3.0);
+      std::vector<double> v = xv.to_vector();
+      for (size_t i = 0; i < v.size(); i += 2) v[i] = std::ldexp(std::round(v[i]), 40);
+      Graph g;
+      Var x = g.input("x", {R, C}, dt), s = g.input("s", {}, dt);
+      std::vector<Var> outs = {sum(x * s, {1}, true)};
+      Feeds f = {{"x", Tensor::from(v, {R, C}, dt)}, {"s", Tensor::from({1.5}, {}, dt)}};
+      auto ex = compiler::compile(g, outs);
+      ASSERT_EQ(ex->fusion().kernels.size(), 1u);
+      EXPECT_TRUE(ex->fusion().kernels[0].row_sums);
+      std::vector<Tensor> want = Interpreter(g, outs).run(f), got = ex->run(f);
+      EXPECT_TRUE(bit_equal(got[0], want[0])) << dtype_name(dt) << " rows of " << C;
+    }
+}

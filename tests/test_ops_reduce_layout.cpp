@@ -158,10 +158,11 @@ Tensor wide_range(Tensor t) {
 }
 
 // Sums along short rows (8 rows side by side in the kernel) and over an axis with a short
-// inner run keep the order of the one-row loops: four partial sums j mod 4 for rows, one
+// inner run keep the order of the one-row loops: 4 partial sums j mod 4 for rows (16,
+// j mod 16, from 64 values on; cpu::kWideRowSum), one
 // running sum for the middle axis, so the results are exact against those loops.
 TEST(OpsReduceLayout, ShortRowAndShortInnerSumsKeepTheirOrder) {
-  for (int64_t r : {1, 2, 3, 5, 7, 14, 28, 32, 33}) {
+  for (int64_t r : {1, 2, 3, 5, 7, 14, 16, 17, 28, 32, 33, 63, 64, 65, 3136}) {
     const int64_t rows = 1037;  // not a multiple of 8: the tail runs one row at a time
     Tensor xv = wide_range(random_tensor({rows, r}, 20 + r, DType::f32, -3, 3));
     std::vector<float> x(xv.data<float>(), xv.data<float>() + rows * r);
@@ -170,12 +171,17 @@ TEST(OpsReduceLayout, ShortRowAndShortInnerSumsKeepTheirOrder) {
     Tensor got = evaluate(sum(xi, {1}), {{"x", xv}});
     bool ok = true;
     for (int64_t o = 0; o < rows && ok; ++o) {
-      double a[4] = {0, 0, 0, 0};
-      int64_t j = 0;
-      for (; j + 4 <= r; j += 4)
-        for (int k = 0; k < 4; ++k) a[k] += x[o * r + j + k];
-      for (; j < r; ++j) a[0] += x[o * r + j];
-      ok = got.data<float>()[o] == (float)((a[0] + a[1]) + (a[2] + a[3]));
+      double a[16] = {};
+      const int lanes = r >= 64 ? 16 : 4;  // kWideRowSum
+      const int64_t full = r >= 64 ? r : r - r % 4;
+      for (int64_t j = 0; j < r; ++j) a[j < full ? j % lanes : 0] += x[o * r + j];
+      if (lanes == 4) {
+        a[0] = (a[0] + a[1]) + (a[2] + a[3]);
+      } else {
+        for (int w = 8; w >= 1; w /= 2)
+          for (int k = 0; k < w; ++k) a[k] = a[k] + a[k + w];
+      }
+      ok = got.data<float>()[o] == (float)a[0];
     }
     EXPECT_TRUE(ok) << "rows of " << r;
   }

@@ -37,7 +37,7 @@ bool column_sum(const Program& p, int id) {
   if (n.op != Op::reduce_sum || !(n.dtype == DType::f32 || n.dtype == DType::f64)) return false;
   const Node& x = p.node(n.inputs[0]);
   if (x.shape.size() == 2) return n.attrs.axes == std::vector<int64_t>{0} && x.shape[0] > 0;
-  // (C > 1: with one column the reference sums a run as a row, in four partial sums; C is
+  // (C > 1: with one column the reference sums a run as a row, in 16 partial sums; C is
   // bounded by the kernel's per-row f64 accumulators.)
   return x.shape.size() == 3 && n.attrs.axes == std::vector<int64_t>{1} && x.shape[1] > 0 &&
          x.shape[2] > 1 && x.shape[2] <= kMaxSegmentColumns;
@@ -56,8 +56,8 @@ bool column_readable(const Shape& s, const Shape& domain) {
 }
 
 // A row sum the kernel can accumulate as each row of its domain goes by: reduce_sum over
-// the last axis of an f32/f64 value with more than one row, in f64 as four partial sums
-// (i mod 4) as the reference kernel does (kernels_reduce.cpp, sum_row4), so the bits agree.
+// the last axis of an f32/f64 value with more than one row, in f64 as 16 partial sums
+// (i mod 16) as the reference kernel does (kernels_reduce.cpp, sum_row16), so the bits agree.
 bool row_sum(const Program& p, int id) {
   const Node& n = p.node(id);
   if (n.op != Op::reduce_sum) return false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/core/error.h"
 #include "fluxion/ir/op_def.h"
 
@@ -352,10 +353,29 @@ struct Emitter {
   }
 
   // Adds scratch values t<red>[from - base, to - base), row positions [from, to), into the
-  // four partial sums a<red>[0..3] (lane j mod 4) below the last multiple of 4 and into
-  // a<red>[0] after it. Lanes are a vector of four doubles, so the adds vectorise.
+  // row's partial sums in the reference kernel's order (kernels_reduce.cpp): rows of at
+  // least 64 values (kWideRowSum) in 16 lanes (j mod 16) as two vectors of 8 doubles,
+  // which stay in registers (one vector of 16 lives on the stack); a last short piece is
+  // padded with +0, which leaves every lane as it was (a lane starts at +0, so it is never
+  // -0). Shorter rows in 4 lanes (j mod 4) below the last multiple of 4, the tail into
+  // the first. Pieces start at multiples of 16.
   void accumulate(const std::string& ind, int red, const std::string& from, const std::string& to,
                   const std::string& base, int64_t C) {
+    if (C >= kWideRowSum) {
+      out += fmt::format("{0}{{\n{0}  int64_t j = {1};\n", ind, from);
+      out += fmt::format(
+          "{0}  for (; j + 16 <= {1}; j += 16) {{\n"
+          "{0}    a{2}_lo += fx_widen8(t{2} + (j - ({3})));\n"
+          "{0}    a{2}_hi += fx_widen8(t{2} + (j - ({3})) + 8);\n{0}  }}\n",
+          ind, to, red, base);
+      out += fmt::format(
+          "{0}  if (j < {1}) {{\n{0}    {4} pad[16] = {{}};\n"
+          "{0}    for (int64_t q = 0; j + q < {1}; ++q) pad[q] = t{2}[j + q - ({3})];\n"
+          "{0}    a{2}_lo += fx_widen8(pad);\n{0}    a{2}_hi += fx_widen8(pad + 8);\n"
+          "{0}  }}\n{0}}}\n",
+          ind, to, red, base, ctype(p.node(red).dtype));
+      return;
+    }
     int64_t C4 = C - C % 4;
     out += fmt::format("{0}{{\n{0}  const int64_t full = {1} < {2} ? {1} : {2};\n", ind, to, C4);
     out += fmt::format("{0}  int64_t j = {1};\n", ind, from);
@@ -367,24 +387,30 @@ struct Emitter {
 
   // Row sums: the last axis (C values) is a row; rows [lo, hi). The elementwise part runs as
   // the flat vectorised loop over blocks of whole rows (or pieces of one long row), keeping
-  // each sum's operand in an L1-sized scratch; the sums then add the scratch in f64 as four
-  // partial sums (j mod 4, the tail into the first), added as (a0 + a1) + (a2 + a3): the
-  // reference kernel's order (kernels_reduce.cpp, sum_row4), so the bits agree. Summing
-  // while computing (one element at a time) kept short rows of a GroupNorm or a conv bias
-  // gradient from vectorising at all.
+  // each sum's operand in an L1-sized scratch; the sums then add the scratch in f64 as 16
+  // partial sums (j mod 16, rows of 64 or more) or 4 (j mod 4), added pairwise: the
+  // reference kernel's order (kernels_reduce.cpp), so the bits agree. Summing while computing (one
+  // element at a time) kept short rows of a GroupNorm or a conv bias gradient from
+  // vectorising at all.
   void row_reduce(const std::string& sym) {
     int64_t C = k.domain.back();
-    constexpr int64_t kScratch = 2048;  // a multiple of 4, so lanes line up across pieces
+    constexpr int64_t kScratch = 2048;  // a multiple of 16, so lanes line up across pieces
     signature(sym);
     for (int red : k.reduces)
       out += fmt::format("  {} t{}[{}];\n", ctype(p.node(red).dtype), red, kScratch);
+    const bool wide = C >= kWideRowSum;
     auto init = [&](const std::string& ind) {
-      for (int red : k.reduces) out += fmt::format("{}fx_d4 a{} = {{0, 0, 0, 0}};\n", ind, red);
+      for (int red : k.reduces)
+        out += wide ? fmt::format("{0}fx_d8 a{1}_lo = {{}}, a{1}_hi = {{}};\n", ind, red)
+                    : fmt::format("{}fx_d4 a{} = {{0, 0, 0, 0}};\n", ind, red);
     };
     auto finish = [&](const std::string& ind, const std::string& row) {
       for (int red : k.reduces)
-        out += fmt::format("{0}y{1}[{2}] = ({3})((a{1}[0] + a{1}[1]) + (a{1}[2] + a{1}[3]));\n",
-                           ind, red, row, ctype(p.node(red).dtype));
+        out +=
+            wide ? fmt::format("{0}y{1}[{2}] = ({3})fx_sum16(a{1}_lo, a{1}_hi);\n", ind, red, row,
+                               ctype(p.node(red).dtype))
+                 : fmt::format("{0}y{1}[{2}] = ({3})((a{1}[0] + a{1}[1]) + (a{1}[2] + a{1}[3]));\n",
+                               ind, red, row, ctype(p.node(red).dtype));
     };
     if (C <= kScratch) {
       int64_t rows = kScratch / C;
@@ -507,7 +533,8 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
   size_t once = vm.find("#pragma once");
   if (once != std::string::npos) vm.erase(once, 12);
   src += vm + "\nusing namespace fx::cpu;\n\n";
-  // Four f64 lanes for the row sums' partial sums; float or double scratch widened exactly.
+  // The row sums' partial sums: 4 f64 lanes, or 16 as two vectors of 8; float or double scratch
+  // widened exactly; the lanes added pairwise as kernels_reduce.cpp's combine_lanes does.
   src +=
       "typedef double fx_d4 __attribute__((vector_size(32)));\n"
       "typedef float fx_f4 __attribute__((vector_size(16)));\n"
@@ -515,7 +542,20 @@ std::string generate_source(const Program& p, const FusionPlan& plan,
       "  fx_f4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n"
       "  return __builtin_convertvector(v, fx_d4);\n}\n"
       "static inline fx_d4 fx_widen4(const double* p) {\n"
-      "  fx_d4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n\n";
+      "  fx_d4 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n"
+      "typedef double fx_d8 __attribute__((vector_size(64)));\n"
+      "typedef float fx_f8 __attribute__((vector_size(32)));\n"
+      "static inline fx_d8 fx_widen8(const float* p) {\n"
+      "  fx_f8 v;\n  __builtin_memcpy(&v, p, sizeof v);\n"
+      "  return __builtin_convertvector(v, fx_d8);\n}\n"
+      "static inline fx_d8 fx_widen8(const double* p) {\n"
+      "  fx_d8 v;\n  __builtin_memcpy(&v, p, sizeof v);\n  return v;\n}\n"
+      "static inline double fx_sum16(fx_d8 lo, fx_d8 hi) {\n"
+      "  double l[16];\n  __builtin_memcpy(l, &lo, sizeof lo);\n"
+      "  __builtin_memcpy(l + 8, &hi, sizeof hi);\n"
+      "  for (int w = 8; w >= 1; w /= 2)\n"
+      "    for (int k = 0; k < w; ++k) l[k] = l[k] + l[k + w];\n"
+      "  return l[0];\n}\n\n";
   src += kBf16Helpers;
   // Float tiles, and bf16 ones as their 16 bits.
   src += "\n" + transpose_helper(16, "float", 4, "") + transpose_helper(8, "float", 4, "") +

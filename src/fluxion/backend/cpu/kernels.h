@@ -79,6 +79,11 @@ int conv_result_block(const Node& conv, const Shape& in0, const Shape& in1);
 void conv_into(const Node& node, std::span<const Tensor> in, Tensor& out,
                std::array<ConvOperandCopy*, 2> shared = {}, int out_block = 0);
 
+// Row sums (reduce_sum over a last axis) of at least this many values add 16 partial sums
+// in f64, shorter rows 4 (kernels_reduce.cpp, which has the whole order); the compiler's
+// fused row sums keep the same rule, so the bits agree.
+constexpr int64_t kWideRowSum = 64;
+
 // Runs fn(lo, hi) over [0, n) split across OpenMP threads when n is large enough to pay
 // for it. The split depends only on n and the thread count, so results are reproducible.
 void parallel_for(int64_t n, int64_t grain, void (*fn)(int64_t, int64_t, void*), void* ctx);

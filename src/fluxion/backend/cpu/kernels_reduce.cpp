@@ -12,6 +12,39 @@ namespace fx::cpu {
 
 namespace {
 
+// The order every row sum keeps (this kernel and the compiler's fused row sums,
+// codegen.cpp), in f64: a row of at least kWideRow values as 16 partial sums, lane k taking
+// the values j = k mod 16 in order, added pairwise (lane k + 8 into k, then + 4, + 2, + 1);
+// a shorter row as 4 partial sums (j mod 4, the tail into the first), added as
+// (a0 + a1) + (a2 + a3). One chain of f64 adds is bound by the add's latency: four kept a
+// GroupNorm's statistics at ~1.4 values a cycle, sixteen fill an AVX-512 core's two adders
+// (3.4x on 3,136 values); on short rows (an upsampling's gradient sums rows of 2) sixteen
+// lanes would cost more adds than the row has values.
+constexpr int kSumLanes = 16;
+constexpr int64_t kWideRow = kWideRowSum;  // kernels.h
+
+inline double combine_lanes(double* a) {
+  for (int w = kSumLanes / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; ++k) a[k] = a[k] + a[k + w];
+  return a[0];
+}
+
+template <typename T>
+double sum_row16(const T* x, int64_t n) {
+  double a[kSumLanes] = {};
+  int64_t j = 0;
+  for (; j + kSumLanes <= n; j += kSumLanes)
+    for (int k = 0; k < kSumLanes; ++k) a[k] += x[j + k];
+  for (int k = 0; j + k < n; ++k) a[k] += x[j + k];  // the tail: lanes 0.. in order
+  return combine_lanes(a);
+}
+
+// Cloned per ISA: vectorised over the lanes (two zmm of doubles on AVX-512).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void sum_rows16(
+    const float* __restrict x, int64_t r, float* __restrict out, int64_t rows) {
+  for (int64_t o = 0; o < rows; ++o) out[o] = (float)sum_row16(x + o * r, r);
+}
+
 // Sum of n values in f64 as four partial sums (i mod 4), added pairwise at the end.
 template <typename T>
 double sum_row4(const T* x, int64_t n) {
@@ -72,16 +105,18 @@ Tensor reduce_axis(const Tensor& x, int axis) {
   const T* xp = x.data<T>();
   T* op = out.data<T>();
   if (inner == 1 && !IsMax && outer > 1 && std::is_floating_point_v<T>) {
-    // Sums along contiguous rows (LayerNorm's mean over features): four interleaved partial
-    // sums, so the adds do not wait on one another. (outer == 1, a whole vector, keeps the
+    // Sums along contiguous rows (LayerNorm's mean over features): 16 (or 4) interleaved
+    // partial sums, so the adds do not wait on one another. (outer == 1, a whole vector, keeps the
     // row order that the compiled executor's fused column sums reproduce.)
-    parallel_range(outer, std::max<int64_t>(8, 16384 / std::max<int64_t>(r, 1)),
-                   [&](int64_t lo, int64_t hi) {
-                     if constexpr (std::is_same_v<T, float>) {
-                       if (r <= 32) return sum_rows4_by8(xp + lo * r, r, op + lo, hi - lo);
-                     }
-                     for (int64_t o = lo; o < hi; ++o) op[o] = (T)sum_row4<T>(xp + o * r, r);
-                   });
+    parallel_range(
+        outer, std::max<int64_t>(8, 16384 / std::max<int64_t>(r, 1)), [&](int64_t lo, int64_t hi) {
+          if constexpr (std::is_same_v<T, float>) {
+            if (r >= kWideRow) return sum_rows16(xp + lo * r, r, op + lo, hi - lo);
+            if (r <= 32) return sum_rows4_by8(xp + lo * r, r, op + lo, hi - lo);
+          }
+          for (int64_t o = lo; o < hi; ++o)
+            op[o] = (T)(r >= kWideRow ? sum_row16<T>(xp + o * r, r) : sum_row4<T>(xp + o * r, r));
+        });
   } else if (inner == 1) {
     parallel_range(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(r, 1)),
                    [&](int64_t lo, int64_t hi) {
