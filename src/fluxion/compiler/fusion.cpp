@@ -410,16 +410,16 @@ FusionPlan plan_fusion(const Program& p, bool fuse_reductions, bool fuse_epilogu
 
 namespace {
 
+// How far back a recomputed chain reaches: deep enough for an expanded K = 3 product under
+// its bias add (add, add, add, mul from the pre-activation), measured no slower elsewhere.
+constexpr int kMaxRecomputeDepth = 6;
+
 // Rematerialisation (XLA duplicates cheap producers into their consumers the same way): a
 // kernel that reads a value another kernel computed with a few cheap elementwise ops from
 // values it reads anyway recomputes it instead. The backward pass of x * sigmoid(x) then
 // reads x alone, and the forward kernel no longer writes sigmoid(x) and 1 - sigmoid(x),
 // which also shortens what stays live between the forward and the backward pass. The math
 // is the same, so results stay bit-identical.
-// How far back a recomputed chain reaches: deep enough for an expanded K = 3 product under
-// its bias add (add, add, add, mul from the pre-activation), measured no slower elsewhere.
-constexpr int kMaxRecomputeDepth = 6;
-
 void rematerialize(const Program& p, FusionPlan& plan) {
   int N = p.size(), K = (int)plan.kernels.size();
   std::vector<int> home(N, -1);  // the kernel that computes a member first

@@ -8,7 +8,6 @@
 #include "fluxion/api/fx.h"
 #include "fluxion/backend/cpu/kernels.h"
 #include "fluxion/compiler/passes.h"
-#include "fluxion/util/env.h"
 
 namespace fx::compiler {
 
@@ -44,10 +43,6 @@ Var expand(const Node& n, const std::vector<Var>& in) {
 
 }  // namespace
 
-Program expand_small_dots(const Program& p) {
-  // FLUXION_NO_SMALL_DOT_EXPANSION=1: leave them to the dot kernel (for comparisons).
-  if (util::env_flag("FLUXION_NO_SMALL_DOT_EXPANSION")) return dead_code_elimination(p);
-  return rewrite_nodes(p, expand);
-}
+Program expand_small_dots(const Program& p) { return rewrite_nodes(p, expand); }
 
 }  // namespace fx::compiler

@@ -210,7 +210,12 @@ std::vector<PassInfo> default_pipeline(const RematOptions& remat) {
                                                    : rematerialize_for_memory(p, remat);
        }},
       {"split_reductions", [](const Program& p) { return split_reductions(p); }},
-      {"expand_small_dots", [](const Program& p) { return expand_small_dots(p); }},
+      {"expand_small_dots",
+       [](const Program& p) {
+         // FLUXION_NO_SMALL_DOT_EXPANSION=1: leave them to the dot kernel (for comparisons).
+         return util::env_flag("FLUXION_NO_SMALL_DOT_EXPANSION") ? dead_code_elimination(p)
+                                                                 : expand_small_dots(p);
+       }},
       {"dce_final", [](const Program& p) { return dead_code_elimination(p); }},
   };
 }

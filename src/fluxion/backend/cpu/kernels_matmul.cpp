@@ -140,6 +140,12 @@ MatmulKey key_of(const Node& node, const Shape& as, const Shape& bs) {
 // 0 + a0 b0 + a1 b1 + ..., the same for every K, vectorised over N (cloned for AVX2).
 constexpr int64_t kSmallK = 4;
 
+// Whether the product takes that loop: f32, one batch, 1 <= K <= kSmallK (small_k_dot tells
+// the compiler the same, so its expansion keeps these bits).
+bool runs_small_k(const MatmulKey& k) {
+  return k.dtype == DType::f32 && k.batch == 1 && k.k > 0 && k.k <= kSmallK;
+}
+
 __attribute__((target_clones("avx2", "default"))) void small_k_row(const float* __restrict av,
                                                                    int64_t K,
                                                                    const float* __restrict bt,
@@ -252,7 +258,7 @@ void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
     dot_with_epilogue(node, in, product, {});
     reference_epilogue(product, addends, C);
   };
-  const bool small_k = node.dtype == DType::f32 && k.batch == 1 && k.k <= kSmallK && k.k > 0;
+  const bool small_k = runs_small_k(k);
   if (epilogue && small_k && C.dtype() == DType::f32)
     return small_k_matmul_f32(k, A.data<float>(), B.data<float>(), C.data<float>(), addends);
   if (epilogue && (k.k == 0 || small_k)) return unfused();
@@ -270,7 +276,7 @@ void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
     reference_matmul<double>(k, A.data<double>(), B.data<double>(), C.data<double>());
     return;
   }
-  if (node.dtype == DType::f32 && k.batch == 1 && k.k <= kSmallK) {
+  if (small_k) {
     small_k_matmul_f32(k, A.data<float>(), B.data<float>(), C.data<float>());
     return;
   }
@@ -311,9 +317,9 @@ void dot_with_epilogue(const Node& node, std::span<const Tensor> in, Tensor& C,
 }  // namespace
 
 int64_t small_k_dot(const Node& node, const Shape& a, const Shape& b) {
-  if (node.dtype != DType::f32 || a.size() < 2 || b.size() < 2) return 0;
+  if (a.size() < 2 || b.size() < 2 || numel(node.shape) == 0) return 0;
   MatmulKey k = key_of(node, a, b);
-  return k.batch == 1 && k.k > 0 && k.k <= kSmallK && numel(node.shape) > 0 ? k.k : 0;
+  return runs_small_k(k) ? k.k : 0;
 }
 
 void dot_into(const Node& node, std::span<const Tensor> in, Tensor& C,

@@ -13,15 +13,14 @@ namespace fx::cpu {
 namespace {
 
 // The order every row sum keeps (this kernel and the compiler's fused row sums,
-// codegen.cpp), in f64: a row of at least kWideRow values as 16 partial sums, lane k taking
-// the values j = k mod 16 in order, added pairwise (lane k + 8 into k, then + 4, + 2, + 1);
+// codegen.cpp), in f64: a row of at least kWideRowSum values (kernels.h) as 16 partial sums, lane k
+// taking the values j = k mod 16 in order, added pairwise (lane k + 8 into k, then + 4, + 2, + 1);
 // a shorter row as 4 partial sums (j mod 4, the tail into the first), added as
 // (a0 + a1) + (a2 + a3). One chain of f64 adds is bound by the add's latency: four kept a
 // GroupNorm's statistics at ~1.4 values a cycle, sixteen fill an AVX-512 core's two adders
 // (3.4x on 3,136 values); on short rows (an upsampling's gradient sums rows of 2) sixteen
 // lanes would cost more adds than the row has values.
 constexpr int kSumLanes = 16;
-constexpr int64_t kWideRow = kWideRowSum;  // kernels.h
 
 inline double combine_lanes(double* a) {
   for (int w = kSumLanes / 2; w >= 1; w /= 2)
@@ -111,11 +110,12 @@ Tensor reduce_axis(const Tensor& x, int axis) {
     parallel_range(
         outer, std::max<int64_t>(8, 16384 / std::max<int64_t>(r, 1)), [&](int64_t lo, int64_t hi) {
           if constexpr (std::is_same_v<T, float>) {
-            if (r >= kWideRow) return sum_rows16(xp + lo * r, r, op + lo, hi - lo);
+            if (r >= kWideRowSum) return sum_rows16(xp + lo * r, r, op + lo, hi - lo);
             if (r <= 32) return sum_rows4_by8(xp + lo * r, r, op + lo, hi - lo);
           }
           for (int64_t o = lo; o < hi; ++o)
-            op[o] = (T)(r >= kWideRow ? sum_row16<T>(xp + o * r, r) : sum_row4<T>(xp + o * r, r));
+            op[o] =
+                (T)(r >= kWideRowSum ? sum_row16<T>(xp + o * r, r) : sum_row4<T>(xp + o * r, r));
         });
   } else if (inner == 1) {
     parallel_range(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(r, 1)),
