@@ -103,8 +103,9 @@ void expect_compiled_bits(BlockedCase& c, int* blocked_writes, int* h_block = nu
 }  // namespace
 
 TEST(CompilerLayout, ConvInputsWrittenBlockedKeepTheInterpretersBits) {
-  // 20x20 = 400 positions: two tile pieces (256 + 144); 5x7: one short piece, odd batch.
-  for (Shape x_shape : {Shape{2, 32, 20, 20}, Shape{3, 16, 5, 7}}) {
+  // 40x40 = 1,600 positions: two tile pieces (1,024 + 576), and the prefetches of the next
+  // piece cross from one to the other; 20x20: one piece; 5x7: one short piece, odd batch.
+  for (Shape x_shape : {Shape{1, 16, 40, 40}, Shape{2, 32, 20, 20}, Shape{3, 16, 5, 7}}) {
     BlockedCase c;
     build_conv_chain(c, x_shape, 16, false);
     int blocked = 0;
