@@ -425,7 +425,9 @@ def section_ablation(run_dir):
              'normalising kernel) is on by default, off with `FLUXION_NO_RESHAPE_SINK=1`; '
              'small-K dot expansion (products of 1 to 4 contracted values computed inside the '
              'fused kernels that read them) is on by default, off with '
-             '`FLUXION_NO_SMALL_DOT_EXPANSION=1`. LRU at length 1,024.', '',
+             '`FLUXION_NO_SMALL_DOT_EXPANSION=1`; dual writes (activations that '
+             'convolutions and other ops read, stored plain and blocked by their kernels) are '
+             'on by default, off with `FLUXION_NO_DUAL_WRITES=1`. LRU at length 1,024.', '',
              '| change | workload | on (ms) | off (ms) | off / on (median of rounds) | '
              'rounds (off / on) |',
              '|---|---|---:|---:|---:|---|']
@@ -433,7 +435,8 @@ def section_ablation(run_dir):
                                    ('small-K dot expansion', 'small_dots', ('mlp', 'lru')),
                                    ('blocked writes', 'blocked', ('unet', 'ddim')),
                                    ('reshape sinking', 'sink', ('unet', 'ddim')),
-                                   ('blocked reads', 'reads', ('unet', 'ddim'))):
+                                   ('blocked reads', 'reads', ('unet', 'ddim')),
+                                   ('dual writes', 'dual', ('unet', 'ddim'))):
         for w in workloads:
             on, off = [], []
             pattern = os.path.join(run_dir, 'ablation', f'{w}_{key}_on_r*.json')

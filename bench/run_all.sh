@@ -462,6 +462,14 @@ section_ablation() {
       # shellcheck disable=SC2086
       measured "ablation/$w/reads_off/r$r" fluxion_step_env FLUXION_NO_BLOCKED_READS=1 \
         "$dir/${w}_reads_off_r$r.json" --compile $args
+      # Dual writes (on by default): activations that convolutions and other ops read,
+      # stored plain and blocked by their kernels.
+      # shellcheck disable=SC2086
+      measured "ablation/$w/dual_on/r$r" fluxion_step "$dir/${w}_dual_on_r$r.json" \
+        --compile $args
+      # shellcheck disable=SC2086
+      measured "ablation/$w/dual_off/r$r" fluxion_step_env FLUXION_NO_DUAL_WRITES=1 \
+        "$dir/${w}_dual_off_r$r.json" --compile $args
     done
   done
   "$PY" "$REPO/bench/results.py" section ablation "$RUN_DIR" >"$RUN_DIR/sections/ablation.md"

@@ -79,6 +79,7 @@ struct CompileStats {
   size_t naive_bytes = 0;    // the same values without reuse
   int shared_conv_operands = 0, shared_conv_reads = 0;  // layout assignment (layout.h)
   int blocked_writes = 0;  // conv inputs stored blocked by their fused kernels (layout.h)
+  int dual_writes = 0;     // of those, stored plain as well (other ops read them too)
   int blocked_reads = 0;   // conv results left blocked for the fused kernels that read them
   int donated = 0;         // outputs that may be written in place into their inputs' buffers
   int epilogues = 0;       // matmuls computing their elementwise tail in the call (fusion.h)

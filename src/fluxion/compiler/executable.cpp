@@ -155,7 +155,8 @@ std::string CompileStats::summary() const {
     s += fmt::format("; {} conv activations shared in blocked layout by {} reads",
                      shared_conv_operands, shared_conv_reads);
   if (blocked_writes > 0)
-    s += fmt::format("; {} conv inputs written blocked by their kernels", blocked_writes);
+    s += fmt::format("; {} conv inputs written blocked by their kernels{}", blocked_writes,
+                     dual_writes > 0 ? fmt::format(" ({} also plain)", dual_writes) : "");
   if (blocked_reads > 0)
     s += fmt::format("; {} conv results read blocked by their kernels", blocked_reads);
   s += fmt::format("; {} per run", cost_str(cost));
@@ -219,7 +220,8 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   const bool assign = options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT");
   const bool blocked_writes = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_WRITES");
   const bool blocked_reads = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_READS");
-  ex->layouts_ = assign ? assign_conv_layouts(p, plan, blocked_writes, blocked_reads)
+  const bool dual_writes = blocked_writes && !env_flag("FLUXION_NO_DUAL_WRITES");
+  ex->layouts_ = assign ? assign_conv_layouts(p, plan, blocked_writes, blocked_reads, dual_writes)
                         : no_shared_layouts(S, N);
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
@@ -232,6 +234,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   st.shared_conv_operands = ex->layouts_.values;
   st.shared_conv_reads = ex->layouts_.reads;
   st.blocked_writes = ex->layouts_.blocked_writes;
+  st.dual_writes = ex->layouts_.dual_writes;
   st.blocked_reads = ex->layouts_.blocked_reads;
   Liveness liveness = compute_liveness(p, plan, ex->layouts_);
   const std::vector<int>& step_of = liveness.step_of;
@@ -304,23 +307,30 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
   if (fns_[k]) {
     std::vector<void*> bufs;
     for (int in : fk.inputs) bufs.push_back(values[in].raw());
+    // A convolution's input, stored in its layout: the copy's buffer.
+    auto blocked_copy = [&](size_t i) {
+      int v = fk.blocked_view[i];  // the output, or its reshape that the convolutions read
+      cpu::ConvOperandCopy& c = copies[v];
+      int N = prog_.size();
+      if (mem_.planned(N + v)) {
+        c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + v];
+        c.capacity = mem_.bytes_of[N + v];
+      }
+      void* data = c.prepare_blocked(prog_.node(v).shape, fk.block_of(i), prog_.node(v).dtype);
+      owned += c.owned_bytes();
+      return data;
+    };
     for (size_t i = 0; i < fk.outputs.size(); ++i) {
       int o = fk.outputs[i];
-      if (int block = fk.block_of(i)) {  // a convolution's input, stored in its layout
-        int v = fk.blocked_view[i];      // o, or its reshape that the convolutions read
-        cpu::ConvOperandCopy& c = copies[v];
-        int N = prog_.size();
-        if (mem_.planned(N + v)) {
-          c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + v];
-          c.capacity = mem_.bytes_of[N + v];
-        }
-        bufs.push_back(c.prepare_blocked(prog_.node(v).shape, block, prog_.node(v).dtype));
-        owned += c.owned_bytes();
+      if (fk.block_of(i) && !fk.keeps_plain(i)) {
+        bufs.push_back(blocked_copy(i));
         continue;
       }
       values[o] = in_place[o] ? values[donate_into_[o]] : output_buffer(o);
       bufs.push_back(values[o].raw());
     }
+    for (size_t i = 0; i < fk.outputs.size(); ++i)  // the copies of outputs also stored plain
+      if (fk.keeps_plain(i)) bufs.push_back(blocked_copy(i));
     if (info_[k].range > 0 && numel(fk.domain) > 0) {
       KernelCall call{fns_[k], bufs.data()};
       cpu::parallel_for(info_[k].range, info_[k].grain, call_kernel, &call);

@@ -561,8 +561,11 @@ std::string FusionPlan::dump(const Program& p) const {
       auto out = std::find(k.outputs.begin(), k.outputs.end(), m);
       std::string where;
       if (out != k.outputs.end()) {
-        int block = k.block_of(out - k.outputs.begin());
-        where = block ? fmt::format("  -> memory (nChw{}c)", block) : "  -> memory";
+        size_t i = out - k.outputs.begin();
+        int block = k.block_of(i);
+        where = !block             ? "  -> memory"
+                : k.keeps_plain(i) ? fmt::format("  -> memory and a copy (nChw{}c)", block)
+                                   : fmt::format("  -> memory (nChw{}c)", block);
       }
       s += fmt::format("    {}{}\n", node_str(*p.graph, m), where);
     }

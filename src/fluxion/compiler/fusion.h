@@ -29,6 +29,13 @@ struct FusedKernel {
   // Per blocked output: the value whose copy it is, the output itself or its reshape to
   // NCHW (the convolutions' view).
   std::vector<int> blocked_view;
+  // Per blocked output (empty: all 0): 1 when other ops read the plain tensor too, so the
+  // kernel stores both, the plain output in its slot and the blocked copy in an extra
+  // buffer after all the outputs (in output order).
+  std::vector<char> also_plain;
+  bool keeps_plain(size_t output) const {
+    return output < also_plain.size() && also_plain[output] != 0;
+  }
   // Positions per channel (H*W) of the NCHW view the blocked operands share, which may
   // differ from the domain's ([N, G, C/G, H*W]); 0: no blocked operand.
   int64_t block_positions = 0;

@@ -69,9 +69,10 @@ struct Readers {
 };
 
 // Marks the outputs of elementwise fused kernels that only convolutions read, as their
-// first reader wants them blocked (layout.h).
+// first reader wants them blocked (layout.h); with dual_writes, also those that other ops
+// read as well, which the kernel then stores plain and blocked.
 void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& layouts,
-                         const Readers& r) {
+                         const Readers& r, bool dual_writes) {
   for (int s = 0; s < (int)plan.schedule.size(); ++s) {
     int ki = plan.schedule[s].kernel;
     if (ki < 0) continue;
@@ -85,8 +86,11 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
                                    r.conv[o] == 0 && p.node(view).shape.size() == 4)
         v = view;
       const Node& n = p.node(v);
-      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || r.conv[v] == 0 || r.plain(v) > 0)
-        continue;
+      if ((n.dtype != DType::f32 && n.dtype != DType::bf16) || r.conv[v] == 0) continue;
+      // Other readers too: the plain tensor stays, and the copy is one more store per value
+      // where the first convolution's reorder would read and write it again.
+      const bool dual = r.plain(v) > 0;
+      if (dual && (!dual_writes || v != o)) continue;
       auto [s1, k1] = r.first_conv[v];
       const Node& conv = p.node(plan.schedule[s1].node);
       int block = cpu::conv_activation_block(conv, p.node(conv.inputs[0]).shape,
@@ -98,12 +102,15 @@ void mark_blocked_writes(const Program& p, FusionPlan& plan, ConvLayoutPlan& lay
       if (block == 0) continue;
       fk.blocked.resize(fk.outputs.size(), 0);
       fk.blocked_view.resize(fk.outputs.size(), -1);
+      fk.also_plain.resize(fk.outputs.size(), 0);
       fk.blocked[i] = block;
       fk.blocked_view[i] = v;
+      fk.also_plain[i] = dual;
       fk.block_positions = hw;
       layouts.written_blocked[v] = 1;
       layouts.first_read[v] = s;
       layouts.blocked_writes++;
+      layouts.dual_writes += dual;
       if (v != o) layouts.skipped[r.reshape_step[v]] = 1;
     }
   }
@@ -149,7 +156,7 @@ void mark_blocked_reads(const Program& p, FusionPlan& plan, ConvLayoutPlan& layo
 }  // namespace
 
 ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool blocked_writes,
-                                   bool blocked_reads) {
+                                   bool blocked_reads, bool dual_writes) {
   const std::vector<Step>& schedule = fusion.schedule;
   int N = p.size(), S = (int)schedule.size();
   ConvLayoutPlan plan;
@@ -162,6 +169,7 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
   for (FusedKernel& k : fusion.kernels) {
     k.blocked.clear();
     k.blocked_view.clear();
+    k.also_plain.clear();
     k.blocked_inputs.clear();
     k.block_positions = 0;
   }
@@ -176,7 +184,7 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
     onednn[s] = cpu::conv_runs_onednn(n, p.node(n.inputs[0]).shape, p.node(n.inputs[1]).shape);
   }
   const Readers readers(p, fusion, onednn);
-  if (blocked_writes) mark_blocked_writes(p, fusion, plan, readers);
+  if (blocked_writes) mark_blocked_writes(p, fusion, plan, readers, dual_writes);
   if (blocked_reads) mark_blocked_reads(p, fusion, plan, readers, onednn);
   for (int s = 0; s < S; ++s) {
     if (!onednn[s]) continue;
@@ -201,9 +209,9 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
 std::string ConvLayoutPlan::dump(const Program& p) const {
   std::string s = fmt::format(
       "conv layout assignment: {} activations in one shared blocked copy each, read by {} "
-      "convolutions; {} written blocked by their kernels; {} convolution results read "
-      "blocked\n",
-      values, reads, blocked_writes, blocked_reads);
+      "convolutions; {} written blocked by their kernels ({} of them also plain); {} "
+      "convolution results read blocked\n",
+      values, reads, blocked_writes, dual_writes, blocked_reads);
   for (int v = 0; v < (int)first_read.size(); ++v)
     if (first_read[v] >= 0)
       s += fmt::format(

@@ -14,6 +14,10 @@
 // convolutions through a reshape to NCHW (GroupNorm + SiLU, computed over [N, G, C/G, H*W]):
 // then the kernel writes the reshape's copy and the reshape step is skipped.
 //
+// With dual writes, an output that a convolution and other ops read is stored both ways
+// by its kernel: the plain tensor for the others and the blocked copy for the convolutions
+// (the residual sums a downsampling convolution and a skip connection read).
+//
 // With blocked reads, the other way round: a convolution's result that only elementwise
 // fused kernels read (the bias add, the residual add) stays in the layout the primitive
 // writes it in (ConvLayoutPlan::result_block, FusedKernel::blocked_inputs), and those
@@ -39,6 +43,7 @@ struct ConvLayoutPlan {
   std::vector<char> skipped;      // per step: a reshape whose result only a copy holds
   int values = 0, reads = 0;      // shared values, and the conv reads they serve
   int blocked_writes = 0;         // values written blocked by their kernels
+  int dual_writes = 0;            // of those, values their kernels also store plain
   int blocked_reads = 0;          // conv results read blocked by their kernels
   std::string dump(const Program& p) const;
 };
@@ -46,7 +51,9 @@ struct ConvLayoutPlan {
 // blocked_writes / blocked_reads: also marks the fused kernels' outputs to store blocked
 // (plan.kernels' `blocked`) / their inputs that are convolution results to read blocked
 // (`blocked_inputs`); without them, clears any such marks. Both need generated kernels.
+// dual_writes (with blocked_writes): an output that other ops read as well is stored both
+// ways (`also_plain`), instead of being reordered by its first convolution.
 ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& plan, bool blocked_writes,
-                                   bool blocked_reads = false);
+                                   bool blocked_reads = false, bool dual_writes = false);
 
 }  // namespace fx::compiler

@@ -326,9 +326,9 @@ struct Emitter {
   }
   // A blocked output: this piece's lines, in writable state (prefetchw), so the transposed
   // stores find them in cache instead of each waiting for its read-for-ownership.
-  void prefetch_for_write(int o, int64_t B, int64_t HW) {
+  void prefetch_for_write(const std::string& memory, int o, int64_t B, int64_t HW) {
     out += "        {\n";
-    prefetch_lines(fmt::format("y{} + (u * {} + h0) * {}", o, HW, B), 1, B,
+    prefetch_lines(fmt::format("{} + (u * {} + h0) * {}", memory, HW, B), 1, B,
                    B * (int64_t)dtype_size(p.node(o).dtype), "hl");
     out += "        }\n";
   }
@@ -364,11 +364,17 @@ struct Emitter {
   void blocked_elementwise(const std::string& sym, int64_t B, int64_t HW) {
     const int64_t kTile = std::min<int64_t>(HW, 1024);
     tile = kTile;
+    std::vector<int> copied;  // outputs stored plain, then copied blocked from those rows
     for (size_t i = 0; i < k.outputs.size(); ++i)
-      if (k.block_of(i)) tiled.push_back(k.outputs[i]);
+      if (k.block_of(i)) (k.keeps_plain(i) ? copied : tiled).push_back(k.outputs[i]);
     for (size_t i = 0; i < k.inputs.size(); ++i)
       if (k.input_block(i)) tiled_inputs.push_back(k.inputs[i]);
     signature(sym);
+    int arg = (int)(k.inputs.size() + k.outputs.size());
+    for (int o : copied) {
+      const char* T = ctype(p.node(o).dtype);
+      out += fmt::format("  {0}* __restrict c{1} = ({0}*)buf[{2}];\n", T, o, arg++);
+    }
     for (int o : tiled) out += fmt::format("  {} b{}[{}];\n", ctype(p.node(o).dtype), o, B * kTile);
     for (int in : tiled_inputs)
       out += fmt::format("  {} ti{}[{}];\n", ctype(p.node(in).dtype), in, B * kTile);
@@ -381,12 +387,17 @@ struct Emitter {
     out += fmt::format("      for (int64_t cb = 0; cb < {}; ++cb) {{\n", B);
     out += fmt::format("        const int64_t p0 = (u * {} + cb) * {} + h0;\n", B, HW);
     flat_loop("        ", "p0", "p0 + hl", "");
-    for (int o : tiled) prefetch_for_write(o, B, HW);
+    for (int o : tiled) prefetch_for_write(fmt::format("y{}", o), o, B, HW);
+    for (int o : copied) prefetch_for_write(fmt::format("c{}", o), o, B, HW);
     for (int in : tiled_inputs) prefetch_next_read(in, B, HW, kTile);
     out += "      }\n";
     for (int o : tiled)
       transpose_piece(false, p.node(o).dtype, fmt::format("y{}", o), fmt::format("b{}", o), B,
                       kTile, HW);
+    // The plain rows just stored are the tile: B rows HW apart.
+    for (int o : copied)
+      transpose_piece(false, p.node(o).dtype, fmt::format("c{}", o),
+                      fmt::format("(y{} + u * {} + h0)", o, B * HW), B, HW, HW);
     out += "    }\n  }\n}\n\n";
   }
 
