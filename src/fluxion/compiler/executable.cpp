@@ -218,18 +218,19 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   // Layout assignment before code generation (kernels may store blocked outputs) and
   // liveness (a convolution's read of a shared blocked copy is no read of the plain tensor).
   const bool assign = options.assign_layouts && !env_flag("FLUXION_NO_LAYOUT_ASSIGNMENT");
-  const bool blocked_writes = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_WRITES");
-  const bool blocked_reads = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_READS");
-  const bool dual_writes = blocked_writes && !env_flag("FLUXION_NO_DUAL_WRITES");
-  ex->layouts_ = assign ? assign_conv_layouts(p, plan, blocked_writes, blocked_reads, dual_writes)
-                        : no_shared_layouts(S, N);
+  LayoutOptions layout_options;
+  layout_options.blocked_writes =
+      assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_WRITES");
+  layout_options.blocked_reads = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_READS");
+  layout_options.dual_writes = !env_flag("FLUXION_NO_DUAL_WRITES");
+  ex->layouts_ = assign ? assign_conv_layouts(p, plan, layout_options) : no_shared_layouts(S, N);
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
   std::vector<char> generated(plan.kernels.size());
   for (size_t k = 0; k < generated.size(); ++k) generated[k] = ex->fns_[k] != nullptr;
   // The reference kernels (the fallback when compilation failed) write plain tensors only.
   if ((ex->layouts_.blocked_writes > 0 || ex->layouts_.blocked_reads > 0) && !st.codegen_ok)
-    ex->layouts_ = assign_conv_layouts(p, plan, false);
+    ex->layouts_ = assign_conv_layouts(p, plan);
   if (!dump.empty()) write_text(dump / "fusion.txt", plan.dump(p));
   st.shared_conv_operands = ex->layouts_.values;
   st.shared_conv_reads = ex->layouts_.reads;

@@ -155,8 +155,8 @@ void mark_blocked_reads(const Program& p, FusionPlan& plan, ConvLayoutPlan& layo
 
 }  // namespace
 
-ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool blocked_writes,
-                                   bool blocked_reads, bool dual_writes) {
+ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion,
+                                   const LayoutOptions& options) {
   const std::vector<Step>& schedule = fusion.schedule;
   int N = p.size(), S = (int)schedule.size();
   ConvLayoutPlan plan;
@@ -184,8 +184,8 @@ ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& fusion, bool bl
     onednn[s] = cpu::conv_runs_onednn(n, p.node(n.inputs[0]).shape, p.node(n.inputs[1]).shape);
   }
   const Readers readers(p, fusion, onednn);
-  if (blocked_writes) mark_blocked_writes(p, fusion, plan, readers, dual_writes);
-  if (blocked_reads) mark_blocked_reads(p, fusion, plan, readers, onednn);
+  if (options.blocked_writes) mark_blocked_writes(p, fusion, plan, readers, options.dual_writes);
+  if (options.blocked_reads) mark_blocked_reads(p, fusion, plan, readers, onednn);
   for (int s = 0; s < S; ++s) {
     if (!onednn[s]) continue;
     int id = schedule[s].node;

@@ -48,12 +48,17 @@ struct ConvLayoutPlan {
   std::string dump(const Program& p) const;
 };
 
-// blocked_writes / blocked_reads: also marks the fused kernels' outputs to store blocked
-// (plan.kernels' `blocked`) / their inputs that are convolution results to read blocked
-// (`blocked_inputs`); without them, clears any such marks. Both need generated kernels.
-// dual_writes (with blocked_writes): an output that other ops read as well is stored both
-// ways (`also_plain`), instead of being reordered by its first convolution.
-ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& plan, bool blocked_writes,
-                                   bool blocked_reads = false, bool dual_writes = false);
+// Which of the layout assignment's kernel-side changes to make (all need generated
+// kernels); none: only the shared copies the convolutions make themselves.
+struct LayoutOptions {
+  bool blocked_writes = false;  // fused kernels store conv inputs blocked (`blocked`)
+  bool blocked_reads = false;   // fused kernels read conv results blocked (`blocked_inputs`)
+  bool dual_writes = false;     // with blocked_writes: plain and blocked (`also_plain`)
+};
+
+// Marks the fused kernels' blocked outputs and inputs as `options` allows; clears any marks
+// it does not make.
+ConvLayoutPlan assign_conv_layouts(const Program& p, FusionPlan& plan,
+                                   const LayoutOptions& options = {});
 
 }  // namespace fx::compiler
