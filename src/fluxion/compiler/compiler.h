@@ -111,6 +111,8 @@ class Executable {
   size_t run_fused(int k, std::vector<Tensor>& values, const std::vector<char>& in_place,
                    std::vector<cpu::ConvOperandCopy>& copies);
   Tensor output_buffer(int id);
+  // Points the blocked copy of value v at its planned buffer, when the plan has one.
+  void place_copy(cpu::ConvOperandCopy& copy, int v);
 
   Program prog_;
   FusionPlan plan_;

@@ -289,6 +289,13 @@ Tensor Executable::output_buffer(int id) {
   return Tensor(n.shape, n.dtype);
 }
 
+void Executable::place_copy(cpu::ConvOperandCopy& copy, int v) {
+  const int slot = prog_.size() + v;  // copies are planned after the values
+  if (!mem_.planned(slot)) return;
+  copy.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[slot];
+  copy.capacity = mem_.bytes_of[slot];
+}
+
 namespace {
 struct KernelCall {
   void (*fn)(int64_t, int64_t, void* const*);
@@ -312,11 +319,7 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
     auto blocked_copy = [&](size_t i) {
       int v = fk.blocked_view[i];  // the output, or its reshape that the convolutions read
       cpu::ConvOperandCopy& c = copies[v];
-      int N = prog_.size();
-      if (mem_.planned(N + v)) {
-        c.buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + v];
-        c.capacity = mem_.bytes_of[N + v];
-      }
+      place_copy(c, v);
       void* data = c.prepare_blocked(prog_.node(v).shape, fk.block_of(i), prog_.node(v).dtype);
       owned += c.owned_bytes();
       return data;
@@ -415,12 +418,10 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
             if (layouts_.shared_arg[s][k]) {
               int v = n.inputs[k];
               shared[k] = &copies[v];
-              if (shared[k]->filled()) {
+              if (shared[k]->filled())
                 args[k] = Tensor();  // its plain tensor may be gone
-              } else if (mem_.planned(N + v)) {
-                shared[k]->buffer = static_cast<char*>(arena_.raw()) + mem_.offset_of[N + v];
-                shared[k]->capacity = mem_.bytes_of[N + v];
-              }
+              else
+                place_copy(*shared[k], v);
             }
           std::array<bool, 2> was_filled{shared[0] && shared[0]->filled(),
                                          shared[1] && shared[1]->filled()};
