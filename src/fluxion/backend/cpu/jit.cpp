@@ -58,18 +58,19 @@ JitTarget detect_target() {
   __builtin_cpu_init();
   bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  bool avx2 = __builtin_cpu_supports("avx2");
+  // The avx2 target also needs FMA: vector_math.h's polynomials are explicit FMAs.
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   // A forced target the CPU lacks is ignored (with a warning): never an illegal instruction.
   if ((want == "avx512" && !avx512) || (want == "avx2" && !avx2)) {
     std::fprintf(stderr, "fluxion compiler: FLUXION_JIT_TARGET=%s: this CPU lacks it, ignored\n",
                  want.c_str());
     want.clear();
   }
-  // No -mfma: the reference kernels' AVX2 clones have none, and a contracted a*b+c would
-  // round differently from the interpreter.
+  // -mfma turns vector_math.h's explicit fmadd into vfmadd, as in the reference kernels'
+  // x86-64-v3 clones; -ffp-contract=off (kCommonFlags) keeps every other a*b+c unfused.
   if (want == "avx512" || (want.empty() && avx512))
-    return {"avx512", "-mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2"};
-  if (want == "avx2" || (want.empty() && avx2)) return {"avx2", "-mavx2"};
+    return {"avx512", "-mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma"};
+  if (want == "avx2" || (want.empty() && avx2)) return {"avx2", "-mavx2 -mfma"};
   return {"x86-64", ""};
 }
 

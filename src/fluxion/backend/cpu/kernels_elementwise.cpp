@@ -1,6 +1,8 @@
 // Elementwise kernels with numpy broadcasting. The hot f32 loops are plain functions
-// cloned per ISA (target_clones: AVX2 or baseline, chosen at load time by the CPU), so
-// one binary is fast here and still runs on a CPU without AVX2.
+// cloned per ISA (target_clones: x86-64-v3, i.e. AVX2 with FMA, or baseline, chosen at load
+// time by the CPU), so one binary is fast here and still runs on a CPU without AVX2. The
+// file is built with -ffp-contract=off (CMakeLists.txt): the only FMAs are vector_math.h's
+// explicit ones, as in the generated kernels.
 // bf16/f16 are computed in f32 and stored back, as ggml and PyTorch's CPU kernels do.
 #include <array>
 #include <cmath>
@@ -9,7 +11,7 @@
 #include "fluxion/backend/cpu/vector_math.h"
 #include "fluxion/core/error.h"
 
-#define FX_CLONES __attribute__((target_clones("avx2", "default")))
+#define FX_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 
 namespace fx::cpu {
 

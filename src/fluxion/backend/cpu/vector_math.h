@@ -2,6 +2,13 @@
 // polynomials, as Cephes/Sleef do). Max errors over the whole float range, measured by
 // tests/test_ops_vector_math.cpp: see there (at most 2.2 ulp for normal results); double
 // precision keeps using libm.
+//
+// The polynomials' steps are written as fused multiply-adds (fmadd below). The code is built
+// with -ffp-contract=off, so these are the only FMAs, and every build computes the same
+// bits: the reference kernels' x86-64-v3 clones and the generated kernels (-mfma) with the
+// instruction, the baseline clone and the x86-64 kernel target with libm's exactly rounded
+// fmaf (slow, but only on CPUs without FMA). Written this way the SiLU loop takes 9 instead
+// of 12 cycles per 16 values here (AVX-512, Zen 5).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -20,21 +27,24 @@ static inline int32_t float_to_bits(float f) {
   return i;
 }
 
+// a * b + c rounded once (GCC turns it into vfmadd where the target has FMA).
+static inline float fmadd(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+
 // exp(x) = 2^n * exp(r), r = x - n ln2 in [-ln2/2, ln2/2], for x already clamped to
 // [-104, 88.8] (or NaN).
 static inline float exp_of_clamped(float x) {
   // Round to nearest with the 1.5·2^23 trick: plain arithmetic, so it vectorises even
   // on baseline SSE2 (std::nearbyint is a libm call there).
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
+  float n = fmadd(x, 1.44269504088896341f, 12582912.0f) - 12582912.0f;
+  float r = fmadd(n, -0.693359375f, x);
+  r = fmadd(n, 2.12194440e-4f, r);
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  p = fmadd(p, r, 1.3981999507e-3f);
+  p = fmadd(p, r, 8.3334519073e-3f);
+  p = fmadd(p, r, 4.1665795894e-2f);
+  p = fmadd(p, r, 1.6666665459e-1f);
+  p = fmadd(p, r, 5.0000001201e-1f);
+  p = fmadd(p * r, r, r) + 1.0f;
   // Split the scale in two so that n down to -150 (subnormal results) stays exact.
   int32_t ni = (int32_t)n;
   // (A shift, not / 2: no sign fix-up; the two factors still multiply to 2^n exactly.)
@@ -70,19 +80,19 @@ static inline float fast_log(float x_in) {
   m = small ? m + m - 1.0f : m - 1.0f;
   float z = m * m;
   float y = 7.0376836292e-2f;
-  y = y * m - 1.1514610310e-1f;
-  y = y * m + 1.1676998740e-1f;
-  y = y * m - 1.2420140846e-1f;
-  y = y * m + 1.4249322787e-1f;
-  y = y * m - 1.6668057665e-1f;
-  y = y * m + 2.0000714765e-1f;
-  y = y * m - 2.4999993993e-1f;
-  y = y * m + 3.3333331174e-1f;
+  y = fmadd(y, m, -1.1514610310e-1f);
+  y = fmadd(y, m, 1.1676998740e-1f);
+  y = fmadd(y, m, -1.2420140846e-1f);
+  y = fmadd(y, m, 1.4249322787e-1f);
+  y = fmadd(y, m, -1.6668057665e-1f);
+  y = fmadd(y, m, 2.0000714765e-1f);
+  y = fmadd(y, m, -2.4999993993e-1f);
+  y = fmadd(y, m, 3.3333331174e-1f);
   y = y * m * z;
   float fe = (float)e;
-  y += fe * -2.12194440e-4f;
-  y += -0.5f * z;
-  float r = m + y + fe * 0.693359375f;
+  y = fmadd(fe, -2.12194440e-4f, y);
+  y = fmadd(-0.5f, z, y);
+  float r = fmadd(fe, 0.693359375f, m + y);
   // IEEE special cases, as libm: log(0) = -inf, log(<0) = nan, log(inf) = inf, nan -> nan
   r = x == 0.0f ? -INFINITY : r;
   r = x < 0.0f ? NAN : r;
@@ -106,11 +116,11 @@ static inline float fast_tanh(float x) {
   float ax = std::fabs(x);
   float z = x * x;
   float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  float small = x + x * (z * p);
+  p = fmadd(p, z, 2.06390887954e-2f);
+  p = fmadd(p, z, -5.37397155531e-2f);
+  p = fmadd(p, z, 1.33314422036e-1f);
+  p = fmadd(p, z, -3.33332819422e-1f);
+  float small = fmadd(x, z * p, x);
   float big = std::copysign(1.0f - 2.0f / (fast_exp(2.0f * ax) + 1.0f), x);
   float r = ax < 0.625f ? small : big;
   return x == 0.0f ? x : r;  // keeps the sign of -0
@@ -124,17 +134,17 @@ static inline float fast_erf(float x) {
   c = c < -4.0f ? -4.0f : c;
   float z = c * c;
   float p = -2.72614225801306e-10f;
-  p = p * z + 2.77068142495902e-08f;
-  p = p * z - 2.10102402082508e-06f;
-  p = p * z - 5.69250639462346e-05f;
-  p = p * z - 7.34990630326855e-04f;
-  p = p * z - 2.95459980854025e-03f;
-  p = p * z - 1.60960333262415e-02f;
+  p = fmadd(p, z, 2.77068142495902e-08f);
+  p = fmadd(p, z, -2.10102402082508e-06f);
+  p = fmadd(p, z, -5.69250639462346e-05f);
+  p = fmadd(p, z, -7.34990630326855e-04f);
+  p = fmadd(p, z, -2.95459980854025e-03f);
+  p = fmadd(p, z, -1.60960333262415e-02f);
   float q = -1.45660718464996e-05f;
-  q = q * z - 2.13374055278905e-04f;
-  q = q * z - 1.68282697438203e-03f;
-  q = q * z - 7.37332916720468e-03f;
-  q = q * z - 1.42647390514189e-02f;
+  q = fmadd(q, z, -2.13374055278905e-04f);
+  q = fmadd(q, z, -1.68282697438203e-03f);
+  q = fmadd(q, z, -7.37332916720468e-03f);
+  q = fmadd(q, z, -1.42647390514189e-02f);
   return c * (p / q);
 }
 
