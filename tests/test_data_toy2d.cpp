@@ -1,6 +1,7 @@
 // Built-in toy distributions: shapes, determinism, the documented geometry, and agreement in
 // distribution with the peer PyTorch script (shared/peer/rectified_flow_2d.py).
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -50,6 +51,21 @@ TEST(Toy2d, DeterministicPrefixStableAndSeedDependent) {
     EXPECT_EQ(std::memcmp(a.raw(), c.raw(), a.nbytes()), 0) << name << ": not a prefix";
     EXPECT_NE(std::memcmp(a.raw(), d.raw(), a.nbytes()), 0) << name;
   }
+}
+
+// A batch large enough to be split over the threads gives the same bits on 1, 2 or 3.
+TEST(Toy2d, ThreadCountIndependent) {
+  int prev = omp_get_max_threads();
+  for (const auto& name : fx::data::toy_names()) {
+    omp_set_num_threads(1);
+    Tensor one = sample_toy(name, 1001, 5);
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      Tensor many = sample_toy(name, 1001, 5);
+      EXPECT_EQ(std::memcmp(one.raw(), many.raw(), one.nbytes()), 0) << name << " " << threads;
+    }
+  }
+  omp_set_num_threads(prev);
 }
 
 // Golden values: the same bits must come out on every machine (up to f32 rounding of libm).

@@ -250,10 +250,29 @@ TEST(Philox, OffsetsAndSeedsSelectDifferentStreams) {
   EXPECT_LE(shifted, 3);
 }
 
+// A range of the double stream is that slice of a fill, for even and odd starts and lengths,
+// and writes nothing past its n.
+TEST(Philox, UniformRangeIsASliceOfTheFill) {
+  const int64_t n = 64;
+  std::vector<double> all(n);
+  fx::philox_uniform(kSeed, kOffset, all.data(), n);
+  for (int64_t first : {0, 1, 2, 7, 40})
+    for (int64_t len : {0, 1, 2, 3, 4, 5, 9}) {
+      std::vector<double> part(len + 1, -7.0);
+      fx::philox_uniform_range(kSeed, kOffset, first, part.data(), len);
+      EXPECT_EQ(0, std::memcmp(part.data(), all.data() + first, len * sizeof(double)))
+          << "first " << first << " n " << len;
+      EXPECT_EQ(part[len], -7.0) << "wrote past n=" << len;
+    }
+}
+
 TEST(Philox, NegativeCountThrows) {
   float f;
+  double d;
   EXPECT_THROW(fx::philox_uniform(1, 0, &f, -1), fx::Error);
   EXPECT_THROW(fx::philox_normal(1, 0, &f, -1), fx::Error);
+  EXPECT_THROW(fx::philox_uniform_range(1, 0, 0, &d, -1), fx::Error);
+  EXPECT_THROW(fx::philox_uniform_range(1, 0, -2, &d, 1), fx::Error);
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ struct Philox {
 void philox_uniform(uint64_t seed, uint64_t offset, float* out, int64_t n);
 // n uniform doubles in [0, 1), 53 random bits each (multiples of 2^-53).
 void philox_uniform(uint64_t seed, uint64_t offset, double* out, int64_t n);
+// Elements [first, first + n) of the double uniform stream above, on the calling thread: the
+// same values as those elements of a philox_uniform fill, so callers can split one stream
+// over their own threads.
+void philox_uniform_range(uint64_t seed, uint64_t offset, int64_t first, double* out, int64_t n);
 // n standard normals by Box-Muller (see the layout above).
 void philox_normal(uint64_t seed, uint64_t offset, float* out, int64_t n);
 void philox_normal(uint64_t seed, uint64_t offset, double* out, int64_t n);
