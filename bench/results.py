@@ -427,7 +427,10 @@ def section_ablation(run_dir):
              'fused kernels that read them) is on by default, off with '
              '`FLUXION_NO_SMALL_DOT_EXPANSION=1`; dual writes (activations that '
              'convolutions and other ops read, stored plain and blocked by their kernels) are '
-             'on by default, off with `FLUXION_NO_DUAL_WRITES=1`. LRU at length 1,024.', '',
+             'on by default, off with `FLUXION_NO_DUAL_WRITES=1`; plain-layout 1x1 '
+             'convolutions in sampling (oneDNN\'s GEMM kernel reading NCHW where no weight '
+             'gradient shares a blocked copy) are on by default, off with '
+             '`FLUXION_NO_PLAIN_POINTWISE=1`. LRU at length 1,024.', '',
              '| change | workload | on (ms) | off (ms) | off / on (median of rounds) | '
              'rounds (off / on) |',
              '|---|---|---:|---:|---:|---|']
@@ -436,7 +439,8 @@ def section_ablation(run_dir):
                                    ('blocked writes', 'blocked', ('unet', 'ddim')),
                                    ('reshape sinking', 'sink', ('unet', 'ddim')),
                                    ('blocked reads', 'reads', ('unet', 'ddim')),
-                                   ('dual writes', 'dual', ('unet', 'ddim'))):
+                                   ('dual writes', 'dual', ('unet', 'ddim')),
+                                   ('plain 1x1 convolutions', 'pointwise', ('ddim',))):
         for w in workloads:
             on, off = [], []
             pattern = os.path.join(run_dir, 'ablation', f'{w}_{key}_on_r*.json')

@@ -406,7 +406,8 @@ section_roofline() {
 
 # Switchable compiler changes against the default in alternating rounds (the same binary, so
 # the same load): matmul epilogue fusion (opt-in, FLUXION_EPILOGUE_FUSION=1), small-K dot
-# expansion, blocked writes, reshape sinking and blocked reads (on by default).
+# expansion, blocked writes, reshape sinking, blocked reads, dual writes and plain-layout 1x1
+# convolutions in sampling (on by default).
 section_ablation() {
   local dir=$RUN_DIR/ablation r mlp=300 unet=12 lru=6 lru_len=1024 ddim=10
   build_train_step
@@ -471,6 +472,15 @@ section_ablation() {
       measured "ablation/$w/dual_off/r$r" fluxion_step_env FLUXION_NO_DUAL_WRITES=1 \
         "$dir/${w}_dual_off_r$r.json" --compile $args
     done
+    # Plain-layout 1x1 convolutions (on by default): sampling only (training graphs keep the
+    # blocked kernel, so the U-Net step is the same either way).
+    local dargs="--workload ddim --ddim-steps $ddim --steps 4 --warmup 1"
+    # shellcheck disable=SC2086
+    measured "ablation/ddim/pointwise_on/r$r" fluxion_step "$dir/ddim_pointwise_on_r$r.json" \
+      --compile $dargs
+    # shellcheck disable=SC2086
+    measured "ablation/ddim/pointwise_off/r$r" fluxion_step_env FLUXION_NO_PLAIN_POINTWISE=1 \
+      "$dir/ddim_pointwise_off_r$r.json" --compile $dargs
   done
   "$PY" "$REPO/bench/results.py" section ablation "$RUN_DIR" >"$RUN_DIR/sections/ablation.md"
 }

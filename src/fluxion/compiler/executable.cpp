@@ -37,11 +37,10 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!f) std::fprintf(stderr, "fluxion compiler: cannot write dump %s\n", path.c_str());
 }
 
-bool is_conv(Op op) {
-  return op == Op::conv2d || op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
-}
 // Library ops whose kernels write into a given buffer, so their results join the memory plan.
-bool writes_into_buffer(Op op) { return op == Op::dot || op == Op::linear_scan || is_conv(op); }
+bool writes_into_buffer(Op op) {
+  return op == Op::dot || op == Op::linear_scan || is_convolution(op);
+}
 
 using util::env_flag;
 bool log_enabled() { return env_flag("FLUXION_COMPILER_LOG"); }
@@ -411,7 +410,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
       } else {
         args.clear();
         for (int in : n.inputs) args.push_back(values[in]);
-        if (is_conv(n.op)) {
+        if (is_convolution(n.op)) {
           // Through the shared blocked copies of the layout assignment, when it gave some.
           std::array<cpu::ConvOperandCopy*, 2> shared{};
           for (int k = 0; k < 2; ++k)

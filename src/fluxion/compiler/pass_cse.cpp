@@ -22,7 +22,7 @@ bool same_attrs(const Attrs& a, const Attrs& b) {
          a.shape == b.shape && std::memcmp(&a.value, &b.value, sizeof a.value) == 0 &&
          a.dtype == b.dtype && a.keepdims == b.keepdims && a.transpose_a == b.transpose_a &&
          a.transpose_b == b.transpose_b && a.reverse == b.reverse && a.groups == b.groups &&
-         a.name == b.name && same_literal(a.literal, b.literal);
+         a.plain_layout == b.plain_layout && a.name == b.name && same_literal(a.literal, b.literal);
 }
 
 uint64_t literal_hash(const Tensor& t) {

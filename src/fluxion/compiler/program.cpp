@@ -114,7 +114,8 @@ uint64_t structural_hash(const Program& p) {
     h.vec(a.shape);
     h.bytes(&a.value, sizeof a.value);
     h.i64((int64_t)a.dtype);
-    h.i64(a.keepdims | (a.transpose_a << 1) | (a.transpose_b << 2) | (a.reverse << 3));
+    h.i64(a.keepdims | (a.transpose_a << 1) | (a.transpose_b << 2) | (a.reverse << 3) |
+          (a.plain_layout << 4));
     h.i64(a.groups);
     h.str(a.name);
     if (a.literal.defined()) {

@@ -17,6 +17,12 @@ int64_t Var::dim(int i) const {
   return shape()[a];
 }
 
+void Graph::set_plain_layout(int id) {
+  Node& n = nodes_.at(id);
+  FX_CHECK(n.op == Op::conv2d, "set_plain_layout: node {} is {}, not conv2d", id, op_name(n.op));
+  n.attrs.plain_layout = true;
+}
+
 Var Graph::add(Op op, std::vector<Var> inputs, Attrs attrs) {
   const OpDef& def = op_def(op);
   if (def.arity >= 0)
@@ -79,6 +85,7 @@ std::string node_str(const Graph& g, int id) {
   if (a.transpose_b) s += " transpose_b";
   if (a.reverse) s += " reverse";
   if (a.groups != 1) s += fmt::format(" groups={}", a.groups);
+  if (a.plain_layout) s += " plain_layout";
   if (n.op == Op::pad) s += fmt::format(" value={}", a.value);
   if (n.op == Op::constant && a.literal.numel() == 1)
     s += fmt::format(" value={}", a.literal.item());

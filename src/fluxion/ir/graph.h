@@ -44,6 +44,10 @@ class Graph {
   Var find_input(const std::string& name);  // throws if absent
   bool has_input(const std::string& name) const { return input_by_name_.count(name) > 0; }
 
+  // Sets Attrs::plain_layout on conv2d node `id` (runtime/plain_pointwise_convs.h); the one
+  // change to an existing node: it picks a kernel, never a value's shape or dtype.
+  void set_plain_layout(int id);
+
   // Human-readable listing, one node per line (the form FLUXION_DUMP writes).
   std::string dump() const;
 

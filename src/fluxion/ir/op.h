@@ -14,7 +14,9 @@ namespace fx {
   /* leaves */                                                                                     \
   X(input)                                                                                         \
   X(constant)                                                                                      \
-  X(iota) X(random_uniform) X(random_normal) /* unary elementwise */                               \
+  X(iota)                                                                                          \
+  X(random_uniform)                                                                                \
+  X(random_normal) /* unary elementwise */                                                         \
       X(neg) X(exp) X(log) X(sin) X(cos) X(tanh) X(sqrt) X(rsqrt) X(abs) X(sign) X(sigmoid) X(erf) \
           X(floor) X(logical_not) /* binary elementwise, numpy broadcasting */                     \
       X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(lt) X(le) X(gt) X(ge) X(eq) X(ne) \
@@ -23,8 +25,8 @@ namespace fx {
       X(cast) X(stop_gradient)         /* reductions */                                            \
       X(reduce_sum) X(reduce_max)      /* layout */                                                \
       X(broadcast_to) X(reshape) X(permute) X(slice) X(pad)                                        \
-          X(concat) /* contraction and indexing */                                                 \
-      X(dot) X(gather) X(scatter_add) /* recurrences */                                            \
+          X(concat)                           /* contraction and indexing */                       \
+      X(dot) X(gather) X(scatter_add)         /* recurrences */                                    \
       X(linear_scan) X(scan_coefficient_grad) /* convolution (NCHW, OIHW) */                       \
       X(conv2d) X(conv2d_backward_data) X(conv2d_backward_weights)
 
@@ -36,6 +38,11 @@ enum class Op : uint16_t {
 };
 
 const char* op_name(Op op);
+
+// conv2d and its two gradients: the ops that run oneDNN's convolutions.
+inline bool is_convolution(Op op) {
+  return op == Op::conv2d || op == Op::conv2d_backward_data || op == Op::conv2d_backward_weights;
+}
 
 // Static attributes of a node. One plain struct for all ops keeps hashing, dumps and
 // the compiler's pattern matching simple; each op documents which fields it reads.
@@ -55,6 +62,8 @@ struct Attrs {
                                 // last step to the first
   int64_t groups = 1;           // conv2d*: channel groups (stride in steps, padding in
                                 // starts, dilation in limits, target shape in shape)
+  bool plain_layout = false;    // conv2d: oneDNN's plain-layout kernel, no reorders
+                                // (runtime/plain_pointwise_convs.h sets it)
   std::string name;             // input: the feed's name (parameter names are safetensors keys)
   Tensor literal;               // constant
 };

@@ -1,6 +1,7 @@
 #include "fluxion/runtime/executor.h"
 
 #include "fluxion/compiler/compiler.h"
+#include "fluxion/runtime/plain_pointwise_convs.h"
 
 namespace fx::runtime {
 
@@ -17,6 +18,17 @@ Executor make_executor(const Graph& g, const std::vector<Var>& outputs,
     e.precision_graph_ = std::move(pr.graph);
     run_graph = e.precision_graph_.get();
     run_outputs = pr.outputs;
+  }
+  // Plain-layout 1x1 convolutions where only a forward pass reads their input (sampling): on
+  // the graph both executors run, so their bits agree (plain_pointwise_convs.h).
+  bool any_plain = false;
+  for (int i = 0; i < run_graph->size() && !any_plain; ++i)
+    any_plain = plain_pointwise_conv(*run_graph, i) && !run_graph->node(i).attrs.plain_layout;
+  if (any_plain && plain_pointwise_enabled()) {
+    if (!e.precision_graph_) e.precision_graph_ = std::make_unique<Graph>(g);
+    mark_plain_pointwise_convs(*e.precision_graph_);
+    run_graph = e.precision_graph_.get();
+    for (Var& v : run_outputs) v.graph = e.precision_graph_.get();
   }
   if (options.compile) {
     compiler::CompileOptions co;

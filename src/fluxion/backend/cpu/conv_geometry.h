@@ -11,15 +11,16 @@ namespace fx::cpu {
 
 struct ConvGeom {
   int64_t N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G;
-  std::array<int64_t, 16> key() const {  // by value: a cache key must not hold references
-    return {N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G};
+  int64_t plain = 0;  // Attrs::plain_layout: plain-layout arguments, f32 forward only
+  std::array<int64_t, 17> key() const {  // by value: a cache key must not hold references
+    return {N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G, plain};
   }
 };
 
 inline ConvGeom conv_geometry(const Shape& x, const Shape& w, const Shape& y, const Attrs& a) {
-  return {x[0],        x[1],        x[2],        x[3],       w[0],       w[2],
-          w[3],        y[2],        y[3],        a.steps[0], a.steps[1], a.starts[0],
-          a.starts[1], a.limits[0], a.limits[1], a.groups};
+  return {x[0],        x[1],        x[2],        x[3],       w[0],          w[2],
+          w[3],        y[2],        y[3],        a.steps[0], a.steps[1],    a.starts[0],
+          a.starts[1], a.limits[0], a.limits[1], a.groups,   a.plain_layout};
 }
 
 // f32 convolutions with at most this many output channels (an image generator's last layer)

@@ -146,7 +146,7 @@ struct ConvCache {
   std::mutex mu;
   // Keyed by (kind, element type, geometry); an empty primitive marks a bf16 problem oneDNN
   // has no kernel for on this CPU.
-  std::map<std::tuple<int, int, std::array<int64_t, 16>>, Prim> prims;
+  std::map<std::tuple<int, int, std::array<int64_t, 17>>, Prim> prims;
 };
 
 ConvCache& cache() {
@@ -177,7 +177,7 @@ Prim build(Kind kind, const ConvGeom& g, DT t, const dnnl::engine& eng) {
     const char* e = std::getenv("FLUXION_CONV_LAYOUT");
     return std::string(e ? e : "");
   }();
-  bool plain = forced == "plain";
+  bool plain = forced == "plain" || (g.plain && kind == Kind::fwd && t == DT::f32);
   auto any = [plain, t](const memory::desc& d) {
     if (plain) return d;
     return memory::desc(d.dims(), t, memory::format_tag::any);
