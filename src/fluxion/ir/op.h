@@ -14,9 +14,7 @@ namespace fx {
   /* leaves */                                                                                     \
   X(input)                                                                                         \
   X(constant)                                                                                      \
-  X(iota)                                                                                          \
-  X(random_uniform)                                                                                \
-  X(random_normal) /* unary elementwise */                                                         \
+  X(iota) X(random_uniform) X(random_normal) /* unary elementwise */                               \
       X(neg) X(exp) X(log) X(sin) X(cos) X(tanh) X(sqrt) X(rsqrt) X(abs) X(sign) X(sigmoid) X(erf) \
           X(floor) X(logical_not) /* binary elementwise, numpy broadcasting */                     \
       X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(lt) X(le) X(gt) X(ge) X(eq) X(ne) \
@@ -25,8 +23,8 @@ namespace fx {
       X(cast) X(stop_gradient)         /* reductions */                                            \
       X(reduce_sum) X(reduce_max)      /* layout */                                                \
       X(broadcast_to) X(reshape) X(permute) X(slice) X(pad)                                        \
-          X(concat)                           /* contraction and indexing */                       \
-      X(dot) X(gather) X(scatter_add)         /* recurrences */                                    \
+          X(concat) /* contraction and indexing */                                                 \
+      X(dot) X(gather) X(scatter_add) /* recurrences */                                            \
       X(linear_scan) X(scan_coefficient_grad) /* convolution (NCHW, OIHW) */                       \
       X(conv2d) X(conv2d_backward_data) X(conv2d_backward_weights)
 

@@ -15,8 +15,8 @@ Executor make_executor(const Graph& g, const std::vector<Var>& outputs,
   if (options.precision.precision != amp::Precision::fp32) {
     amp::PrecisionResult pr = amp::apply_precision(g, outputs, options.precision);
     e.precision_report_ = pr.report();
-    e.precision_graph_ = std::move(pr.graph);
-    run_graph = e.precision_graph_.get();
+    e.own_graph_ = std::move(pr.graph);
+    run_graph = e.own_graph_.get();
     run_outputs = pr.outputs;
   }
   // Plain-layout 1x1 convolutions where only a forward pass reads their input (sampling): on
@@ -25,10 +25,10 @@ Executor make_executor(const Graph& g, const std::vector<Var>& outputs,
   for (int i = 0; i < run_graph->size() && !any_plain; ++i)
     any_plain = plain_pointwise_conv(*run_graph, i) && !run_graph->node(i).attrs.plain_layout;
   if (any_plain && plain_pointwise_enabled()) {
-    if (!e.precision_graph_) e.precision_graph_ = std::make_unique<Graph>(g);
-    mark_plain_pointwise_convs(*e.precision_graph_);
-    run_graph = e.precision_graph_.get();
-    for (Var& v : run_outputs) v.graph = e.precision_graph_.get();
+    if (!e.own_graph_) e.own_graph_ = std::make_unique<Graph>(g);
+    mark_plain_pointwise_convs(*e.own_graph_);
+    run_graph = e.own_graph_.get();
+    for (Var& v : run_outputs) v.graph = e.own_graph_.get();
   }
   if (options.compile) {
     compiler::CompileOptions co;

@@ -48,7 +48,7 @@ class Executor {
   friend Executor make_executor(const Graph&, const std::vector<Var>&, const ExecutorOptions&);
   // The graph run when it is not the caller's: the precision pass's rewrite, or a copy with
   // plain-layout 1x1 convolutions marked (plain_pointwise_convs.h); null otherwise.
-  std::unique_ptr<Graph> precision_graph_;
+  std::unique_ptr<Graph> own_graph_;
   std::unique_ptr<Interpreter> interpreter_;
   std::shared_ptr<compiler::Executable> compiled_;
   std::string precision_report_;
