@@ -1,7 +1,6 @@
 #include "fluxion/data/toy2d.h"
 
 #include <fmt/ranges.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -123,20 +122,16 @@ Tensor sample_toy(std::string_view name, int64_t n, uint64_t seed, int64_t dim) 
   // Points are independent (~50 ns each: a log, a sqrt and two sincos in double), so a batch
   // splits over the threads, each drawing its points' uniforms itself, with the same values
   // as one thread; a training step draws a batch every step.
-#pragma omp parallel if (n >= kParallelPoints)
-  {
-    int threads = omp_get_num_threads(), me = omp_get_thread_num();
-    int64_t first = n * me / threads, last = n * (me + 1) / threads;
+#pragma omp parallel for schedule(static) if (n >= kParallelPoints)
+  for (int64_t i = 0; i < n; ++i) {
     double u[kUniformsPerPoint];
-    for (int64_t i = first; i < last; ++i) {
-      philox_uniform_range(seed, stream, i * kUniformsPerPoint, u, kUniformsPerPoint);
-      Draw d{{u[0], u[1]}, 0, 0};
-      box_muller(u[2], u[3], &d.z0, &d.z1);
-      double x = 0, y = 0;
-      point(name, d, &x, &y);
-      p[2 * i] = (float)x;
-      p[2 * i + 1] = (float)y;
-    }
+    philox_uniform_range(seed, stream, i * kUniformsPerPoint, u, kUniformsPerPoint);
+    Draw d{{u[0], u[1]}, 0, 0};
+    box_muller(u[2], u[3], &d.z0, &d.z1);
+    double x = 0, y = 0;
+    point(name, d, &x, &y);
+    p[2 * i] = (float)x;
+    p[2 * i + 1] = (float)y;
   }
   return t;
 }

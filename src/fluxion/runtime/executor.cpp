@@ -21,12 +21,10 @@ Executor make_executor(const Graph& g, const std::vector<Var>& outputs,
   }
   // Plain-layout 1x1 convolutions where only a forward pass reads their input (sampling): on
   // the graph both executors run, so their bits agree (plain_pointwise_convs.h).
-  bool any_plain = false;
-  for (int i = 0; i < run_graph->size() && !any_plain; ++i)
-    any_plain = plain_pointwise_conv(*run_graph, i) && !run_graph->node(i).attrs.plain_layout;
-  if (any_plain && plain_pointwise_enabled()) {
+  // The ids are the same in a copy of the graph.
+  if (std::vector<int> ids = plain_pointwise_convs(*run_graph); !ids.empty()) {
     if (!e.own_graph_) e.own_graph_ = std::make_unique<Graph>(g);
-    mark_plain_pointwise_convs(*e.own_graph_);
+    for (int id : ids) e.own_graph_->set_plain_layout(id);
     run_graph = e.own_graph_.get();
     for (Var& v : run_outputs) v.graph = e.own_graph_.get();
   }

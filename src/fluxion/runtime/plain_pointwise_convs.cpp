@@ -27,15 +27,18 @@ bool plain_pointwise_conv(const Graph& g, int id) {
   return true;
 }
 
-int mark_plain_pointwise_convs(Graph& g) {
-  if (!plain_pointwise_enabled()) return 0;
-  int marked = 0;
+std::vector<int> plain_pointwise_convs(const Graph& g) {
+  std::vector<int> ids;
+  if (!plain_pointwise_enabled()) return ids;
   for (int i = 0; i < g.size(); ++i)
-    if (plain_pointwise_conv(g, i) && !g.node(i).attrs.plain_layout) {
-      g.set_plain_layout(i);
-      ++marked;
-    }
-  return marked;
+    if (!g.node(i).attrs.plain_layout && plain_pointwise_conv(g, i)) ids.push_back(i);
+  return ids;
+}
+
+int mark_plain_pointwise_convs(Graph& g) {
+  std::vector<int> ids = plain_pointwise_convs(g);
+  for (int id : ids) g.set_plain_layout(id);
+  return (int)ids.size();
 }
 
 }  // namespace fx::runtime

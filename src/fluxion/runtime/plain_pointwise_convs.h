@@ -27,6 +27,9 @@ bool plain_pointwise_conv(const Graph& g, int id);
 // False when FLUXION_NO_PLAIN_POINTWISE=1 (every convolution blocked, for comparisons).
 bool plain_pointwise_enabled();
 
+// The qualifying convolutions of `g` not marked yet (none when disabled).
+std::vector<int> plain_pointwise_convs(const Graph& g);
+
 // Marks every qualifying convolution of `g` (none when disabled); returns how many.
 int mark_plain_pointwise_convs(Graph& g);
 
