@@ -81,6 +81,7 @@ struct CompileStats {
   int blocked_writes = 0;  // conv inputs stored blocked by their fused kernels (layout.h)
   int dual_writes = 0;     // of those, stored plain as well (other ops read them too)
   int blocked_reads = 0;   // conv results left blocked for the fused kernels that read them
+  int group_sums = 0;      // GroupNorm means computed by their producing kernels (group_sums.h)
   int donated = 0;         // outputs that may be written in place into their inputs' buffers
   int epilogues = 0;       // matmuls computing their elementwise tail in the call (fusion.h)
   Cost cost;               // FLOPs and bytes moved per run of the fused schedule (cost_model.h)

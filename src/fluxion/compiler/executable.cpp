@@ -10,6 +10,7 @@
 #include "fluxion/backend/cpu/kernels_scan.h"
 #include "fluxion/compiler/compiler.h"
 #include "fluxion/compiler/donation.h"
+#include "fluxion/compiler/group_sums.h"
 #include "fluxion/compiler/liveness.h"
 #include "fluxion/core/error.h"
 #include "fluxion/ir/op_def.h"
@@ -116,6 +117,7 @@ std::vector<Lifetime> planned_lifetimes(const Program& p, const FusionPlan& plan
   std::vector<Lifetime> lifetimes;
   for (int s = 0; s < S; ++s) {
     const Step& stp = plan.schedule[s];
+    if (stp.absorbed) continue;
     std::vector<int> written;
     if (stp.node >= 0 && writes_into_buffer(p.node(stp.node).op))
       written.push_back(written_by(plan, stp));
@@ -158,6 +160,7 @@ std::string CompileStats::summary() const {
                      dual_writes > 0 ? fmt::format(" ({} also plain)", dual_writes) : "");
   if (blocked_reads > 0)
     s += fmt::format("; {} conv results read blocked by their kernels", blocked_reads);
+  if (group_sums > 0) s += fmt::format("; {} GroupNorm sums taken by their producers", group_sums);
   s += fmt::format("; {} per run", cost_str(cost));
   s += fmt::format("; memory plan {} (without reuse {}); compile() {:.0f} ms", mb(planned_bytes),
                    mb(naive_bytes), total_ms);
@@ -223,6 +226,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   layout_options.blocked_reads = assign && options.codegen && !env_flag("FLUXION_NO_BLOCKED_READS");
   layout_options.dual_writes = !env_flag("FLUXION_NO_DUAL_WRITES");
   ex->layouts_ = assign ? assign_conv_layouts(p, plan, layout_options) : no_shared_layouts(S, N);
+  st.group_sums = fuse_group_sums(p, plan);  // needs the blocked kernels just decided
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
   std::vector<char> generated(plan.kernels.size());
@@ -355,6 +359,11 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
     }
     temp[m] = be.execute(n, args);
   }
+  for (const FusedKernel::GroupSum& g : fk.group_sums) {  // the library's sum of the view
+    const Node& view = prog_.node(prog_.node(g.sum).inputs[0]);
+    const Tensor rows = temp.at(g.of).reshaped(view.shape);
+    temp[g.sum] = be.execute(prog_.node(g.sum), std::span<const Tensor>(&rows, 1));
+  }
   for (int o : fk.outputs) values[o] = temp[o];
   return owned;
 }
@@ -384,6 +393,7 @@ std::vector<Tensor> Executable::run(const Feeds& feeds) {
   };
   for (int s = 0; s < (int)plan_.schedule.size(); ++s) {
     const Step& st = plan_.schedule[s];
+    if (st.absorbed) continue;  // computed by an earlier kernel
     auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     if (st.kernel >= 0) {
       live += run_fused(st.kernel, values, in_place, copies);

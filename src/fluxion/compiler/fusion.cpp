@@ -542,7 +542,7 @@ std::string FusionPlan::dump(const Program& p) const {
   std::string s;
   for (const Step& st : schedule) {
     if (st.node >= 0) {
-      s += node_str(*p.graph, st.node) + "\n";
+      s += node_str(*p.graph, st.node) + (st.absorbed ? "  (computed by its producer)\n" : "\n");
       if (st.epilogue >= 0)
         for (int m : epilogues[st.epilogue].members)
           s += fmt::format("    epilogue: {}\n", node_str(*p.graph, m));
@@ -569,6 +569,8 @@ std::string FusionPlan::dump(const Program& p) const {
       }
       s += fmt::format("    {}{}\n", node_str(*p.graph, m), where);
     }
+    for (const FusedKernel::GroupSum& g : k.group_sums)
+      s += fmt::format("    group sum of %{}: {}  -> memory\n", g.of, node_str(*p.graph, g.sum));
   }
   return s;
 }

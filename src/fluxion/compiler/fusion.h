@@ -45,6 +45,14 @@ struct FusedKernel {
   int input_block(size_t input) const {
     return input < blocked_inputs.size() ? blocked_inputs[input] : 0;
   }
+  // GroupNorm means this blocked kernel takes over from the library (group_sums.h): `sum`, a
+  // reduce_sum over the last axis of a reshape of the output `of`, is computed from each
+  // unit's rows of `of` and stored as an extra output (it is in `outputs` too, not in
+  // `members`).
+  struct GroupSum {
+    int sum, of;
+  };
+  std::vector<GroupSum> group_sums;
   // The channel block the kernel runs in units of (all its blocked operands share it); 0:
   // a plain kernel.
   int block() const {
@@ -73,6 +81,9 @@ struct Step {
   int node = -1;      // a single node (input, constant, library op) ...
   int kernel = -1;    // ... or a fused kernel
   int epilogue = -1;  // a dot node's MatmulEpilogue (index into FusionPlan::epilogues)
+  // The node is computed by an earlier fused kernel (a group sum, group_sums.h): the step
+  // runs nothing and reads nothing. Kept in place so that per-step plans stay aligned.
+  bool absorbed = false;
 };
 
 struct FusionPlan {

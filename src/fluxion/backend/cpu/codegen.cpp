@@ -398,7 +398,25 @@ struct Emitter {
     for (int o : copied)
       transpose_piece(false, p.node(o).dtype, fmt::format("c{}", o),
                       fmt::format("(y{} + u * {} + h0)", o, B * HW), B, HW, HW);
-    out += "    }\n  }\n}\n\n";
+    out += "    }\n";
+    group_sums(B, HW);
+    out += "  }\n}\n\n";
+  }
+
+  // The unit's group sums (group_sums.h), once its rows are all stored: each row of L values
+  // is a run of the unit's B * H * W in the plain output, still in cache, added up as the
+  // library's row sums are (accumulate).
+  void group_sums(int64_t B, int64_t HW) {
+    for (const FusedKernel::GroupSum& g : k.group_sums) {
+      const int64_t L = p.node(p.node(g.sum).inputs[0]).shape.back(), rows = B * HW / L;
+      out += fmt::format("    for (int64_t gr = 0; gr < {}; ++gr) {{\n", rows);
+      out += fmt::format("      const float* __restrict t{} = y{} + u * {} + gr * {};\n", g.sum,
+                         g.of, B * HW, L);
+      out += fmt::format("      fx_d8 a{0}_lo = {{}}, a{0}_hi = {{}};\n", g.sum);
+      accumulate("      ", g.sum, "0", std::to_string(L), "0", L);
+      out += fmt::format("      y{0}[u * {1} + gr] = (float)fx_sum16(a{0}_lo, a{0}_hi);\n    }}\n",
+                         g.sum, rows);
+    }
   }
 
   // Adds scratch values t<red>[from - base, to - base), row positions [from, to), into the
