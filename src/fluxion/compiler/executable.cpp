@@ -363,6 +363,15 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
     const Node& view = prog_.node(prog_.node(g.sum).inputs[0]);
     const Tensor rows = temp.at(g.of).reshaped(view.shape);
     temp[g.sum] = be.execute(prog_.node(g.sum), std::span<const Tensor>(&rows, 1));
+    if (g.squares < 0) continue;  // and the variance's sum, node by node as its kernel would
+    const Node& total = prog_.node(g.squares);
+    const Node& square = prog_.node(total.inputs[0]);
+    const Node& dev = prog_.node(square.inputs[0]);
+    const std::vector<Tensor> div_args{temp[g.sum], prog_.node(g.count).attrs.literal};
+    const std::vector<Tensor> dev_args{rows, be.execute(prog_.node(dev.inputs[1]), div_args)};
+    const Tensor d = be.execute(dev, dev_args);
+    const Tensor sq = be.execute(square, std::vector<Tensor>{d, d});
+    temp[g.squares] = be.execute(total, std::span<const Tensor>(&sq, 1));
   }
   for (int o : fk.outputs) values[o] = temp[o];
   return owned;

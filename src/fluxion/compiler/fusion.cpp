@@ -549,6 +549,10 @@ std::string FusionPlan::dump(const Program& p) const {
       continue;
     }
     const FusedKernel& k = kernels[st.kernel];
+    if (st.absorbed) {
+      s += fmt::format("fused_kernel_{} (computed by its rows' producer)\n", st.kernel);
+      continue;
+    }
     s += fmt::format("fused_kernel_{} domain={} members={} reads={} writes={}", st.kernel,
                      shape_str(k.domain), k.members.size(), k.inputs.size(), k.outputs.size());
     s += k.reduces.empty()
@@ -569,8 +573,12 @@ std::string FusionPlan::dump(const Program& p) const {
       }
       s += fmt::format("    {}{}\n", node_str(*p.graph, m), where);
     }
-    for (const FusedKernel::GroupSum& g : k.group_sums)
+    for (const FusedKernel::GroupSum& g : k.group_sums) {
       s += fmt::format("    group sum of %{}: {}  -> memory\n", g.of, node_str(*p.graph, g.sum));
+      if (g.squares >= 0)
+        s += fmt::format("    and of its squared deviations: {}  -> memory\n",
+                         node_str(*p.graph, g.squares));
+    }
   }
   return s;
 }

@@ -5,6 +5,56 @@
 
 namespace fx::compiler {
 
+namespace {
+
+// The row-sum kernel that takes the variance's sum over the rows `view` of the mean `mean`:
+// exactly sub(rows, mean), mul(d, d), reduce_sum(last axis), writing only the sum, where
+// rows is `view` or another reshape of its input to the same shape; -1 if none.
+int variance_kernel(const Program& p, const FusionPlan& plan, int view, int mean) {
+  const Node& v = p.node(view);
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    const FusedKernel& fk = plan.kernels[k];
+    if (!fk.row_sums || fk.members.size() != 3 || fk.outputs.size() != 1 || fk.domain != v.shape)
+      continue;
+    const Node& d = p.node(fk.members[0]);
+    const Node& sq = p.node(fk.members[1]);
+    const Node& sum = p.node(fk.members[2]);
+    if (d.op != Op::sub || d.inputs[1] != mean || sq.op != Op::mul ||
+        sq.inputs != std::vector<int>{fk.members[0], fk.members[0]} || sum.op != Op::reduce_sum ||
+        sum.inputs[0] != fk.members[1] || fk.outputs[0] != fk.members[2] || sum.dtype != DType::f32)
+      continue;
+    const Node& rows = p.node(d.inputs[0]);
+    if (d.inputs[0] == view ||
+        (rows.op == Op::reshape && rows.inputs[0] == v.inputs[0] && rows.shape == v.shape))
+      return (int)k;
+  }
+  return -1;
+}
+
+// The scalar constant c when `mean` is the only output of a one-node kernel computing
+// div(sum, c); -1 otherwise.
+int mean_divisor(const Program& p, const FusionPlan& plan, int mean, int sum,
+                 const std::vector<std::pair<int, int>>& producer) {
+  const int k = producer[mean].first;
+  if (k < 0) return -1;
+  const FusedKernel& fk = plan.kernels[k];
+  const Node& n = p.node(mean);
+  if (fk.members != std::vector<int>{mean} || n.op != Op::div || n.inputs[0] != sum ||
+      n.dtype != DType::f32 || !inlined_constant(p, n.inputs[1]) ||
+      p.node(n.inputs[1]).dtype != DType::f32)
+    return -1;
+  return n.inputs[1];
+}
+
+void add_output(FusedKernel& fk, int id) {
+  fk.outputs.push_back(id);
+  if (!fk.blocked.empty()) fk.blocked.push_back(0);  // per-output lists stay aligned
+  if (!fk.blocked_view.empty()) fk.blocked_view.push_back(-1);
+  if (!fk.also_plain.empty()) fk.also_plain.push_back(0);
+}
+
+}  // namespace
+
 int fuse_group_sums(const Program& p, FusionPlan& plan) {
   if (env_flag("FLUXION_NO_GROUP_SUMS")) return 0;
   const int N = p.size();
@@ -12,6 +62,13 @@ int fuse_group_sums(const Program& p, FusionPlan& plan) {
   for (size_t k = 0; k < plan.kernels.size(); ++k)
     for (size_t i = 0; i < plan.kernels[k].outputs.size(); ++i)
       producer[plan.kernels[k].outputs[i]] = {(int)k, (int)i};
+  std::vector<std::vector<int>> readers_of(N);  // kernel members reading each value
+  for (const FusedKernel& fk : plan.kernels)
+    for (int m : fk.members)
+      for (int in : p.node(m).inputs) readers_of[in].push_back(m);
+  std::vector<int> step_of_kernel(plan.kernels.size(), -1);
+  for (size_t s = 0; s < plan.schedule.size(); ++s)
+    if (plan.schedule[s].kernel >= 0) step_of_kernel[plan.schedule[s].kernel] = (int)s;
   int moved = 0;
   for (Step& st : plan.schedule) {
     if (st.node < 0 || st.absorbed || st.epilogue >= 0) continue;
@@ -33,11 +90,22 @@ int fuse_group_sums(const Program& p, FusionPlan& plan) {
         sum.attrs.axes != std::vector<int64_t>{rank - 1} || row < cpu::kWideRowSum ||
         numel(view.shape) / row < 2 || (block * hw) % row != 0)
       continue;
-    fk.outputs.push_back(st.node);
-    if (!fk.blocked.empty()) fk.blocked.push_back(0);  // per-output lists stay aligned
-    if (!fk.blocked_view.empty()) fk.blocked_view.push_back(-1);
-    if (!fk.also_plain.empty()) fk.also_plain.push_back(0);
-    fk.group_sums.push_back({st.node, of});
+    add_output(fk, st.node);
+    FusedKernel::GroupSum g{st.node, of};
+    // The variance's sum too, when the mean is sum / count and one kernel sums the squared
+    // deviations: the kernel has the rows in cache and can compute the mean itself.
+    for (int mean : readers_of[st.node]) {
+      const int count = mean_divisor(p, plan, mean, st.node, producer);
+      const int kv = count < 0 ? -1 : variance_kernel(p, plan, sum.inputs[0], mean);
+      if (kv < 0 || step_of_kernel[kv] < 0) continue;
+      g.squares = plan.kernels[kv].outputs[0];
+      g.count = count;
+      add_output(fk, g.squares);
+      plan.schedule[step_of_kernel[kv]].absorbed = true;
+      ++moved;
+      break;
+    }
+    fk.group_sums.push_back(g);
     st.absorbed = true;
     ++moved;
   }
