@@ -430,7 +430,9 @@ def section_ablation(run_dir):
              'on by default, off with `FLUXION_NO_DUAL_WRITES=1`; plain-layout 1x1 '
              'convolutions in sampling (oneDNN\'s GEMM kernel reading NCHW where no weight '
              'gradient shares a blocked copy) are on by default, off with '
-             '`FLUXION_NO_PLAIN_POINTWISE=1`. LRU at length 1,024.', '',
+             '`FLUXION_NO_PLAIN_POINTWISE=1`; group sums (GroupNorm\'s mean and variance '
+             'sums computed by the blocked kernel that produces their input) are on by '
+             'default, off with `FLUXION_NO_GROUP_SUMS=1`. LRU at length 1,024.', '',
              '| change | workload | on (ms) | off (ms) | off / on (median of rounds) | '
              'rounds (off / on) |',
              '|---|---|---:|---:|---:|---|']
@@ -440,7 +442,8 @@ def section_ablation(run_dir):
                                    ('reshape sinking', 'sink', ('unet', 'ddim')),
                                    ('blocked reads', 'reads', ('unet', 'ddim')),
                                    ('dual writes', 'dual', ('unet', 'ddim')),
-                                   ('plain 1x1 convolutions', 'pointwise', ('ddim',))):
+                                   ('plain 1x1 convolutions', 'pointwise', ('ddim',)),
+                                   ('group sums', 'gsums', ('unet', 'ddim'))):
         for w in workloads:
             on, off = [], []
             pattern = os.path.join(run_dir, 'ablation', f'{w}_{key}_on_r*.json')

@@ -471,6 +471,14 @@ section_ablation() {
       # shellcheck disable=SC2086
       measured "ablation/$w/dual_off/r$r" fluxion_step_env FLUXION_NO_DUAL_WRITES=1 \
         "$dir/${w}_dual_off_r$r.json" --compile $args
+      # Group sums (on by default): GroupNorm's mean and variance sums taken by the blocked
+      # kernel that produces their input.
+      # shellcheck disable=SC2086
+      measured "ablation/$w/gsums_on/r$r" fluxion_step "$dir/${w}_gsums_on_r$r.json" \
+        --compile $args
+      # shellcheck disable=SC2086
+      measured "ablation/$w/gsums_off/r$r" fluxion_step_env FLUXION_NO_GROUP_SUMS=1 \
+        "$dir/${w}_gsums_off_r$r.json" --compile $args
     done
     # Plain-layout 1x1 convolutions (on by default): sampling only (training graphs keep the
     # blocked kernel, so the U-Net step is the same either way).

@@ -39,9 +39,11 @@ int mean_divisor(const Program& p, const FusionPlan& plan, int mean, int sum,
   if (k < 0) return -1;
   const FusedKernel& fk = plan.kernels[k];
   const Node& n = p.node(mean);
+  const Shape& s = p.node(sum).shape;  // one value per row, kept in place of the row's axis
   if (fk.members != std::vector<int>{mean} || n.op != Op::div || n.inputs[0] != sum ||
       n.dtype != DType::f32 || !inlined_constant(p, n.inputs[1]) ||
-      p.node(n.inputs[1]).dtype != DType::f32)
+      p.node(n.inputs[1]).dtype != DType::f32 || s.empty() || s.back() != 1 ||
+      s.size() != p.node(p.node(sum).inputs[0]).shape.size())
     return -1;
   return n.inputs[1];
 }
