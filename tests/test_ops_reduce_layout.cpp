@@ -181,31 +181,47 @@ TEST(OpsReduceLayout, ShortRowAndShortInnerSumsKeepTheirOrder) {
         for (int w = 8; w >= 1; w /= 2)
           for (int k = 0; k < w; ++k) a[k] = a[k] + a[k + w];
       }
-      ok = got.data<float>()[o] == (float)a[0];
+      const float want = (float)a[0];  // bits, so +0 and -0 differ
+      ok = std::memcmp(got.data<float>() + o, &want, sizeof want) == 0;
     }
     EXPECT_TRUE(ok) << "rows of " << r;
   }
-  for (int64_t inner : {2, 14, 64}) {
-    const int64_t A = 301, R = 3;
-    Tensor xv = wide_range(random_tensor({A, R, inner}, 40 + inner, DType::f32, -3, 3));
-    std::vector<float> x(xv.data<float>(), xv.data<float>() + A * R * inner);
-    Graph g;
-    Var xi = g.input("x", {A, R, inner}, DType::f32);
-    auto got = evaluate({sum(xi, {1}), max(xi, {1})}, {{"x", xv}});
-    bool ok = true;
-    for (int64_t a = 0; a < A && ok; ++a)
-      for (int64_t k = 0; k < inner && ok; ++k) {
-        double s = x[a * R * inner + k];
-        float m = x[a * R * inner + k];
-        for (int64_t j = 1; j < R; ++j) {
-          s += x[(a * R + j) * inner + k];
-          m = std::max(m, x[(a * R + j) * inner + k]);
-        }
-        ok = got[0].data<float>()[a * inner + k] == (float)s &&
-             got[1].data<float>()[a * inner + k] == m;
-      }
-    EXPECT_TRUE(ok) << "inner run of " << inner;
+  // Rows of 2 (the f32 path): signed zeros, a tie to even, overflow, subnormals.
+  const std::vector<float> pairs = {-0.0f, -0.0f, -0.0f,  0.0f,    0.0f, -0.0f,    1.0f,   -1.0f,
+                                    3e38f, 3e38f, 1e-45f, -1e-45f, 1.0f, 0x1p-24f, 1e-45f, 1e-45f};
+  Graph gp;
+  Var xp = gp.input("x", {(int64_t)pairs.size() / 2, 2}, DType::f32);
+  Tensor pv = Tensor::from(std::vector<double>(pairs.begin(), pairs.end()),
+                           {(int64_t)pairs.size() / 2, 2}, DType::f32);
+  Tensor pg = evaluate(sum(xp, {1}), {{"x", pv}});
+  for (size_t o = 0; o < pairs.size() / 2; ++o) {
+    const double a0 = (0.0 + pairs[2 * o]) + pairs[2 * o + 1];  // sum_row4: both in lane 0
+    const float want = (float)((a0 + 0.0) + (0.0 + 0.0));
+    EXPECT_EQ(std::memcmp(pg.data<float>() + o, &want, sizeof want), 0) << "pair " << o;
   }
+  for (int64_t R : {2, 3})
+    for (int64_t inner : {2, 14, 64, 100}) {
+      const int64_t A = 301;
+      Tensor xv = wide_range(random_tensor({A, R, inner}, 40 + inner, DType::f32, -3, 3));
+      std::vector<float> x(xv.data<float>(), xv.data<float>() + A * R * inner);
+      Graph g;
+      Var xi = g.input("x", {A, R, inner}, DType::f32);
+      auto got = evaluate({sum(xi, {1}), max(xi, {1})}, {{"x", xv}});
+      bool ok = true;
+      for (int64_t a = 0; a < A && ok; ++a)
+        for (int64_t k = 0; k < inner && ok; ++k) {
+          double s = x[a * R * inner + k];
+          float m = x[a * R * inner + k];
+          for (int64_t j = 1; j < R; ++j) {
+            s += x[(a * R + j) * inner + k];
+            m = std::max(m, x[(a * R + j) * inner + k]);
+          }
+          const float want = (float)s;
+          ok = std::memcmp(got[0].data<float>() + a * inner + k, &want, sizeof want) == 0 &&
+               got[1].data<float>()[a * inner + k] == m;
+        }
+      EXPECT_TRUE(ok) << "inner run of " << inner << " over " << R;
+    }
 }
 
 // Nearest-neighbour upsampling as a broadcast (the copy's tiles with a repeated source

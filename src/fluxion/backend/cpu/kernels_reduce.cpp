@@ -83,6 +83,25 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void sum_rows4_by8(
   for (; o < rows; ++o) out[o] = (float)sum_row4(x + o * r, r);
 }
 
+// Rows of 2 (an upsampling's gradient): sum_row4 takes both into lane 0, ((0 + x0) + x1 +
+// 0) + (0 + 0) in f64, rounded to f32 once; (0 + x0) + (0 + x1) in f32 gives the same bits:
+// the exact sum of two floats is a double, so one rounding either way, and the + 0 steps
+// only turn -0 into +0, in both. Vectorised where the generic path loads the pairs of 8
+// rows with a stride.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void sum_pairs(
+    const float* __restrict x, float* __restrict out, int64_t rows) {
+  for (int64_t o = 0; o < rows; ++o) out[o] = (0.0f + x[2 * o]) + (0.0f + x[2 * o + 1]);
+}
+
+// Two runs of `inner` values added run to run (a reduction over an axis of 2 above short
+// runs): the f64 sum of two floats rounded once, i.e. their f32 sum.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void sum_run_pairs(
+    const float* __restrict x, int64_t inner, float* __restrict out, int64_t outer) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < inner; ++k)
+      out[o * inner + k] = x[2 * o * inner + k] + x[(2 * o + 1) * inner + k];
+}
+
 // One step of a sum or a max (NaN wins the max, as in PyTorch).
 template <bool IsMax, typename Acc, typename T>
 inline void fold(Acc& acc, T v) {
@@ -111,6 +130,7 @@ Tensor reduce_axis(const Tensor& x, int axis) {
         outer, std::max<int64_t>(8, 16384 / std::max<int64_t>(r, 1)), [&](int64_t lo, int64_t hi) {
           if constexpr (std::is_same_v<T, float>) {
             if (r >= kWideRowSum) return sum_rows16(xp + lo * r, r, op + lo, hi - lo);
+            if (r == 2) return sum_pairs(xp + lo * 2, op + lo, hi - lo);
             if (r <= 32) return sum_rows4_by8(xp + lo * r, r, op + lo, hi - lo);
           }
           for (int64_t o = lo; o < hi; ++o)
@@ -129,6 +149,12 @@ Tensor reduce_axis(const Tensor& x, int axis) {
                        op[o] = (T)acc;
                      }
                    });
+  } else if (r == 2 && !IsMax && std::is_same_v<T, float>) {
+    // Two runs added (an upsampling's gradient over one of its axes of 2): as below, in f32.
+    parallel_range(outer, std::max<int64_t>(1, 16384 / (2 * inner)), [&](int64_t lo, int64_t hi) {
+      if constexpr (std::is_same_v<T, float>)
+        sum_run_pairs(xp + lo * 2 * inner, inner, op + lo * inner, hi - lo);
+    });
   } else if (inner <= 64) {
     // Short inner runs (an upsampling's gradient: [.., 14, 2, 14] summed over the 2): whole
     // [r, inner] blocks per outer index, the same adds in the same order as below.
