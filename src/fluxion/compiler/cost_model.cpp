@@ -75,6 +75,12 @@ Cost node_flops(const Program& p, int id) {
 Cost plan_cost(const Program& p, const FusionPlan& plan) {
   Cost c;
   for (const Step& st : plan.schedule) {
+    if (st.absorbed) {  // computed by an earlier kernel from what it holds: no bytes of its own
+      if (st.node >= 0) c += node_flops(p, st.node);
+      if (st.kernel >= 0)
+        for (int m : plan.kernels[st.kernel].members) c += node_flops(p, m);
+      continue;
+    }
     if (st.epilogue >= 0) {  // operands, addends and the epilogue's output
       const MatmulEpilogue& e = plan.epilogues[st.epilogue];
       const Node& d = p.node(st.node);

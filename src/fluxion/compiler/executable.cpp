@@ -213,7 +213,6 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   for (const Step& s : plan.schedule)
     if (s.node >= 0 && p.node(s.node).op != Op::input && p.node(s.node).op != Op::constant)
       st.library_calls++;
-  st.cost = plan_cost(p, plan);
   st.epilogues = (int)plan.epilogues.size();
 
   int N = p.size(), S = (int)plan.schedule.size();
@@ -227,6 +226,7 @@ std::unique_ptr<Executable> compile(const Graph& graph, const std::vector<Var>& 
   layout_options.dual_writes = !env_flag("FLUXION_NO_DUAL_WRITES");
   ex->layouts_ = assign ? assign_conv_layouts(p, plan, layout_options) : no_shared_layouts(S, N);
   st.group_sums = fuse_group_sums(p, plan);  // needs the blocked kernels just decided
+  st.cost = plan_cost(p, plan);
 
   load_kernels(p, plan, options.codegen, dump, ex->fns_, ex->info_, ex->object_, st);
   std::vector<char> generated(plan.kernels.size());
