@@ -14,7 +14,7 @@ Liveness compute_liveness(const Program& p, const FusionPlan& plan, const ConvLa
   L.alias.assign(N, 0);
   for (int s = 0; s < S; ++s) {
     const Step& stp = plan.schedule[s];
-    if (stp.absorbed) continue;  // its kernel wrote it (below)
+    if (stp.absorbed) continue;  // written at its producing kernel's step (kernel branch below)
     if (stp.node >= 0) {
       L.step_of[stp.node] = s;
       L.alias[stp.node] = op_def(p.node(stp.node).op).aliases_input;
