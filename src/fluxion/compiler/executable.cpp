@@ -367,8 +367,9 @@ size_t Executable::run_fused(int k, std::vector<Tensor>& values, const std::vect
     const Node& total = prog_.node(g.squares);
     const Node& square = prog_.node(total.inputs[0]);
     const Node& dev = prog_.node(square.inputs[0]);
-    const std::vector<Tensor> div_args{temp[g.sum], prog_.node(g.count).attrs.literal};
-    const std::vector<Tensor> dev_args{rows, be.execute(prog_.node(dev.inputs[1]), div_args)};
+    const Node& mean = prog_.node(dev.inputs[1]);  // div(sum, a scalar constant)
+    const std::vector<Tensor> div_args{temp[g.sum], prog_.node(mean.inputs[1]).attrs.literal};
+    const std::vector<Tensor> dev_args{rows, be.execute(mean, div_args)};
     const Tensor d = be.execute(dev, dev_args);
     const Tensor sq = be.execute(square, std::vector<Tensor>{d, d});
     temp[g.squares] = be.execute(total, std::span<const Tensor>(&sq, 1));

@@ -48,11 +48,11 @@ struct FusedKernel {
   // GroupNorm statistics this blocked kernel takes over (group_sums.h): `sum`, a reduce_sum
   // over the last axis of a reshape of the output `of`, is computed from each unit's rows
   // of `of` and stored as an extra output (it is in `outputs` too, not in `members`); with
-  // `squares` >= 0, also that reduce_sum of (x - sum / count)^2 over the same rows (the
-  // variance's sum; `count` is the scalar constant node the mean divides by).
+  // `squares` >= 0, also that reduce_sum of (x - mean)^2 over the same rows (the variance's
+  // sum; its graph gives the mean's node, div(sum, a scalar constant)).
   struct GroupSum {
     int sum, of;
-    int squares = -1, count = -1;
+    int squares = -1;
   };
   std::vector<GroupSum> group_sums;
   // The channel block the kernel runs in units of (all its blocked operands share it); 0:

@@ -31,21 +31,19 @@ int variance_kernel(const Program& p, const FusionPlan& plan, int view, int mean
   return -1;
 }
 
-// The scalar constant c when `mean` is the only output of a one-node kernel computing
-// div(sum, c); -1 otherwise.
-int mean_divisor(const Program& p, const FusionPlan& plan, int mean, int sum,
-                 const std::vector<std::pair<int, int>>& producer) {
+// Whether `mean` is the only output of a one-node kernel computing div(sum, c), c a scalar
+// f32 constant, one value per row.
+bool is_mean_of(const Program& p, const FusionPlan& plan, int mean, int sum,
+                const std::vector<std::pair<int, int>>& producer) {
   const int k = producer[mean].first;
-  if (k < 0) return -1;
+  if (k < 0) return false;
   const FusedKernel& fk = plan.kernels[k];
   const Node& n = p.node(mean);
   const Shape& s = p.node(sum).shape;  // one value per row, kept in place of the row's axis
-  if (fk.members != std::vector<int>{mean} || n.op != Op::div || n.inputs[0] != sum ||
-      n.dtype != DType::f32 || !inlined_constant(p, n.inputs[1]) ||
-      p.node(n.inputs[1]).dtype != DType::f32 || s.empty() || s.back() != 1 ||
-      s.size() != p.node(p.node(sum).inputs[0]).shape.size())
-    return -1;
-  return n.inputs[1];
+  return fk.members == std::vector<int>{mean} && n.op == Op::div && n.inputs[0] == sum &&
+         n.dtype == DType::f32 && inlined_constant(p, n.inputs[1]) &&
+         p.node(n.inputs[1]).dtype == DType::f32 && !s.empty() && s.back() == 1 &&
+         s.size() == p.node(p.node(sum).inputs[0]).shape.size();
 }
 
 void add_output(FusedKernel& fk, int id) {
@@ -97,11 +95,11 @@ int fuse_group_sums(const Program& p, FusionPlan& plan) {
     // The variance's sum too, when the mean is sum / count and one kernel sums the squared
     // deviations: the kernel has the rows in cache and can compute the mean itself.
     for (int mean : readers_of[st.node]) {
-      const int count = mean_divisor(p, plan, mean, st.node, producer);
-      const int kv = count < 0 ? -1 : variance_kernel(p, plan, sum.inputs[0], mean);
+      const int kv = is_mean_of(p, plan, mean, st.node, producer)
+                         ? variance_kernel(p, plan, sum.inputs[0], mean)
+                         : -1;
       if (kv < 0 || step_of_kernel[kv] < 0) continue;
       g.squares = plan.kernels[kv].outputs[0];
-      g.count = count;
       add_output(fk, g.squares);
       plan.schedule[step_of_kernel[kv]].absorbed = true;
       ++moved;

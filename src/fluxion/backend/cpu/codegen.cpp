@@ -424,12 +424,13 @@ struct Emitter {
         // The variance's: (x - mean)^2 (the pass checked that its kernel is sub, then mul of
         // the difference by itself), the mean by the graph's own division.
         const Node& dev = p.node(p.node(p.node(g.squares).inputs[0]).inputs[0]);
-        const std::string count = literal(p.node(g.count).attrs.literal);
+        const Node& mean = p.node(dev.inputs[1]);
+        const std::string count = literal(p.node(mean.inputs[1]).attrs.literal);
         for (int64_t r = 0; r < side; ++r)
           out += fmt::format(
               "      const float m{} = {};\n", r,
-              op_expr(p.node(dev.inputs[1]),
-                      {fmt::format("y{}[u * {} + r0 + {}]", g.sum, rows, r), count}, DType::f32));
+              op_expr(mean, {fmt::format("y{}[u * {} + r0 + {}]", g.sum, rows, r), count},
+                      DType::f32));
         row_lanes(L, side, "v",
                   [](int64_t r) { return fmt::format("((x - m{0}) * (x - m{0}))", r); });
         for (int64_t r = 0; r < side; ++r)
